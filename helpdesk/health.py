@@ -1,0 +1,80 @@
+"""What /healthz reports: the database, the channel layer, the broker and each X account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+
+from helpdesk.models import XAccount
+
+
+def _check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_channel_layer() -> dict[str, Any]:
+    layer = get_channel_layer()
+    if layer is None:
+        return {"ok": False, "error": "no channel layer configured"}
+    backend = type(layer).__name__
+    try:
+        channel = async_to_sync(layer.new_channel)("healthz.")
+        token = uuid.uuid4().hex
+        async_to_sync(layer.send)(channel, {"type": "healthz.ping", "token": token})
+        message = async_to_sync(layer.receive)(channel)
+    except Exception as error:
+        return {"ok": False, "backend": backend, "error": f"{type(error).__name__}: {error}"}
+    return {"ok": message.get("token") == token, "backend": backend}
+
+
+def _check_broker() -> dict[str, Any]:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process"}
+    from helpdesk.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as error:
+        return {"ok": False, "mode": "redis", "error": f"{type(error).__name__}: {error}"}
+    return {"ok": True, "mode": "redis"}
+
+
+def _accounts() -> list[dict[str, Any]]:
+    return [
+        {
+            "username": a.username,
+            "active": a.is_active,
+            "last_polled_at": a.last_polled_at.isoformat() if a.last_polled_at else None,
+            "next_poll_at": a.next_poll_at.isoformat(),
+            "consecutive_failures": a.consecutive_failures,
+            "last_error": a.last_error,
+            "last_error_at": a.last_error_at.isoformat() if a.last_error_at else None,
+        }
+        for a in XAccount.objects.order_by("username")
+    ]
+
+
+def health_report() -> tuple[bool, dict[str, Any]]:
+    """(healthy, report). Healthy means the database, channel layer and broker answer;
+    an X account's errors are reported but do not make the desk unhealthy."""
+    report: dict[str, Any] = {
+        "database": _check_database(),
+        "channel_layer": _check_channel_layer(),
+        "broker": _check_broker(),
+    }
+    report["x_accounts"] = _accounts() if report["database"]["ok"] else []
+    healthy = all(report[k]["ok"] for k in ("database", "channel_layer", "broker"))
+    report["ok"] = healthy
+    return healthy, report

@@ -1,0 +1,249 @@
+"""The desk's core records: brands and their X accounts, stores, volunteers, customers,
+conversations, questions, and the append-only audit log."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.states import QuestionState, check_question_transition
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class XAccount(models.Model):
+    """One of a brand's care handles on X, with its credentials and ingestion cursors."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="x_accounts")
+    username = models.CharField(max_length=15, help_text=_("Handle without the @"))
+    x_user_id = models.CharField(max_length=32, unique=True)
+    language = models.CharField(max_length=8, blank=True, help_text=_("Main language, if any"))
+    is_active = models.BooleanField(default=True)
+    # Credentials. App-only bearer token for reading; OAuth 1.0a user context for posting.
+    bearer_token = models.CharField(max_length=512, blank=True)
+    consumer_key = models.CharField(max_length=128, blank=True)
+    consumer_secret = models.CharField(max_length=128, blank=True)
+    access_token = models.CharField(max_length=256, blank=True)
+    access_token_secret = models.CharField(max_length=128, blank=True)
+    # Ingestion. The cursor moves only in the transaction that commits the rows it covers.
+    mentions_since_id = models.CharField(max_length=32, blank=True)
+    mentions_pending_newest_id = models.CharField(max_length=32, blank=True)
+    mentions_pending_token = models.CharField(max_length=256, blank=True)
+    poll_interval_seconds = models.PositiveIntegerField(default=15)
+    next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["brand", "username"], name="xaccount_brand_username"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+
+class ListeningQuery(models.Model):
+    """A recent-search query run for a brand through one of its accounts."""
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="queries")
+    query = models.CharField(max_length=512)
+    is_active = models.BooleanField(default=True)
+    since_id = models.CharField(max_length=32, blank=True)
+    pending_newest_id = models.CharField(max_length=32, blank=True)
+    pending_token = models.CharField(max_length=256, blank=True)
+
+    def __str__(self) -> str:
+        return self.query
+
+
+class Store(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="stores")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+    region = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["brand", "code"], name="store_brand_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Role(models.TextChoices):
+    VOLUNTEER = "volunteer", _("Volunteer")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    AGENCY = "agency", _("Agency staff")
+    ADMIN = "admin", _("Administrator")
+
+
+class Volunteer(models.Model):
+    """A person's place in a brand's programme: their role, store, languages and skills."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="volunteers")
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="volunteers"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VOLUNTEER)
+    employee_number = models.CharField(max_length=40, blank=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    signature = models.CharField(max_length=20, blank=True, help_text=_("e.g. ^AB"))
+    languages = models.JSONField(default=list, blank=True)
+    skills = models.JSONField(default=list, blank=True, help_text=_("Topic slugs"))
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+
+class Customer(models.Model):
+    """An X user who wrote to a brand. Names and bios are hostile text, stored verbatim."""
+
+    x_user_id = models.CharField(max_length=32, unique=True)
+    username = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    followers_count = models.PositiveIntegerField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else self.x_user_id
+
+
+class Conversation(models.Model):
+    """An X conversation (thread) as seen by one brand."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="conversations")
+    x_conversation_id = models.CharField(max_length=32)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["brand", "x_conversation_id"], name="conversation_brand_x_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.x_conversation_id
+
+
+class Source(models.TextChoices):
+    MENTIONS = "mentions", _("Mentions")
+    SEARCH = "search", _("Listening query")
+    WEBHOOK = "webhook", _("Account Activity webhook")
+    STREAM = "stream", _("Filtered stream")
+    FILE = "file", _("File import")
+
+
+class Question(models.Model):
+    """One inbound public tweet and where it is in the desk's flow."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="questions")
+    account = models.ForeignKey(
+        XAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="questions"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
+    )
+    tweet_id = models.CharField(max_length=32)
+    text = models.TextField()
+    lang = models.CharField(max_length=16, blank=True)
+    tweeted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    in_reply_to_tweet_id = models.CharField(max_length=32, blank=True)
+    in_reply_to_user_id = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    raw = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=16, choices=QuestionState.choices, default=QuestionState.NEW
+    )
+    state_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["brand", "tweet_id"], name="question_brand_tweet"),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["brand", "state", "received_at"], name="question_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tweet_id
+
+    def check_transition(self, to_state: str) -> None:
+        """Raise ``ForbiddenTransition`` unless the table allows this move."""
+        check_question_transition(self.state, to_state)
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, and from which state to which. Append-only."""
+
+    kind = models.CharField(max_length=64, db_index=True, help_text=_("e.g. question.claimed"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(
+        max_length=64, blank=True, help_text=_("The system process when there is no person")
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, null=True, related_name="+")
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["question", "created_at"], name="audit_question_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit events are append-only")

@@ -1,0 +1,182 @@
+"""The X gateway: the only module that calls X, and it does so only through tweepy.
+
+tweepy's ``Client`` always addresses https://api.twitter.com and sends through its
+``requests`` session. We mount one transport adapter there: it gives every call a timeout
+(tweepy sets none) and, when ``X_API_BASE_URL`` is set, sends the request to the X sandbox
+instead. Everything else is tweepy as production uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from helpdesk.models import XAccount
+
+X_API_ORIGIN = "https://api.twitter.com"
+
+TWEET_FIELDS = [
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "lang",
+    "entities",
+    "public_metrics",
+    "author_id",
+]
+USER_FIELDS = ["name", "username", "description", "public_metrics", "verified"]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+PAGE_SIZE = 100
+
+# Errors callers handle; re-exported so nothing else needs to import tweepy.
+TooManyRequests = tweepy.TooManyRequests
+TwitterServerError = tweepy.TwitterServerError
+Unauthorized = tweepy.Unauthorized
+Forbidden = tweepy.Forbidden
+BadRequest = tweepy.BadRequest
+NotFound = tweepy.NotFound
+HTTPException = tweepy.HTTPException
+TransportError = requests.exceptions.RequestException
+
+
+class XTransportAdapter(HTTPAdapter):
+    """Gives every request a timeout and, for the sandbox, rewrites the X origin."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        if self.base_url and request.url and request.url.startswith(X_API_ORIGIN + "/"):
+            request.url = self.base_url + request.url[len(X_API_ORIGIN) :]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def mount_transport(session: requests.Session, base_url: str | None = None) -> None:
+    """Route ``session``'s X calls through our adapter (used for OAuth2 handlers too)."""
+    adapter = XTransportAdapter(
+        settings.X_API_BASE_URL if base_url is None else base_url,
+        settings.X_HTTP_TIMEOUT_SECONDS,
+    )
+    session.mount(X_API_ORIGIN + "/", adapter)
+
+
+def client_for(account: XAccount) -> tweepy.Client:
+    """A tweepy client with the account's credentials that returns raw responses, so we
+    can read X's rate-limit headers on success as well as on failure."""
+    client = tweepy.Client(
+        bearer_token=account.bearer_token or None,
+        consumer_key=account.consumer_key or None,
+        consumer_secret=account.consumer_secret or None,
+        access_token=account.access_token or None,
+        access_token_secret=account.access_token_secret or None,
+        return_type=requests.Response,
+        wait_on_rate_limit=False,
+    )
+    mount_transport(client.session)
+    return client
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+    @classmethod
+    def from_headers(cls, headers: Any) -> RateLimit:
+        def number(name: str) -> int | None:
+            value = headers.get(name)
+            try:
+                return int(value) if value is not None else None
+            except (TypeError, ValueError):
+                return None
+
+        reset = number("x-rate-limit-reset")
+        return cls(
+            limit=number("x-rate-limit-limit"),
+            remaining=number("x-rate-limit-remaining"),
+            reset_at=datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    payload: dict[str, Any]
+    rate_limit: RateLimit
+
+    @property
+    def next_token(self) -> str | None:
+        meta = self.payload.get("meta") or {}
+        token = meta.get("next_token")
+        return token if isinstance(token, str) and token else None
+
+    @property
+    def newest_id(self) -> str | None:
+        meta = self.payload.get("meta") or {}
+        newest = meta.get("newest_id")
+        return str(newest) if newest else None
+
+
+def _page(response: requests.Response) -> Page:
+    try:
+        payload = response.json()
+    except ValueError as error:
+        raise TwitterServerError(response) from error
+    if not isinstance(payload, dict):
+        raise TwitterServerError(response)
+    return Page(payload=payload, rate_limit=RateLimit.from_headers(response.headers))
+
+
+def fetch_mentions(
+    client: tweepy.Client, user_id: str, *, since_id: str | None, pagination_token: str | None
+) -> Page:
+    """One page (up to 100, newest first) of the account's mentions."""
+    response = client.get_users_mentions(
+        user_id,
+        since_id=since_id or None,
+        pagination_token=pagination_token or None,
+        max_results=PAGE_SIZE,
+        expansions=EXPANSIONS,
+        tweet_fields=TWEET_FIELDS,
+        user_fields=USER_FIELDS,
+        user_auth=False,
+    )
+    return _page(response)
+
+
+def search_recent(
+    client: tweepy.Client, query: str, *, since_id: str | None, next_token: str | None
+) -> Page:
+    """One page of a listening query's recent results."""
+    response = client.search_recent_tweets(
+        query,
+        since_id=since_id or None,
+        next_token=next_token or None,
+        max_results=PAGE_SIZE,
+        expansions=EXPANSIONS,
+        tweet_fields=TWEET_FIELDS,
+        user_fields=USER_FIELDS,
+        user_auth=False,
+    )
+    return _page(response)
+
+
+def api_error_detail(error: Exception) -> str:
+    """A short human-readable reason for an X or transport error."""
+    if isinstance(error, tweepy.HTTPException):
+        messages = [str(m) for m in error.api_messages] or [error.response.reason or ""]
+        return f"{error.response.status_code} {'; '.join(m for m in messages if m)}".strip()
+    return f"{type(error).__name__}: {error}"

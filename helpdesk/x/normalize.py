@@ -1,0 +1,283 @@
+"""Turn X payloads (v2 responses, v2 tweet objects, v1.1 Account Activity events) into plain
+records the ingester stores. Pure functions: no database, no network.
+
+Every record is checked here; a bad one becomes a ``Rejected`` entry with a reason, and the
+good ones around it are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+_TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+_V11_DATE = "%a %b %d %H:%M:%S %z %Y"
+
+
+class RecordError(ValueError):
+    """A record that cannot be ingested, with the reason in plain words."""
+
+
+@dataclass(frozen=True)
+class XUser:
+    id: str
+    username: str = ""
+    name: str = ""
+    description: str = ""
+    followers_count: int | None = None
+
+
+@dataclass(frozen=True)
+class XTweet:
+    id: str
+    text: str
+    raw: dict[str, Any]
+    author_id: str | None = None
+    created_at: datetime | None = None
+    conversation_id: str | None = None
+    in_reply_to_user_id: str | None = None
+    in_reply_to_tweet_id: str | None = None
+    lang: str = ""
+    is_retweet: bool = False
+
+
+@dataclass(frozen=True)
+class Rejected:
+    position: int
+    reason: str
+    tweet_id: str = ""
+
+
+@dataclass
+class Batch:
+    tweets: list[XTweet] = field(default_factory=list)
+    users: dict[str, XUser] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def extend(self, other: Batch) -> None:
+        self.tweets.extend(other.tweets)
+        self.users.update(other.users)
+        self.rejected.extend(other.rejected)
+
+
+def _id(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordError(f"{what} must be a string of digits")
+    text = str(value)
+    if not _TWEET_ID.match(text):
+        raise RecordError(f"{what} must be a string of digits, not {text[:40]!r}")
+    return text
+
+
+def _optional_id(value: Any, what: str) -> str | None:
+    return None if value in (None, "") else _id(value, what)
+
+
+def _check_storable(raw: dict[str, Any]) -> None:
+    # PostgreSQL text and jsonb cannot hold NUL, and lone surrogates are not UTF-8: X never
+    # sends either, so such a record is forged or corrupt and is refused rather than mangled.
+    try:
+        encoded = json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError("text is not valid Unicode (lone surrogate)") from None
+    if b"\\u0000" in encoded:
+        raise RecordError("text contains a NUL character")
+
+
+def parse_v2_datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise RecordError("created_at must be a string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"created_at is not a timestamp: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def parse_v2_tweet(obj: Any) -> XTweet:
+    """One v2 tweet object; only ``id`` and ``text`` are required."""
+    if not isinstance(obj, dict):
+        raise RecordError("a tweet must be a JSON object")
+    tweet_id = _id(obj.get("id"), "id")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise RecordError("text is missing or not a string")
+    _check_storable(obj)
+    in_reply_to_tweet_id = None
+    is_retweet = False
+    refs = obj.get("referenced_tweets") or []
+    if not isinstance(refs, list):
+        raise RecordError("referenced_tweets must be a list")
+    for ref in refs:
+        if not isinstance(ref, dict):
+            raise RecordError("referenced_tweets entries must be objects")
+        if ref.get("type") == "replied_to":
+            in_reply_to_tweet_id = _id(ref.get("id"), "referenced_tweets.id")
+        elif ref.get("type") == "retweeted":
+            is_retweet = True
+    if not refs and text.startswith("RT @"):
+        # The bare shape (no tweet.fields) still shows a plain retweet by its text.
+        is_retweet = True
+    lang = obj.get("lang") or ""
+    return XTweet(
+        id=tweet_id,
+        text=text,
+        raw=obj,
+        author_id=_optional_id(obj.get("author_id"), "author_id"),
+        created_at=parse_v2_datetime(obj.get("created_at")),
+        conversation_id=_optional_id(obj.get("conversation_id"), "conversation_id"),
+        in_reply_to_user_id=_optional_id(obj.get("in_reply_to_user_id"), "in_reply_to_user_id"),
+        in_reply_to_tweet_id=in_reply_to_tweet_id,
+        lang=lang[:16] if isinstance(lang, str) else "",
+        is_retweet=is_retweet,
+    )
+
+
+def _v2_user(obj: Any) -> XUser:
+    if not isinstance(obj, dict):
+        raise RecordError("a user must be a JSON object")
+    metrics = obj.get("public_metrics") or {}
+    followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
+    return XUser(
+        id=_id(obj.get("id"), "user id"),
+        username=str(obj.get("username") or "")[:64],
+        name=str(obj.get("name") or "")[:200],
+        description=str(obj.get("description") or ""),
+        followers_count=followers if isinstance(followers, int) and followers >= 0 else None,
+    )
+
+
+def parse_v2_response(payload: Any) -> Batch:
+    """A v2 response body: ``data`` (one tweet or a list), ``includes.users``, ``meta``."""
+    if not isinstance(payload, dict):
+        raise RecordError("a v2 response must be a JSON object")
+    batch = Batch()
+    includes = payload.get("includes") or {}
+    for user_obj in includes.get("users") or [] if isinstance(includes, dict) else []:
+        try:
+            user = _v2_user(user_obj)
+        except RecordError:
+            continue  # an unusable expansion only costs us the customer's name
+        batch.users[user.id] = user
+    data = payload.get("data")
+    if data is None:
+        return batch
+    items = data if isinstance(data, list) else [data]
+    for position, obj in enumerate(items):
+        try:
+            batch.tweets.append(parse_v2_tweet(obj))
+        except RecordError as error:
+            batch.rejected.append(Rejected(position, str(error), _raw_id(obj)))
+    return batch
+
+
+def _raw_id(obj: Any) -> str:
+    if isinstance(obj, dict):
+        for key in ("id_str", "id"):
+            value = obj.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)[:32]
+    return ""
+
+
+def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
+    """One v1.1 status (as in ``tweet_create_events``) and its author."""
+    if not isinstance(obj, dict):
+        raise RecordError("a tweet must be a JSON object")
+    tweet_id = _id(obj.get("id_str") or obj.get("id"), "id_str")
+    extended = obj.get("extended_tweet")
+    text = extended.get("full_text") if isinstance(extended, dict) else None
+    if text is None:
+        text = obj.get("full_text", obj.get("text"))
+    if not isinstance(text, str):
+        raise RecordError("text is missing or not a string")
+    _check_storable(obj)
+    created_raw = obj.get("created_at")
+    created_at = None
+    if created_raw:
+        if not isinstance(created_raw, str):
+            raise RecordError("created_at must be a string")
+        try:
+            created_at = datetime.strptime(created_raw, _V11_DATE)
+        except ValueError:
+            raise RecordError(f"created_at is not a timestamp: {created_raw[:40]!r}") from None
+    user_obj = obj.get("user")
+    user = None
+    if isinstance(user_obj, dict):
+        user = XUser(
+            id=_id(user_obj.get("id_str") or user_obj.get("id"), "user.id_str"),
+            username=str(user_obj.get("screen_name") or "")[:64],
+            name=str(user_obj.get("name") or "")[:200],
+            description=str(user_obj.get("description") or ""),
+            followers_count=user_obj.get("followers_count")
+            if isinstance(user_obj.get("followers_count"), int)
+            else None,
+        )
+    lang = obj.get("lang") or ""
+    tweet = XTweet(
+        id=tweet_id,
+        text=text,
+        raw=obj,
+        author_id=user.id if user else None,
+        created_at=created_at,
+        conversation_id=None,  # v1.1 has none; the ingester derives it from the parent
+        in_reply_to_user_id=_optional_id(
+            obj.get("in_reply_to_user_id_str") or obj.get("in_reply_to_user_id"),
+            "in_reply_to_user_id_str",
+        ),
+        in_reply_to_tweet_id=_optional_id(
+            obj.get("in_reply_to_status_id_str") or obj.get("in_reply_to_status_id"),
+            "in_reply_to_status_id_str",
+        ),
+        lang=lang[:16] if isinstance(lang, str) else "",
+        is_retweet="retweeted_status" in obj,
+    )
+    return tweet, user
+
+
+def parse_v11_payload(payload: Any) -> tuple[str | None, Batch]:
+    """An Account Activity payload: ``for_user_id`` and its ``tweet_create_events``."""
+    if not isinstance(payload, dict):
+        raise RecordError("a webhook payload must be a JSON object")
+    for_user_id = _optional_id(payload.get("for_user_id"), "for_user_id")
+    batch = Batch()
+    events = payload.get("tweet_create_events") or []
+    if not isinstance(events, list):
+        raise RecordError("tweet_create_events must be a list")
+    for position, obj in enumerate(events):
+        try:
+            tweet, user = parse_v11_tweet(obj)
+        except RecordError as error:
+            batch.rejected.append(Rejected(position, str(error), _raw_id(obj)))
+            continue
+        batch.tweets.append(tweet)
+        if user is not None:
+            batch.users[user.id] = user
+    return for_user_id, batch
+
+
+def parse_any(payload: Any) -> tuple[str | None, Batch]:
+    """Whatever one JSON document holds: a v2 response, a bare v2 tweet, or a v1.1 payload.
+
+    Returns the ``for_user_id`` of a v1.1 payload (else None) and the batch.
+    """
+    if isinstance(payload, dict):
+        if "tweet_create_events" in payload or "for_user_id" in payload:
+            return parse_v11_payload(payload)
+        if "data" in payload or "meta" in payload or "includes" in payload:
+            return None, parse_v2_response(payload)
+        if "id_str" in payload or "user" in payload:
+            tweet, user = parse_v11_tweet(payload)
+            batch = Batch(tweets=[tweet])
+            if user is not None:
+                batch.users[user.id] = user
+            return None, batch
+        return None, Batch(tweets=[parse_v2_tweet(payload)])
+    raise RecordError("expected a JSON object")

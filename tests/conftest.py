@@ -1,0 +1,51 @@
+"""Shared fixtures: a brand with a care account, the X sandbox, and service markers.
+
+Tests marked ``postgres`` or ``redis`` need the real service; without it they are skipped,
+unless ``HELPFORCE_REQUIRE_SERVICES=1`` (set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from tests.factories import make_account, make_brand
+
+
+def _require(reason: str) -> None:
+    if os.environ.get("HELPFORCE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _require("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if item.get_closest_marker("redis") and not django_settings.REDIS_URL:
+        _require("needs Redis: set REDIS_URL=redis://...")
+
+
+@pytest.fixture
+def brand(db: None) -> Any:
+    return make_brand()
+
+
+@pytest.fixture
+def account(brand: Any) -> Any:
+    return make_account(brand)
+
+
+@pytest.fixture
+def sandbox(settings: Any) -> Iterator[Any]:
+    """A running X sandbox on a loopback port, with the desk's X calls pointed at it."""
+    from helpdesk.x.sandbox import XSandbox
+
+    with XSandbox(seed=1) as running:
+        settings.X_API_BASE_URL = running.base_url
+        settings.X_HTTP_TIMEOUT_SECONDS = 5.0
+        yield running
