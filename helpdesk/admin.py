@@ -47,7 +47,7 @@ class XAccountAdmin(admin.ModelAdmin[XAccount]):
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin[Brand]):
     list_display = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}  # noqa: RUF012
+    prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Store)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from helpdesk.models import AuditEvent, Question
@@ -14,7 +14,7 @@ from helpdesk.models import AuditEvent, Question
 def record(
     kind: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     actor_label: str = "",
     brand_id: int | None = None,
     question: Question | None = None,

@@ -68,7 +68,7 @@ class ForbiddenTransition(Exception):
     """A state change that the transition table does not allow."""
 
     def __init__(self, kind: str, from_state: str, to_state: str) -> None:
-        super().__init__(f"{kind} may not go from {from_state!r} to {to_state!r}")
+        super().__init__(f"{kind} may not go from '{from_state!s}' to '{to_state!s}'")
         self.kind = kind
         self.from_state = from_state
         self.to_state = to_state

@@ -84,7 +84,7 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
 
 
 def _desk_member(request: HttpRequest) -> Volunteer:
-    volunteer = Volunteer.objects.select_related("brand").filter(user_id=request.user.pk).first()
+    volunteer = Volunteer.objects.select_related("brand").filter(user=request.user.pk).first()
     if volunteer is None or volunteer.role not in QUEUE_ROLES:
         raise PermissionDenied("The queue is for the desk's volunteers and supervisors.")
     return volunteer

@@ -30,6 +30,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _require("needs Redis: set REDIS_URL=redis://...")
 
 
+@pytest.fixture(autouse=True)
+def _celery_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in the calling thread, except in tests that bring a real worker on Redis."""
+    from helpdesk.celery import app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def brand(db: None) -> Any:
     return make_brand()

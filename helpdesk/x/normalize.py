@@ -205,7 +205,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
         if not isinstance(created_raw, str):
             raise RecordError("created_at must be a string")
         try:
-            created_at = datetime.strptime(created_raw, _V11_DATE)
+            created_at = datetime.strptime(created_raw, _V11_DATE)  # noqa: DTZ007 - %z in format
         except ValueError:
             raise RecordError(f"created_at is not a timestamp: {created_raw[:40]!r}") from None
     user_obj = obj.get("user")

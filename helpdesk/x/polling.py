@@ -79,11 +79,7 @@ def poll_account(account_id: int) -> PollOutcome:
             reset = _poll_query(account, query, client, outcome)
             rate_reset = max(filter(None, [rate_reset, reset]), default=None)
     except gateway.TooManyRequests as error:
-        reset_at = (
-            datetime.fromtimestamp(error.reset_time, tz=UTC)
-            if error.reset_time
-            else None
-        )
+        reset_at = datetime.fromtimestamp(error.reset_time, tz=UTC) if error.reset_time else None
         _record_failure(account, outcome, error, retry_at=reset_at)
         return outcome
     except (gateway.HTTPException, gateway.TransportError) as error:
