@@ -83,7 +83,7 @@ def _check_storable(raw: dict[str, Any]) -> None:
         encoded = json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise RecordError("text is not valid Unicode (lone surrogate)") from None
-    if b"\\u0000" in encoded:
+    if re.search(rb"(?<!\\)(?:\\\\)*\\u0000", encoded):  # an escaped NUL, not "\\" "u0000"
         raise RecordError("text contains a NUL character")
 
 
@@ -143,6 +143,7 @@ def parse_v2_tweet(obj: Any) -> XTweet:
 def _v2_user(obj: Any) -> XUser:
     if not isinstance(obj, dict):
         raise RecordError("a user must be a JSON object")
+    _check_storable(obj)
     metrics = obj.get("public_metrics") or {}
     followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
     return XUser(

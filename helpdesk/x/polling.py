@@ -9,8 +9,10 @@ exponentially; nothing ever sleeps in a loop waiting for X.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -99,101 +101,121 @@ def poll_account(account_id: int) -> PollOutcome:
     return outcome
 
 
-def _poll_mentions(account: XAccount, client: Any, outcome: PollOutcome) -> datetime | None:
-    """Ingest pages until X has no more or the per-poll page budget is spent.
+@dataclass(frozen=True)
+class _Cursor:
+    """Where one feed (an account's mentions, or a listening query) has got to.
+
+    ``since`` is the newest id fully ingested; while a multi-page fetch is under way,
+    ``token`` and ``newest`` hold the next page and the newest id seen on its first page.
+    """
+
+    model: type[XAccount] | type[ListeningQuery]
+    pk: int
+    since: str
+    token: str
+    newest: str
+
+    def read(self) -> tuple[str, str, str]:
+        row = self.model.objects.filter(pk=self.pk).values_list(self.since, self.token, self.newest)
+        since, token, newest = row.get()
+        return str(since), str(token), str(newest)
+
+    def advance(self, newest: str, next_token: str | None) -> None:
+        """Called inside the page's transaction, after its rows are written."""
+        locked = self.model.objects.select_for_update().get(pk=self.pk)
+        if next_token:
+            setattr(locked, self.token, next_token)
+            setattr(locked, self.newest, newest)
+        else:
+            setattr(locked, self.since, _newer(getattr(locked, self.since), newest))
+            setattr(locked, self.token, "")
+            setattr(locked, self.newest, "")
+        locked.save(update_fields=[self.since, self.token, self.newest])
+
+
+def _drain(
+    account: XAccount,
+    cursor: _Cursor,
+    fetch: Callable[[str | None, str | None], gateway.Page],
+    *,
+    source: str,
+    row_account: XAccount | None,
+    actor_label: str,
+    outcome: PollOutcome,
+) -> datetime | None:
+    """Ingest pages of one feed until X has no more or the per-poll page budget is spent.
 
     Returns when X's rate limit for the endpoint resets, if it is spent.
     """
     for _ in range(settings.X_MAX_PAGES_PER_POLL):
-        account.refresh_from_db(
-            fields=["mentions_since_id", "mentions_pending_token", "mentions_pending_newest_id"]
-        )
-        page = gateway.fetch_mentions(
-            client,
-            account.x_user_id,
-            since_id=account.mentions_since_id or None,
-            pagination_token=account.mentions_pending_token or None,
-        )
+        since, token, pending_newest = cursor.read()
+        page = fetch(since or None, token or None)
         outcome.pages += 1
-        newest = account.mentions_pending_newest_id or page.newest_id or ""
+        newest = pending_newest or page.newest_id or ""
         next_token = page.next_token
-
-        def advance(newest: str = newest, next_token: str | None = next_token) -> None:
-            locked = XAccount.objects.select_for_update().get(pk=account.pk)
-            if next_token:
-                locked.mentions_pending_token = next_token
-                locked.mentions_pending_newest_id = newest
-            else:
-                locked.mentions_since_id = _newer(locked.mentions_since_id, newest)
-                locked.mentions_pending_token = ""
-                locked.mentions_pending_newest_id = ""
-            locked.save(
-                update_fields=[
-                    "mentions_since_id",
-                    "mentions_pending_token",
-                    "mentions_pending_newest_id",
-                ]
-            )
-
-        batch = parse_v2_response(page.payload)
-        outcome.result.add(
-            ingest_batch(
-                account.brand,
-                batch,
-                source=Source.MENTIONS,
-                account=account,
-                actor_label=f"system:poll:@{account.username}",
-                in_same_transaction=advance,
-            )
+        result = ingest_batch(
+            account.brand,
+            parse_v2_response(page.payload),
+            source=source,
+            account=row_account,
+            actor_label=actor_label,
+            in_same_transaction=partial(cursor.advance, newest, next_token),
         )
+        _log_rejected(account, result)
+        outcome.result.add(result)
         if page.rate_limit.remaining == 0:
             return page.rate_limit.reset_at
         if not next_token:
             return None
     return None
+
+
+def _poll_mentions(account: XAccount, client: Any, outcome: PollOutcome) -> datetime | None:
+    cursor = _Cursor(
+        XAccount,
+        account.pk,
+        "mentions_since_id",
+        "mentions_pending_token",
+        "mentions_pending_newest_id",
+    )
+    return _drain(
+        account,
+        cursor,
+        lambda since, token: gateway.fetch_mentions(
+            client, account.x_user_id, since_id=since, pagination_token=token
+        ),
+        source=Source.MENTIONS,
+        row_account=account,
+        actor_label=f"system:poll:@{account.username}",
+        outcome=outcome,
+    )
 
 
 def _poll_query(
     account: XAccount, query: ListeningQuery, client: Any, outcome: PollOutcome
 ) -> datetime | None:
-    for _ in range(settings.X_MAX_PAGES_PER_POLL):
-        query.refresh_from_db(fields=["since_id", "pending_token", "pending_newest_id"])
-        page = gateway.search_recent(
-            client,
-            query.query,
-            since_id=query.since_id or None,
-            next_token=query.pending_token or None,
-        )
-        outcome.pages += 1
-        newest = query.pending_newest_id or page.newest_id or ""
-        next_token = page.next_token
+    cursor = _Cursor(ListeningQuery, query.pk, "since_id", "pending_token", "pending_newest_id")
+    return _drain(
+        account,
+        cursor,
+        lambda since, token: gateway.search_recent(
+            client, query.query, since_id=since, next_token=token
+        ),
+        source=Source.SEARCH,
+        row_account=None,
+        actor_label=f"system:search:{query.pk}",
+        outcome=outcome,
+    )
 
-        def advance(newest: str = newest, next_token: str | None = next_token) -> None:
-            locked = ListeningQuery.objects.select_for_update().get(pk=query.pk)
-            if next_token:
-                locked.pending_token = next_token
-                locked.pending_newest_id = newest
-            else:
-                locked.since_id = _newer(locked.since_id, newest)
-                locked.pending_token = ""
-                locked.pending_newest_id = ""
-            locked.save(update_fields=["since_id", "pending_token", "pending_newest_id"])
 
-        outcome.result.add(
-            ingest_batch(
-                account.brand,
-                parse_v2_response(page.payload),
-                source=Source.SEARCH,
-                account=None,
-                actor_label=f"system:search:{query.pk}",
-                in_same_transaction=advance,
-            )
+def _log_rejected(account: XAccount, result: IngestResult) -> None:
+    for rejected in result.rejected:
+        log.warning(
+            "@%s: tweet %s refused: %s",
+            account.username,
+            rejected.tweet_id or f"#{rejected.position}",
+            rejected.reason,
         )
-        if page.rate_limit.remaining == 0:
-            return page.rate_limit.reset_at
-        if not next_token:
-            return None
-    return None
 
 
 def _record_failure(
