@@ -55,7 +55,7 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "bad or missing signature"}, status=403)
     try:
         for_user_id, batch = parse_v11_payload(json.loads(body))
-    except (ValueError, RecordError) as error:
+    except (ValueError, RecordError, RecursionError) as error:
         return JsonResponse({"error": f"unreadable payload: {error}"}, status=400)
     account = (
         XAccount.objects.select_related("brand").filter(x_user_id=for_user_id).first()

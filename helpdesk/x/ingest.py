@@ -145,26 +145,28 @@ def _upsert_customers(tweets: list[XTweet], users: dict[str, XUser]) -> dict[str
     author_ids = {t.author_id for t in tweets if t.author_id}
     if not author_ids:
         return {}
-    Customer.objects.bulk_create(
-        [_customer_from(users.get(uid) or XUser(id=uid)) for uid in author_ids],
-        ignore_conflicts=True,
-    )
     customers = {c.x_user_id: c for c in Customer.objects.filter(x_user_id__in=author_ids)}
+    missing = author_ids - customers.keys()
+    if missing:
+        # Customers are shared by brands, whose ingestion is not serialised together.
+        Customer.objects.bulk_create(
+            [_customer_from(users.get(uid) or XUser(id=uid)) for uid in missing],
+            ignore_conflicts=True,
+        )
+        customers.update({c.x_user_id: c for c in Customer.objects.filter(x_user_id__in=missing)})
+    fields = ("username", "name", "description", "followers_count")
     changed = []
     for uid, customer in customers.items():
         user = users.get(uid)
-        if user is None:
+        if user is None or uid in missing:
             continue
         update = _customer_from(user)
-        fields = ("username", "name", "description", "followers_count")
         if any(getattr(update, f) != getattr(customer, f) for f in fields):
             for f in fields:
                 setattr(customer, f, getattr(update, f))
             changed.append(customer)
     if changed:
-        Customer.objects.bulk_update(
-            changed, ["username", "name", "description", "followers_count"]
-        )
+        Customer.objects.bulk_update(changed, list(fields))
     return customers
 
 

@@ -80,9 +80,11 @@ def _check_storable(raw: dict[str, Any]) -> None:
     # PostgreSQL text and jsonb cannot hold NUL, and lone surrogates are not UTF-8: X never
     # sends either, so such a record is forged or corrupt and is refused rather than mangled.
     try:
-        encoded = json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        encoded = json.dumps(raw, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError:
         raise RecordError("text is not valid Unicode (lone surrogate)") from None
+    except ValueError:
+        raise RecordError("NaN or Infinity is not valid JSON") from None
     if re.search(rb"(?<!\\)(?:\\\\)*\\u0000", encoded):  # an escaped NUL, not "\\" "u0000"
         raise RecordError("text contains a NUL character")
 
@@ -160,8 +162,9 @@ def parse_v2_response(payload: Any) -> Batch:
     if not isinstance(payload, dict):
         raise RecordError("a v2 response must be a JSON object")
     batch = Batch()
-    includes = payload.get("includes") or {}
-    for user_obj in includes.get("users") or [] if isinstance(includes, dict) else []:
+    includes = payload.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    for user_obj in users if isinstance(users, list) else []:
         try:
             user = _v2_user(user_obj)
         except RecordError:
