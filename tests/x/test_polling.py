@@ -228,3 +228,23 @@ def test_a_paused_account_is_never_polled(care: XAccount) -> None:
     XAccount.objects.filter(pk=care.pk).update(is_active=False)
 
     assert polling.claim_due_accounts(now=timezone.now() + timedelta(days=1)) == []
+
+
+def test_spending_the_last_request_of_a_window_waits_for_its_reset(
+    care: XAccount, sandbox: Any
+) -> None:
+    # Given an endpoint with one request left in its 15-minute window
+    sandbox.world.set_limit("mentions", 1)
+    inject_mentions(sandbox, care, 2)
+    started = timezone.now()
+
+    # When a poll spends it
+    outcome = polling.poll_account(care.pk)
+
+    # Then the questions are stored and the next poll waits for the window to reset,
+    # instead of being refused with a 429 fifteen seconds from now
+    care.refresh_from_db()
+    assert (outcome.error, outcome.result.new) == ("", 2)
+    assert care.last_error == ""
+    assert care.next_poll_at >= started + timedelta(minutes=14)
+    assert care.next_poll_at <= started + timedelta(minutes=15, seconds=2)
