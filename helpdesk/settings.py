@@ -106,7 +106,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Celery: with no broker the tasks run in-process, eagerly, in the caller's thread.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -150,10 +150,8 @@ X_API_BASE_URL = env_url("X_API_BASE_URL", {"http", "https"})
 # App-level secret that signs Account Activity webhooks and answers their CRC challenge.
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 X_HTTP_TIMEOUT_SECONDS = env_float("X_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
-X_POLL_INTERVAL_SECONDS = env_int("X_POLL_INTERVAL_SECONDS", 15, minimum=1)
 X_MAX_PAGES_PER_POLL = env_int("X_MAX_PAGES_PER_POLL", 20, minimum=1)
 X_BACKOFF_MAX_SECONDS = env_int("X_BACKOFF_MAX_SECONDS", 900, minimum=1)
-X_WEBHOOK_MAX_BYTES = env_int("X_WEBHOOK_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

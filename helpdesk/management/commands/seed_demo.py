@@ -1,0 +1,278 @@
+"""``manage.py seed_demo``: the demo brand, its care accounts, stores and people.
+
+Idempotent: every record is looked up by its natural key and brought back to the demo's
+values, so a second run changes nothing and says so. Everyone gets one memorable demo
+password, which is why the command refuses to run with DEBUG off unless ``--force``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models, transaction
+
+from helpdesk.models import Brand, Role, Store, Volunteer, XAccount
+
+DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
+DESK_URL = "http://127.0.0.1:8000/"
+BRAND = {"slug": "northwind", "name": "Northwind Electronics"}
+
+ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "x_user_id": "1600000000000000001",
+        "username": "NorthwindHelp",
+        "language": "en",
+    },
+    {
+        "x_user_id": "1600000000000000002",
+        "username": "NorthwindAide",
+        "language": "fr",
+    },
+]
+POLL_INTERVAL_SECONDS = 2
+
+M = TypeVar("M", bound=models.Model)
+
+STORES: list[dict[str, str]] = [
+    {"code": "NW-SEA", "name": "Northwind Seattle Downtown", "region": "US West"},
+    {"code": "NW-CHI", "name": "Northwind Chicago Loop", "region": "US Midwest"},
+    {"code": "NW-MTL", "name": "Northwind Montréal Centre-Ville", "region": "Canada East"},
+]
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    display_name: str
+    role: Role
+    store: str = ""
+    languages: tuple[str, ...] = ("en",)
+    skills: tuple[str, ...] = ()
+    signature: str = ""
+    note: str = ""
+
+
+PEOPLE: list[Person] = [
+    Person(
+        "alice",
+        "Alice Moreau",
+        Role.VOLUNTEER,
+        store="NW-SEA",
+        skills=("orders", "delivery", "returns"),
+        signature="^AM",
+    ),
+    Person(
+        "bruno",
+        "Bruno Silva",
+        Role.VOLUNTEER,
+        store="NW-CHI",
+        skills=("computers", "mobile", "tv-audio"),
+        signature="^BS",
+    ),
+    Person(
+        "camille",
+        "Camille Tremblay",
+        Role.VOLUNTEER,
+        store="NW-MTL",
+        languages=("fr", "en"),
+        skills=("orders", "mobile", "appliances"),
+        signature="^CT",
+        note="French-speaking",
+    ),
+    Person(
+        "dev",
+        "Dev Patel",
+        Role.VOLUNTEER,
+        store="NW-SEA",
+        skills=("orders",),
+        signature="^DP",
+        note="trainee",
+    ),
+    Person(
+        "sam",
+        "Sam Okafor",
+        Role.SUPERVISOR,
+        store="NW-CHI",
+        languages=("en", "fr"),
+        skills=("orders", "delivery", "returns", "computers", "mobile", "tv-audio"),
+        signature="^SO",
+    ),
+    Person("agnes", "Agnes Varga", Role.AGENCY, note="read-only monitoring"),
+    Person("admin", "Demo Admin", Role.ADMIN, languages=("en", "fr"), note="superuser"),
+]
+
+
+@dataclass
+class Tally:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _ensure(
+    tally: Tally,
+    label: str,
+    model: type[M],
+    lookup: Mapping[str, Any],
+    values: Mapping[str, Any],
+) -> M:
+    """The row matching ``lookup``, created or brought back to ``values``."""
+    row = model._default_manager.filter(**lookup).first()
+    if row is None:
+        tally.created.append(label)
+        return model._default_manager.create(**lookup, **values)
+    stale = [name for name, value in values.items() if getattr(row, name) != value]
+    if stale:
+        for name in stale:
+            setattr(row, name, values[name])
+        row.save(update_fields=stale)
+        tally.updated.append(f"{label} ({', '.join(stale)})")
+    return row
+
+
+def account_credentials(username: str) -> dict[str, str]:
+    """Sandbox-only credentials, fake on their face, derived from the handle."""
+    handle = username.lower()
+    return {
+        "bearer_token": f"demo-bearer-{handle}",
+        "consumer_key": f"demo-consumer-key-{handle}",
+        "consumer_secret": f"demo-consumer-secret-{handle}",
+        "access_token": f"demo-access-token-{handle}",
+        "access_token_secret": f"demo-access-secret-{handle}",
+    }
+
+
+def seed(tally: Tally) -> Brand:
+    """Create or restore the demo records; what changed goes into ``tally``."""
+    brand = _ensure(
+        tally, "brand northwind", Brand, {"slug": BRAND["slug"]}, {"name": BRAND["name"]}
+    )
+    for spec in ACCOUNTS:
+        _ensure(
+            tally,
+            f"X account @{spec['username']}",
+            XAccount,
+            {"x_user_id": spec["x_user_id"]},
+            {
+                "brand": brand,
+                "username": spec["username"],
+                "language": spec["language"],
+                "is_active": True,
+                "poll_interval_seconds": POLL_INTERVAL_SECONDS,
+                **account_credentials(spec["username"]),
+            },
+        )
+    stores = {
+        spec["code"]: _ensure(
+            tally,
+            f"store {spec['code']}",
+            Store,
+            {"brand": brand, "code": spec["code"]},
+            {"name": spec["name"], "region": spec["region"]},
+        )
+        for spec in STORES
+    }
+    user_model = get_user_model()
+    for person in PEOPLE:
+        is_admin = person.role == Role.ADMIN
+        first, _, last = person.display_name.partition(" ")
+        user = _ensure(
+            tally,
+            f"user {person.username}",
+            user_model,
+            {"username": person.username},
+            {
+                "first_name": first,
+                "last_name": last,
+                "email": f"{person.username}@northwind.example",
+                "is_active": True,
+                "is_staff": is_admin,
+                "is_superuser": is_admin,
+            },
+        )
+        if not check_password(DEMO_PASSWORD, user.password):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            if f"user {person.username}" not in tally.created:
+                tally.updated.append(f"user {person.username} (password)")
+        _ensure(
+            tally,
+            f"volunteer {person.username}",
+            Volunteer,
+            {"user": user},
+            {
+                "brand": brand,
+                "store": stores[person.store] if person.store else None,
+                "role": person.role,
+                "display_name": person.display_name,
+                "signature": person.signature,
+                "languages": list(person.languages),
+                "skills": list(person.skills),
+            },
+        )
+    return brand
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo brand Northwind Electronics with two care accounts, three stores "
+        "and demo users (volunteers, a supervisor, agency staff, an admin). Idempotent."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off. The demo users share a published password.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: seed_demo gives every demo user the same published password, "
+                "which must never reach production by accident. Use --force if you mean it."
+            )
+        if not settings.DEBUG:
+            self.stderr.write(
+                self.style.WARNING(f"DEBUG is off; seeding demo users with {DEMO_PASSWORD!r}.")
+            )
+        tally = Tally()
+        with transaction.atomic():
+            seed(tally)
+        if tally.changed:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data seeded: {len(tally.created)} created, {len(tally.updated)} updated."
+                )
+            )
+            for label in tally.updated:
+                self.stdout.write(f"  updated {label}")
+        else:
+            self.stdout.write("Demo data already in place: nothing changed.")
+        self.stdout.write(self._logins())
+
+    def _logins(self) -> str:
+        width = max(len(p.username) for p in PEOPLE)
+        lines = [
+            "",
+            f"Log in at {DESK_URL} as any of these, password {DEMO_PASSWORD!r}:",
+        ]
+        for person in PEOPLE:
+            note = f", {person.note}" if person.note else ""
+            langs = "/".join(person.languages)
+            store = f", {person.store}" if person.store else ""
+            lines.append(
+                f"  {person.username:<{width}}  {person.role.label}{note} ({langs}{store})"
+            )
+        handles = ", ".join(f"@{a['username']} ({a['language']})" for a in ACCOUNTS)
+        lines.append(f"Care accounts: {handles}. Admin site: {DESK_URL}admin/")
+        return "\n".join(lines)

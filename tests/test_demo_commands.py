@@ -1,0 +1,278 @@
+"""The demo's management commands: ``seed_demo`` and ``demo`` (and its embedded wiring)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from io import StringIO
+from typing import Any
+
+import pytest
+import requests
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import models
+
+from helpdesk.management.commands import demo
+from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+from helpdesk.models import Brand, Customer, Question, Role, Store, Volunteer, XAccount
+from helpdesk.states import QuestionState
+
+SEEDED_MODELS: list[type[models.Model]] = [Brand, XAccount, Store, Volunteer, get_user_model()]
+
+
+@pytest.fixture
+def demo_settings(settings: Any) -> Any:
+    settings.DEBUG = True
+    # The command checks every demo password; the default hasher makes that slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
+
+
+def seed_demo(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    return {
+        model.__name__: list(model._default_manager.order_by("pk").values())
+        for model in SEEDED_MODELS
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_settings: Any) -> None:
+    output = seed_demo()
+
+    brand = Brand.objects.get()
+    assert (brand.slug, brand.name) == ("northwind", "Northwind Electronics")
+    accounts = list(
+        XAccount.objects.order_by("x_user_id").values_list(
+            "brand__slug", "username", "x_user_id", "language", "poll_interval_seconds", "is_active"
+        )
+    )
+    assert accounts == [
+        ("northwind", "NorthwindHelp", "1600000000000000001", "en", 2, True),
+        ("northwind", "NorthwindAide", "1600000000000000002", "fr", 2, True),
+    ]
+    help_account = XAccount.objects.get(username="NorthwindHelp")
+    assert help_account.bearer_token == "demo-bearer-northwindhelp"
+    assert all(
+        [
+            help_account.consumer_key,
+            help_account.consumer_secret,
+            help_account.access_token,
+            help_account.access_token_secret,
+        ]
+    )
+    assert Store.objects.filter(brand=brand).count() == 3
+    roles = sorted(Volunteer.objects.filter(brand=brand).values_list("role", flat=True))
+    assert roles == sorted([Role.ADMIN, Role.AGENCY, Role.SUPERVISOR] + [Role.VOLUNTEER] * 4)
+    volunteer_languages = Volunteer.objects.filter(role=Role.VOLUNTEER).values_list(
+        "languages", flat=True
+    )
+    assert any("fr" in languages for languages in volunteer_languages)
+    admin = get_user_model().objects.get(volunteer__role=Role.ADMIN)
+    assert admin.is_superuser and admin.is_staff
+    assert not get_user_model().objects.filter(is_staff=True).exclude(pk=admin.pk).exists()
+    for volunteer in Volunteer.objects.select_related("user"):
+        username = volunteer.user.get_username()
+        assert authenticate(username=username, password=DEMO_PASSWORD) == volunteer.user
+        assert f"  {username} " in output
+    assert "Log in at http://127.0.0.1:8000/" in output
+    assert DEMO_PASSWORD in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing_and_says_so(demo_settings: Any) -> None:
+    seed_demo()
+    before = snapshot()
+
+    output = seed_demo()
+
+    assert snapshot() == before
+    assert "nothing changed" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_restores_what_was_changed_since(demo_settings: Any) -> None:
+    seed_demo()
+    XAccount.objects.filter(username="NorthwindHelp").update(poll_interval_seconds=60)
+    alice = get_user_model().objects.get(username="alice")
+    alice.set_password("something else entirely")
+    alice.save()
+
+    output = seed_demo()
+
+    assert XAccount.objects.get(username="NorthwindHelp").poll_interval_seconds == 2
+    assert authenticate(username="alice", password=DEMO_PASSWORD) is not None
+    assert "0 created, 2 updated" in output
+    assert "nothing changed" not in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off(demo_settings: Any) -> None:
+    demo_settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        seed_demo()
+
+    assert Brand.objects.count() == 0
+    assert get_user_model().objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_with_debug_off_when_forced(demo_settings: Any) -> None:
+    demo_settings.DEBUG = False
+
+    seed_demo("--force")
+
+    assert Brand.objects.filter(slug="northwind").exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),  # noqa: S104 - the value under test
+        ("::", False),
+        ("192.168.1.20", False),
+        ("desk.example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert demo.is_loopback(host) is loopback
+
+
+@pytest.fixture
+def nothing_starts(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[dict[str, Any]]:
+    """Record (and refuse) any attempt of the demo command to start the embedded desk."""
+    calls: list[dict[str, Any]] = []
+
+    def refuse(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        raise AssertionError("the embedded desk must not start")
+
+    monkeypatch.setattr(demo, "start_embedded_desk", refuse)
+    settings.X_API_BASE_URL = ""
+    return calls
+
+
+def assert_nothing_started(calls: list[dict[str, Any]], settings: Any) -> None:
+    assert calls == []
+    assert settings.X_API_BASE_URL == ""
+    assert not [t for t in threading.enumerate() if t.name == "helpforce-poller"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "desk.example.com"])  # noqa: S104
+def test_demo_refuses_a_non_loopback_host(
+    host: str, nothing_starts: list[dict[str, Any]], settings: Any
+) -> None:
+    settings.EMBEDDED = True
+
+    with pytest.raises(CommandError, match="--allow-external"):
+        call_command("demo", host=host, stdout=StringIO())
+
+    assert_nothing_started(nothing_starts, settings)
+
+
+@pytest.mark.django_db
+def test_demo_refuses_a_database_that_is_not_embedded(
+    nothing_starts: list[dict[str, Any]], settings: Any
+) -> None:
+    settings.EMBEDDED = False
+
+    with pytest.raises(CommandError, match="DATABASE_URL"):
+        call_command("demo", stdout=StringIO())
+
+    assert_nothing_started(nothing_starts, settings)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"port": 0},
+        {"port": 70000},
+        {"sandbox_port": -1},
+        {"rate": -1.0},
+        {"rate": 1001.0},
+        {"rate": float("nan")},
+    ],
+)
+def test_demo_refuses_bad_ports_and_rates(
+    options: dict[str, Any], nothing_starts: list[dict[str, Any]], settings: Any
+) -> None:
+    settings.EMBEDDED = True
+
+    with pytest.raises(CommandError):
+        call_command("demo", stdout=StringIO(), **options)
+
+    assert_nothing_started(nothing_starts, settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
+    demo_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_demo()
+    demo_settings.X_API_BASE_URL = ""
+    monkeypatch.delenv("X_API_BASE_URL", raising=False)
+    demo_settings.X_HTTP_TIMEOUT_SECONDS = 5.0
+
+    desk = demo.start_embedded_desk(sandbox_port=0, rate=0.0, poll_interval=0.2, seed=1)
+    try:
+        assert desk.sandbox_url == demo_settings.X_API_BASE_URL == os.environ["X_API_BASE_URL"]
+        assert desk.accounts == ["@NorthwindHelp", "@NorthwindAide"]
+        base = desk.sandbox_url.rstrip("/")
+        response = requests.post(
+            f"{base}/_sandbox/users",
+            json={"username": "somecustomer", "name": "Some Customer"},
+            timeout=5,
+        )
+        assert response.status_code == 201, response.text
+        response = requests.post(
+            f"{base}/_sandbox/tweets",
+            json={
+                "tweets": [
+                    {
+                        "author_username": "somecustomer",
+                        "text": "@NorthwindHelp my order never arrived",
+                    }
+                ]
+            },
+            timeout=5,
+        )
+        assert response.status_code == 201, response.text
+
+        deadline = time.monotonic() + 15
+        question = None
+        while question is None and time.monotonic() < deadline:
+            question = (
+                Question.objects.filter(state=QuestionState.QUEUED)
+                .select_related("account", "customer")
+                .first()
+            )
+            if question is None:
+                time.sleep(0.2)
+    finally:
+        desk.stop()
+
+    assert question is not None, "no question was queued within 15 seconds"
+    assert question.text == "@NorthwindHelp my order never arrived"
+    assert question.account is not None and question.account.username == "NorthwindHelp"
+    assert question.customer == Customer.objects.get(username="somecustomer")
+    assert question.customer.name == "Some Customer"
+    assert Question.objects.count() == 1
+    assert not desk.poller.is_alive()
+    assert demo_settings.X_API_BASE_URL == ""
+    assert "X_API_BASE_URL" not in os.environ
