@@ -38,18 +38,9 @@ def make_account(brand: Brand, **fields: Any) -> XAccount:
 
 def sandbox_account_for(account: XAccount) -> Any:
     """The sandbox's twin of a desk account, with the same credentials."""
-    from helpdesk.x.sandbox import SandboxAccount
+    from helpdesk.management.commands.xsandbox import sandbox_account_from
 
-    return SandboxAccount(
-        username=account.username,
-        user_id=account.x_user_id,
-        bearer_token=account.bearer_token,
-        consumer_key=account.consumer_key,
-        consumer_secret=account.consumer_secret,
-        access_token=account.access_token,
-        access_token_secret=account.access_token_secret,
-        language=account.language,
-    )
+    return sandbox_account_from(account)
 
 
 def make_volunteer(

@@ -34,6 +34,15 @@ TWEET_FIELDS = [
 USER_FIELDS = ["name", "username", "description", "public_metrics", "verified"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
 PAGE_SIZE = 100
+# What every timeline read asks for: full pages, the authors, and the fields that thread
+# and route a question.
+_READ_PARAMS: dict[str, Any] = {
+    "max_results": PAGE_SIZE,
+    "expansions": EXPANSIONS,
+    "tweet_fields": TWEET_FIELDS,
+    "user_fields": USER_FIELDS,
+    "user_auth": False,
+}
 
 # Errors callers handle; re-exported so nothing else needs to import tweepy.
 TooManyRequests = tweepy.TooManyRequests
@@ -148,11 +157,7 @@ def fetch_mentions(
         user_id,
         since_id=since_id or None,
         pagination_token=pagination_token or None,
-        max_results=PAGE_SIZE,
-        expansions=EXPANSIONS,
-        tweet_fields=TWEET_FIELDS,
-        user_fields=USER_FIELDS,
-        user_auth=False,
+        **_READ_PARAMS,
     )
     return _page(response)
 
@@ -165,11 +170,7 @@ def search_recent(
         query,
         since_id=since_id or None,
         next_token=next_token or None,
-        max_results=PAGE_SIZE,
-        expansions=EXPANSIONS,
-        tweet_fields=TWEET_FIELDS,
-        user_fields=USER_FIELDS,
-        user_auth=False,
+        **_READ_PARAMS,
     )
     return _page(response)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from helpdesk.x.sandbox import SandboxAccount, XSandbox
+
+if TYPE_CHECKING:
+    from helpdesk.models import XAccount
 
 ACCOUNT_FORMAT = (
     "USERNAME:USER_ID:BEARER:CONSUMER_KEY:CONSUMER_SECRET:ACCESS_TOKEN:ACCESS_SECRET[:LANGUAGE]"
@@ -25,20 +28,25 @@ def parse_account(value: str) -> SandboxAccount:
     return SandboxAccount(*parts)
 
 
+def sandbox_account_from(account: XAccount) -> SandboxAccount:
+    """The sandbox's twin of a desk care account, with the same credentials."""
+    return SandboxAccount(
+        username=account.username,
+        user_id=account.x_user_id,
+        bearer_token=account.bearer_token,
+        consumer_key=account.consumer_key,
+        consumer_secret=account.consumer_secret,
+        access_token=account.access_token,
+        access_token_secret=account.access_token_secret,
+        language=account.language,
+    )
+
+
 def accounts_from_database() -> list[SandboxAccount]:
     from helpdesk.models import XAccount
 
     return [
-        SandboxAccount(
-            username=account.username,
-            user_id=account.x_user_id,
-            bearer_token=account.bearer_token,
-            consumer_key=account.consumer_key,
-            consumer_secret=account.consumer_secret,
-            access_token=account.access_token,
-            access_token_secret=account.access_token_secret,
-            language=account.language,
-        )
+        sandbox_account_from(account)
         for account in XAccount.objects.filter(is_active=True).order_by("pk")
     ]
 
