@@ -182,6 +182,40 @@ class Question(models.Model):
         max_length=16, choices=QuestionState.choices, default=QuestionState.NEW
     )
     state_changed_at = models.DateTimeField(default=timezone.now)
+    # Routing: written by ``routing`` only.
+    topic = models.ForeignKey(
+        "routing.Topic", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
+    )
+    priority = models.PositiveSmallIntegerField(default=2)
+    dismissed_reason = models.CharField(max_length=200, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claimed_questions",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    offered_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="offered_questions",
+    )
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    group = models.ForeignKey(
+        "routing.QuestionGroup",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+    )
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
@@ -189,6 +223,12 @@ class Question(models.Model):
         ]
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["brand", "state", "received_at"], name="question_queue"),
+            models.Index(
+                fields=["brand", "state", "priority", "received_at"], name="question_queue_order"
+            ),
+            models.Index(fields=["state", "sla_due_at"], name="question_sla"),
+            models.Index(fields=["state", "lease_expires_at"], name="question_lease"),
+            models.Index(fields=["claimed_by", "state"], name="question_claimed_by"),
         ]
 
     def __str__(self) -> str:
@@ -247,3 +287,67 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("audit events are append-only")
+
+
+class InvitationCode(models.Model):
+    """A code that confirms an employee's enrolment without waiting for a supervisor."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="invitation_codes")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    code = models.CharField(max_length=40, unique=True)
+    max_uses = models.PositiveIntegerField(default=1)
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class EnrolmentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+
+
+class Enrolment(models.Model):
+    """An employee's request to join a brand's programme, confirmed by a supervisor of their
+    store or by an invitation code."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="enrolments")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="enrolments")
+    employee_number = models.CharField(max_length=40)
+    display_name = models.CharField(max_length=80, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=12, choices=EnrolmentStatus.choices, default=EnrolmentStatus.PENDING
+    )
+    invitation = models.ForeignKey(
+        InvitationCode, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["brand", "employee_number"],
+                condition=~models.Q(status="declined"),
+                name="enrolment_brand_employee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_number} ({self.status})"

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "helpdesk.context_processors.desk_role",
             ],
         },
     },
@@ -152,6 +153,12 @@ X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 X_HTTP_TIMEOUT_SECONDS = env_float("X_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 X_MAX_PAGES_PER_POLL = env_int("X_MAX_PAGES_PER_POLL", 20, minimum=1)
 X_BACKOFF_MAX_SECONDS = env_int("X_BACKOFF_MAX_SECONDS", 900, minimum=1)
+
+# OAuth 2.0 (PKCE) for volunteers who link their own X account.
+X_OAUTH_CLIENT_ID = env_str("X_OAUTH_CLIENT_ID")
+X_OAUTH_CLIENT_SECRET = env_str("X_OAUTH_CLIENT_SECRET")
+# Fernet key for the linked accounts' tokens; derived from SECRET_KEY when unset.
+TOKEN_ENCRYPTION_KEY = env_str("HELPFORCE_TOKEN_KEY")
 
 LOGGING = {
     "version": 1,

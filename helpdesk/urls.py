@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from helpdesk import views
+from helpdesk.views import desk as views
 
 app_patterns = (
     [
@@ -21,4 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include(app_patterns)),
+    path("charter/", include("helpdesk.views.charter_pages")),
+    path("training/", include("helpdesk.views.training")),
+    path("supervision/", include("helpdesk.views.supervision")),
 ]

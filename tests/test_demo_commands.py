@@ -26,8 +26,6 @@ SEEDED_MODELS: list[type[models.Model]] = [Brand, XAccount, Store, Volunteer, ge
 @pytest.fixture
 def demo_settings(settings: Any) -> Any:
     settings.DEBUG = True
-    # The command checks every demo password; the default hasher makes that slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings
 
 

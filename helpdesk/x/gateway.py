@@ -15,6 +15,7 @@ from typing import Any
 import requests
 import tweepy
 from django.conf import settings
+from oauthlib.oauth2 import OAuth2Error
 from requests.adapters import HTTPAdapter
 
 from helpdesk.models import XAccount
@@ -53,6 +54,8 @@ BadRequest = tweepy.BadRequest
 NotFound = tweepy.NotFound
 HTTPException = tweepy.HTTPException
 TransportError = requests.exceptions.RequestException
+# X refused an OAuth 2.0 exchange (bad code, verifier, state or refresh token).
+OAuth2Refused: type[Exception] = OAuth2Error
 
 
 class XTransportAdapter(HTTPAdapter):
@@ -181,3 +184,71 @@ def api_error_detail(error: Exception) -> str:
         messages = [str(m) for m in error.api_messages] or [error.response.reason or ""]
         return f"{error.response.status_code} {'; '.join(m for m in messages if m)}".strip()
     return f"{type(error).__name__}: {error}"
+
+
+# --- OAuth 2.0 (PKCE): a volunteer's own X account ------------------------------------------
+
+OAUTH2_SCOPES = ["tweet.read", "tweet.write", "users.read", "offline.access"]
+OAUTH2_TOKEN_URL = X_API_ORIGIN + "/2/oauth2/token"
+X_AUTHORIZE_ORIGIN = "https://twitter.com"
+
+
+class OAuth2NotConfigured(RuntimeError):
+    """The desk has no OAuth 2.0 client id, so nobody can link an X account."""
+
+
+def oauth2_handler(redirect_uri: str) -> tweepy.OAuth2UserHandler:
+    """tweepy's PKCE handler for the desk's OAuth 2.0 client, sending through our transport.
+
+    The handler is a ``requests`` session: its token calls to api.twitter.com go through the
+    adapter like every other X call.
+    """
+    client_id = settings.X_OAUTH_CLIENT_ID
+    if not client_id:
+        raise OAuth2NotConfigured("X_OAUTH_CLIENT_ID is not set")
+    handler = tweepy.OAuth2UserHandler(
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scope=OAUTH2_SCOPES,
+        client_secret=settings.X_OAUTH_CLIENT_SECRET or None,
+    )
+    mount_transport(handler)
+    return handler
+
+
+def authorization_url(handler: tweepy.OAuth2UserHandler) -> str:
+    """The URL to send the person to; on the sandbox, its own authorize page."""
+    url = str(handler.get_authorization_url())
+    base = settings.X_API_BASE_URL.rstrip("/")
+    if base and url.startswith(X_AUTHORIZE_ORIGIN + "/"):
+        url = base + url[len(X_AUTHORIZE_ORIGIN) :]
+    return url
+
+
+def refresh_oauth2_token(refresh_token: str) -> dict[str, Any]:
+    """A new token set for a refresh token (X rotates the refresh token too).
+
+    Raises ``OAuth2Refused`` when X refuses, ``TransportError`` when it cannot be
+    reached.
+    """
+    # The redirect URI plays no part in a refresh; the handler only wants one.
+    handler = oauth2_handler(redirect_uri="")
+    token = handler.refresh_token(
+        OAUTH2_TOKEN_URL,
+        refresh_token=refresh_token,
+        auth=handler.auth,
+        client_id=settings.X_OAUTH_CLIENT_ID,
+    )
+    return dict(token)
+
+
+def get_me_with_user_token(access_token: str) -> dict[str, Any]:
+    """``GET /2/users/me`` as the person whose OAuth 2.0 access token this is: their
+    ``id``, ``username`` and ``name``."""
+    client = tweepy.Client(bearer_token=access_token, return_type=dict, wait_on_rate_limit=False)
+    mount_transport(client.session)
+    payload = client.get_me(user_auth=False)
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict) or not data.get("id") or not data.get("username"):
+        raise ValueError("X answered users/me without an id and a username")
+    return data

@@ -7,14 +7,14 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from helpdesk.models import Role, Source, Volunteer, XAccount
+from helpdesk.models import Source, XAccount
+from helpdesk.permissions import DESK_ROLES, require_role
 from helpdesk.queries import queued_questions_for
 from helpdesk.x import webhook
 from helpdesk.x.ingest import ingest_batch
@@ -22,7 +22,6 @@ from helpdesk.x.normalize import RecordError, parse_v11_payload
 
 log = logging.getLogger(__name__)
 
-QUEUE_ROLES = {Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN}
 QUEUE_PAGE_SIZE = 200
 
 
@@ -83,17 +82,10 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _desk_member(request: HttpRequest) -> Volunteer:
-    volunteer = Volunteer.objects.select_related("brand").filter(user=request.user.pk).first()
-    if volunteer is None or volunteer.role not in QUEUE_ROLES:
-        raise PermissionDenied("The queue is for the desk's volunteers and supervisors.")
-    return volunteer
-
-
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    volunteer = _desk_member(request)
+    volunteer = require_role(request, DESK_ROLES)
     questions = queued_questions_for(volunteer)
     context = {
         "volunteer": volunteer,

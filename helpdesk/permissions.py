@@ -1,0 +1,44 @@
+"""Who may use which part of the desk. Views get at the person's desk record only here.
+
+Denied looks like not found where an object is involved; a page the role never sees answers
+403.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from helpdesk.models import Role, Store, Volunteer
+
+DESK_ROLES = frozenset({Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+READING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.AGENCY})
+
+
+def volunteer_for(user: User | AnonymousUser) -> Volunteer | None:
+    """The person's desk record, or None (anonymous, or not part of any programme)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Volunteer.objects.select_related("brand", "store").filter(user_id=user.pk).first()
+
+
+def require_role(request: HttpRequest, roles: frozenset[str]) -> Volunteer:
+    """The requester's desk record if their role is one of ``roles``; else PermissionDenied."""
+    volunteer = volunteer_for(request.user)
+    if volunteer is None or volunteer.role not in roles:
+        raise PermissionDenied("This page is not part of your role.")
+    return volunteer
+
+
+def supervises(supervisor: Volunteer, store: Store | None) -> bool:
+    """Whether ``supervisor`` may act on people of ``store``: an admin of the brand may act
+    anywhere in it; a supervisor on their own store, or anywhere when they have none."""
+    if supervisor.role == Role.ADMIN:
+        return store is None or store.brand_id == supervisor.brand_id
+    if supervisor.role != Role.SUPERVISOR:
+        return False
+    if store is not None and store.brand_id != supervisor.brand_id:
+        return False
+    return supervisor.store_id is None or store is None or supervisor.store_id == store.pk
