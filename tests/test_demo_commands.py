@@ -274,3 +274,30 @@ def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
     assert not desk.poller.is_alive()
     assert demo_settings.X_API_BASE_URL == ""
     assert "X_API_BASE_URL" not in os.environ
+
+
+@pytest.mark.django_db
+def test_seed_demo_puts_every_desk_member_through_the_gate(demo_settings: Any) -> None:
+    from django.contrib.auth.models import User
+
+    from charter.gate import may_claim, may_send
+    from charter.models import TrainingModule
+
+    seed_demo()
+    brand = Brand.objects.get(slug="northwind")
+
+    def user(name: str) -> User:
+        return User.objects.get(username=name)
+
+    assert TrainingModule.objects.filter(brand=brand).count() == 3
+    for name in ("alice", "bruno", "camille", "dev", "sam", "admin"):
+        assert may_claim(user(name), brand.pk).allowed is True, name
+    assert may_claim(user("agnes"), brand.pk).codes == ["not_enrolled"]
+    trainee = may_send(
+        user("dev"), brand.pk, "Usually about 2 days. ^DP", reply_key="x", signature="^DP"
+    )
+    assert (trainee.allowed, trainee.needs_review, trainee.codes) == (
+        True,
+        True,
+        ["trainee_review"],
+    )

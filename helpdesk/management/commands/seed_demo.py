@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -16,7 +17,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
+from django.utils import timezone
 
+from charter.acceptance import accept_charter, publish_version
+from charter.models import CharterVersion, Level, LinterSettings, Standing
 from helpdesk.models import Brand, Role, Store, Volunteer, XAccount
 
 DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
@@ -36,6 +40,31 @@ ACCOUNTS: list[dict[str, Any]] = [
     },
 ]
 POLL_INTERVAL_SECONDS = 2
+
+# Where each demo person stands in the programme (agency staff are not in it).
+LEVELS: dict[str, Level] = {
+    "alice": Level.CERTIFIED,
+    "bruno": Level.CERTIFIED,
+    "camille": Level.MENTOR,
+    "dev": Level.TRAINEE,
+    "sam": Level.CERTIFIED,
+    "admin": Level.CERTIFIED,
+}
+CHARTER_TITLE = "Northwind care charter"
+CHARTER_BODY = """\
+You answer customers in public, on behalf of Northwind Electronics.
+
+1. **Say who you are.** Sign every reply with your signature (for example ^AM) so
+   customers know an employee answered.
+2. **Answer on company time**, from the desk, while you are on shift.
+3. **Use qualifiers.** Say "usually", "about" or "approximately" for times and amounts
+   you cannot guarantee.
+4. **Link, don't quote.** Point to northwind.example for prices, offers and policies;
+   any offer needs its disclaimer, so a supervisor approves it first.
+5. **Never share personal details**: no phone numbers, emails, addresses or order
+   numbers in public. Ask the customer to send them by direct message.
+6. **Check who is asking.** Don't answer spam, bait or anyone pretending to be a customer.
+"""
 
 M = TypeVar("M", bound=models.Model)
 
@@ -219,7 +248,47 @@ def seed(tally: Tally) -> Brand:
                 "skills": list(person.skills),
             },
         )
+    seed_programme(tally, brand)
     return brand
+
+
+def seed_programme(tally: Tally, brand: Brand) -> None:
+    """The charter, linter rules, training modules and each person's standing. Progress a
+    person made since (a promotion, a later acceptance) is left as it is."""
+    from helpdesk.management.commands.seed_training import seed_brand
+
+    if not CharterVersion.objects.filter(brand=brand).exists():
+        publish_version(
+            brand.pk, title=CHARTER_TITLE, body=CHARTER_BODY, is_material=True, actor=None
+        )
+        tally.created.append("charter v1")
+    if seed_brand(brand):
+        tally.created.append("training modules")
+    _ensure(
+        tally,
+        "linter settings",
+        LinterSettings,
+        {"brand": brand},
+        {"allowed_domains": ["northwind.example"], "require_signature": True},
+    )
+    version = CharterVersion.objects.filter(brand=brand).order_by("-number").first()
+    now = timezone.now()
+    user_model = get_user_model()
+    for username, level in LEVELS.items():
+        user = user_model.objects.get(username=username)
+        if not Standing.objects.filter(user=user, brand=brand).exists():
+            Standing.objects.create(
+                user=user,
+                brand=brand,
+                level=level,
+                trained_at=now,
+                training_expires_at=now + timedelta(days=365),
+                certified_at=now if level != Level.TRAINEE else None,
+            )
+            tally.created.append(f"standing {username}")
+        if version is not None and not user.charter_acceptances.filter(version=version).exists():
+            accept_charter(user, version, ip_address=None, user_agent="seed_demo")
+            tally.created.append(f"charter acceptance {username}")
 
 
 class Command(BaseCommand):
