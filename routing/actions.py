@@ -1,50 +1,266 @@
-"""Placing questions in the queue.
+"""Routing's writes: classifying and queueing new questions, undoing a dismissal; and the
+rule tester's read.
 
-For now every new question goes to the brand's pool; classification, eligibility and the
-placement modes arrive with the routing issue and will plug in here.
+Every state change passes :func:`helpdesk.states.check_question_transition` first, writes its
+audit rows, and announces after the transaction commits.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.audit import record_transitions
+from helpdesk.audit import record, record_transitions
 from helpdesk.events import announce, brand_queue_group, monitoring_group
-from helpdesk.models import Question
+from helpdesk.models import Customer, Question, Role, Volunteer, XAccount
 from helpdesk.states import QuestionState, check_question_transition
+from routing.classify import Classification, RuleHit, classify, compile_rules
+from routing.grouping import assign_groups
+from routing.models import RoutingSettings, default_sla_minutes
+from routing.placement import place_queued
+
+_MENTION = re.compile(r"(?<!\w)@(\w{1,15})")
+# An earlier question of the customer that nobody has answered yet.
+UNANSWERED_STATES = (
+    QuestionState.QUEUED,
+    QuestionState.CLAIMED,
+    QuestionState.DRAFTING,
+    QuestionState.IN_REVIEW,
+    QuestionState.FAILED,
+)
+_ROUTED_FIELDS = (
+    "state",
+    "state_changed_at",
+    "lang",
+    "topic",
+    "priority",
+    "dismissed_reason",
+    "sla_due_at",
+)
+
+
+def sla_minutes_for(brand_id: int) -> dict[str, int]:
+    """The brand's first-response deadline in minutes per priority (defaults without
+    settings, or for a priority its settings leave out)."""
+    minutes = default_sla_minutes()
+    configured = (
+        RoutingSettings.objects.filter(brand_id=brand_id).values_list("sla_minutes", flat=True)
+    ).first()
+    if isinstance(configured, dict):
+        minutes.update({str(k): int(v) for k, v in configured.items()})
+    return minutes
+
+
+def sla_due(received_at: datetime, priority: int, minutes: dict[str, int]) -> datetime:
+    return received_at + timedelta(minutes=minutes[str(priority)])
+
+
+def mentioned_care_handles(text: str, care_handles: frozenset[str]) -> frozenset[str]:
+    """The brand's care handles (lower case) that ``text`` mentions."""
+    return frozenset(h.lower() for h in _MENTION.findall(text)) & care_handles
 
 
 def place_new_questions(questions: Sequence[Question], *, actor_label: str) -> None:
-    """Move freshly ingested questions from ``new`` to ``queued`` and announce them.
+    """Classify freshly ingested questions (state ``new``), dismiss the noise with its reason,
+    queue the rest with their SLA deadline, group them, place them, and announce them.
 
-    Runs inside the caller's transaction; the announcement goes out after it commits.
-    """
+    Runs inside the caller's transaction; the announcement goes out after it commits."""
     if not questions:
         return
-    check_question_transition(QuestionState.NEW, QuestionState.QUEUED)
-    now = timezone.now()
-    ids = [question.pk for question in questions]
-    Question.objects.filter(pk__in=ids, state=QuestionState.NEW).update(
-        state=QuestionState.QUEUED, state_changed_at=now
-    )
+    by_brand: dict[int, list[Question]] = defaultdict(list)
     for question in questions:
-        question.state = QuestionState.QUEUED
+        by_brand[question.brand_id].append(question)
+    for brand_id, brand_questions in by_brand.items():
+        _place_for_brand(brand_id, brand_questions, actor_label)
+
+
+def _place_for_brand(brand_id: int, questions: list[Question], actor_label: str) -> None:
+    check_question_transition(QuestionState.NEW, QuestionState.QUEUED)
+    check_question_transition(QuestionState.NEW, QuestionState.DISMISSED)
+    now = timezone.now()
+    compiled = compile_rules(brand_id)
+    minutes = sla_minutes_for(brand_id)
+    accounts = list(XAccount.objects.filter(brand_id=brand_id).values_list("username", "x_user_id"))
+    care_handles = frozenset(username.lower() for username, _ in accounts)
+    own_user_ids = {x_user_id for _, x_user_id in accounts}
+    customer_ids = {q.customer_id for q in questions if q.customer_id is not None}
+    customers: dict[int, tuple[str, int | None]] = {
+        q.customer.pk: (q.customer.x_user_id, q.customer.followers_count)
+        for q in questions
+        if Question.customer.is_cached(q) and q.customer is not None
+    }
+    if customer_ids - customers.keys():  # ingestion hands them over; other callers may not
+        customers.update(
+            {
+                pk: (x_user_id, followers)
+                for pk, x_user_id, followers in Customer.objects.filter(
+                    pk__in=customer_ids - customers.keys()
+                ).values_list("pk", "x_user_id", "followers_count")
+            }
+        )
+    waiting_customers = set(
+        Question.objects.filter(
+            brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
+        )
+        .exclude(pk__in=[q.pk for q in questions])
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+    queued: list[Question] = []
+    dismissed: dict[tuple[str, tuple[str, ...]], list[Question]] = defaultdict(list)
+    for question in questions:
+        customer_x_id, followers = customers.get(question.customer_id or 0, ("", None))
+        reply_to = question.in_reply_to_user_id
+        waited = (
+            (question.received_at - question.tweeted_at).total_seconds() / 60
+            if question.tweeted_at is not None
+            else 0.0
+        )
+        result = classify(
+            question.text,
+            lang_hint=question.lang,
+            mentioned_handles=mentioned_care_handles(question.text, care_handles),
+            customer_reach=followers,
+            returning_unanswered=question.customer_id in waiting_customers,
+            replies_to_other=bool(reply_to)
+            and reply_to not in own_user_ids
+            and reply_to != customer_x_id,
+            waited_minutes=waited,
+            compiled=compiled,
+        )
+        _apply(question, result)
         question.state_changed_at = now
+        if result.is_noise:
+            question.state = QuestionState.DISMISSED
+            question.dismissed_reason = result.noise_reason[:200]
+            dismissed[(question.dismissed_reason, tuple(result.hits))].append(question)
+        else:
+            question.state = QuestionState.QUEUED
+            question.sla_due_at = sla_due(question.received_at, question.priority, minutes)
+            queued.append(question)
+    _save_routed(questions)
+
+    for (reason, hits), noise in dismissed.items():
+        record_transitions(
+            "question.dismissed",
+            noise,
+            from_state=QuestionState.NEW,
+            to_state=QuestionState.DISMISSED,
+            actor_label=actor_label,
+            data={"reason": reason, "hits": list(hits)},
+        )
     record_transitions(
         "question.queued",
-        questions,
+        queued,
         from_state=QuestionState.NEW,
         to_state=QuestionState.QUEUED,
         actor_label=actor_label,
     )
-    by_brand: dict[int, list[int]] = {}
+    if not queued:
+        return
+    assign_groups(queued)
+    place_queued(queued)
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        "questions.queued",
+        {"brand_id": brand_id, "question_ids": [q.pk for q in queued]},
+    )
+
+
+def _apply(question: Question, result: Classification) -> None:
+    if result.language:
+        question.lang = result.language
+    question.topic_id = result.topic_id
+    question.priority = result.priority
+
+
+def _save_routed(questions: list[Question]) -> None:
+    """Write the routed columns: one UPDATE per distinct set of values (a batch from one poll
+    has a handful), or one bulk update when they are too varied."""
+    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for question in questions:
-        by_brand.setdefault(question.brand_id, []).append(question.pk)
-    for brand_id, brand_question_ids in by_brand.items():
-        announce(
-            [brand_queue_group(brand_id), monitoring_group(brand_id)],
-            "questions.queued",
-            {"brand_id": brand_id, "question_ids": brand_question_ids},
+        values = tuple(getattr(question, _attname(name)) for name in _ROUTED_FIELDS)
+        by_values[values].append(question.pk)
+    if len(by_values) > 8:
+        Question.objects.bulk_update(questions, list(_ROUTED_FIELDS), batch_size=500)
+        return
+    for values, ids in by_values.items():
+        Question.objects.filter(pk__in=ids, state=QuestionState.NEW).update(
+            **{_attname(name): value for name, value in zip(_ROUTED_FIELDS, values, strict=True)}
         )
+
+
+def _attname(name: str) -> str:
+    return "topic_id" if name == "topic" else name
+
+
+def may_undo_dismissal(user: User, brand_id: int) -> bool:
+    """Supervisors and admins of the brand, and superusers."""
+    if user.is_superuser:
+        return True
+    return Volunteer.objects.filter(
+        user_id=user.pk, brand_id=brand_id, role__in=(Role.SUPERVISOR, Role.ADMIN)
+    ).exists()
+
+
+def undo_dismissal(question: Question, *, by_user: User) -> Question:
+    """Put a dismissed question back in the queue (noise that was a real question), with a
+    fresh deadline from now; the old reason goes into the audit row."""
+    if not may_undo_dismissal(by_user, question.brand_id):
+        raise PermissionDenied("Only a supervisor may undo a dismissal.")
+    with transaction.atomic():
+        locked = Question.objects.select_for_update().get(pk=question.pk)
+        check_question_transition(locked.state, QuestionState.QUEUED)
+        if locked.state != QuestionState.DISMISSED:
+            raise PermissionDenied("Only a dismissed question can be restored.")
+        now = timezone.now()
+        reason = locked.dismissed_reason
+        locked.state = QuestionState.QUEUED
+        locked.state_changed_at = now
+        locked.dismissed_reason = ""
+        locked.sla_due_at = sla_due(now, locked.priority, sla_minutes_for(locked.brand_id))
+        locked.save(update_fields=["state", "state_changed_at", "dismissed_reason", "sla_due_at"])
+        record(
+            "question.restored",
+            actor=by_user,
+            question=locked,
+            from_state=QuestionState.DISMISSED,
+            to_state=QuestionState.QUEUED,
+            data={"reason": reason},
+        )
+        place_queued([locked])
+        announce(
+            [brand_queue_group(locked.brand_id), monitoring_group(locked.brand_id)],
+            "questions.queued",
+            {"brand_id": locked.brand_id, "question_ids": [locked.pk]},
+        )
+    return locked
+
+
+def classify_text(brand_id: int, text: str, *, lang_hint: str = "") -> Classification:
+    """How a tweet with ``text`` would be classified for the brand now (the rule tester)."""
+    handles = frozenset(
+        u.lower()
+        for u in XAccount.objects.filter(brand_id=brand_id).values_list("username", flat=True)
+    )
+    return classify(
+        text,
+        lang_hint=lang_hint,
+        mentioned_handles=mentioned_care_handles(text, handles),
+        compiled=compile_rules(brand_id),
+    )
+
+
+def rule_test(brand_id: int, text: str) -> list[RuleHit]:
+    """The brand's active rules that ``text`` hits, in position order, each as
+    (rule name, kind, effect, matched span, matched text)."""
+    return classify_text(brand_id, text).rule_hits

@@ -1,0 +1,450 @@
+"""Claims and leases: who is answering a question, for how long, and handing it on.
+
+A claim is one conditional ``UPDATE ... WHERE state = 'queued'``: its row count says who
+won, whatever the concurrency (DESIGN invariant 2). The claim is a lease renewed while the
+volunteer types; a lapsed lease puts the question back in the queue and says so in the audit
+log. Every move is checked against the question's transition table, writes an audit event in
+the same transaction, and is announced after commit.
+
+Renewals write no audit event: they happen every few seconds while someone types, and the
+lease's end is on the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import formats, timezone
+
+from helpdesk.audit import record
+from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.models import AuditEvent, Question, Volunteer
+from helpdesk.permissions import SUPERVISING_ROLES, supervises, volunteer_for
+from helpdesk.states import QuestionState, check_question_transition
+from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
+from routing.models import RoutingSettings, Topic
+from routing.presence import routing_settings_for
+
+ESCALATABLE_STATES = (
+    QuestionState.QUEUED,
+    QuestionState.CLAIMED,
+    QuestionState.DRAFTING,
+    QuestionState.IN_REVIEW,
+)
+
+
+class ClaimError(ValueError):
+    """A claim action that does not apply; ``code`` names why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """``won``: the caller holds the question now. Otherwise ``reason`` says why not, and
+    ``holder_display`` names who holds it (empty when nobody does)."""
+
+    question_id: int
+    won: bool
+    reason: str = ""
+    holder_display: str = ""
+    holder_id: int | None = None
+    until: datetime | None = None
+    message: str = ""
+    refusals: tuple[str, ...] = ()
+
+
+def open_claims_count(user: User) -> int:
+    return Question.objects.filter(claimed_by_id=user.pk, state__in=OPEN_CLAIM_STATES).count()
+
+
+_CLAIM_ROW = (
+    "pk",
+    "brand_id",
+    "state",
+    "lang",
+    "store_id",
+    "topic_id",
+    "topic__slug",
+    "topic__is_local",
+    "offered_to_id",
+    "offer_expires_at",
+    "claimed_by_id",
+    "lease_expires_at",
+    "claimed_by__volunteer__display_name",
+    "claimed_by__first_name",
+    "claimed_by__last_name",
+    "claimed_by__username",
+    "brand__routing_settings__max_open_claims",
+    "brand__routing_settings__claim_lease_minutes",
+)
+
+
+def claim_question(question_id: int, user: User, *, now: datetime | None = None) -> ClaimResult:
+    """Claim a queued question. Refused (and nothing written) unless the person may take it
+    now: gate, shift, cap, language, skill, store. Of any number of concurrent claimers
+    exactly one wins; the others learn who holds it.
+
+    A question already out of the queue (or offered to someone else) is answered from one
+    read before the eligibility check: nothing is written either way, and the person learns
+    who has it. The claim path is a handful of statements: the question with its topic, its
+    brand's settings and its holder; the person with their shift and open claims; the gate
+    (charter's three reads); the conditional update and the audit row."""
+    now = now or timezone.now()
+    row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).first()
+    if row is None:
+        return ClaimResult(question_id, False, "not_found", message="No such question.")
+    lost = _lost_from(row, user, now)
+    if lost is not None:
+        return lost
+    settings = RoutingSettings(brand_id=row["brand_id"])
+    if row["brand__routing_settings__max_open_claims"] is not None:
+        settings.max_open_claims = row["brand__routing_settings__max_open_claims"]
+        settings.claim_lease_minutes = row["brand__routing_settings__claim_lease_minutes"]
+    question = Question(
+        pk=question_id,
+        brand_id=row["brand_id"],
+        lang=row["lang"],
+        store_id=row["store_id"],
+        topic_id=row["topic_id"],
+    )
+    topic = None
+    if row["topic_id"] is not None:
+        topic = Topic(
+            pk=row["topic_id"],
+            brand_id=row["brand_id"],
+            slug=row["topic__slug"],
+            is_local=row["topic__is_local"],
+        )
+    index = EligibilityIndex.for_person(row["brand_id"], user, settings, topic, now=now)
+    eligible, refusals = index.is_eligible(user.pk, question)
+    if not eligible:
+        return ClaimResult(
+            question_id,
+            False,
+            "not_eligible",
+            message="You may not claim this question now.",
+            refusals=tuple(refusals),
+        )
+    lease = timedelta(minutes=settings.claim_lease_minutes)
+    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
+    with transaction.atomic():
+        won = (
+            Question.objects.filter(pk=question_id, state=QuestionState.QUEUED)
+            .filter(
+                Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now)
+            )
+            .update(
+                state=QuestionState.CLAIMED,
+                state_changed_at=now,
+                claimed_by=user,
+                claimed_at=now,
+                lease_expires_at=now + lease,
+                offered_to=None,
+                offer_expires_at=None,
+            )
+        )
+        if won:
+            record(
+                "question.claimed",
+                actor=user,
+                brand_id=question.brand_id,
+                question=question,
+                from_state=QuestionState.QUEUED,
+                to_state=QuestionState.CLAIMED,
+                data={"lease_expires_at": (now + lease).isoformat()},
+            )
+            _announce(question.brand_id, "question.claimed", question_id, user.pk)
+    if won:
+        display = index.people[user.pk].display
+        return ClaimResult(
+            question_id, True, "claimed", display, user.pk, now + lease, "You have it."
+        )
+    row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).get()
+    return _lost_from(row, user, now) or ClaimResult(
+        question_id, False, "changed", message="The question changed meanwhile; look again."
+    )
+
+
+def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | None:
+    """Why ``user`` cannot have the question in ``row`` (None: it is there to take)."""
+    question_id = row["pk"]
+    state = row["state"]
+    holder_id = row["claimed_by_id"]
+    if state == QuestionState.QUEUED:
+        offered_to = row["offered_to_id"]
+        expires = row["offer_expires_at"]
+        if offered_to is None or offered_to == user.pk or (expires is not None and expires < now):
+            return None
+        return ClaimResult(
+            question_id,
+            False,
+            "offered_to_someone_else",
+            message="This question is offered to someone else for a moment.",
+        )
+    if holder_id is not None:
+        holder = (
+            row["claimed_by__volunteer__display_name"]
+            or f"{row['claimed_by__first_name']} {row['claimed_by__last_name']}".strip()
+            or row["claimed_by__username"]
+        )
+        until = row["lease_expires_at"]
+        when = formats.time_format(timezone.localtime(until), "H:i") if until else ""
+        message = (
+            f"Already claimed by {holder} (until {when})"
+            if when
+            else f"Already claimed by {holder}"
+        )
+        return ClaimResult(question_id, False, "already_claimed", holder, holder_id, until, message)
+    return ClaimResult(
+        question_id, False, "not_queued", message=f"This question is {state}, not in the queue."
+    )
+
+
+def renew_lease(question_id: int, user: User, *, now: datetime | None = None) -> datetime:
+    """Extend the holder's lease by the brand's lease length; returns the new end. A lapsed
+    lease is not renewed: the question is on its way back to the queue."""
+    now = now or timezone.now()
+    question = _get(question_id)
+    until = now + timedelta(minutes=routing_settings_for(question.brand_id).claim_lease_minutes)
+    renewed = Question.objects.filter(
+        pk=question_id,
+        claimed_by=user.pk,
+        state__in=OPEN_CLAIM_STATES,
+        lease_expires_at__gt=now,
+    ).update(lease_expires_at=until)
+    if not renewed:
+        raise ClaimError("not_holder", "You do not hold this question (or the claim lapsed).")
+    return until
+
+
+def release_question(question_id: int, user: User, *, now: datetime | None = None) -> None:
+    """The holder hands the question back to the queue (its pool)."""
+    now = now or timezone.now()
+    question = _get(question_id)
+    if question.claimed_by_id != user.pk or question.state not in OPEN_CLAIM_STATES:
+        raise ClaimError("not_holder", "You do not hold this question.")
+    _back_to_queue(question, now, "question.released", actor=user, data={"holder_id": user.pk})
+
+
+def reassign_question(
+    question_id: int, to_user: User, by_supervisor: User, *, now: datetime | None = None
+) -> None:
+    """A supervisor or admin of the brand gives the question to ``to_user``, who must be
+    eligible for it. A queued question becomes claimed; a claimed or drafting one keeps its
+    state and changes hands (the table has no drafting -> claimed move)."""
+    now = now or timezone.now()
+    question = _get(question_id)
+    supervisor = volunteer_for(by_supervisor)
+    target = Volunteer.objects.select_related("store").filter(user_id=to_user.pk).first()
+    if (
+        supervisor is None
+        or supervisor.role not in SUPERVISING_ROLES
+        or supervisor.brand_id != question.brand_id
+        or target is None
+        or target.brand_id != question.brand_id
+        or not supervises(supervisor, target.store)
+    ):
+        raise ClaimError("forbidden", "Only a supervisor of this person may reassign to them.")
+    index = EligibilityIndex.build(question.brand_id, user_ids=[to_user.pk], fresh_gate=True)
+    eligible, refusals = index.is_eligible(to_user.pk, question)
+    if not eligible:
+        raise ClaimError("not_eligible", "They may not take it: " + ", ".join(refusals))
+    from_state = question.state
+    to_state = QuestionState.CLAIMED if from_state == QuestionState.QUEUED else from_state
+    if from_state not in (QuestionState.QUEUED, *OPEN_CLAIM_STATES):
+        raise ClaimError("not_open", f"A question that is {from_state} cannot be reassigned.")
+    if to_state != from_state:
+        check_question_transition(from_state, to_state)
+    until = now + timedelta(minutes=index.settings.claim_lease_minutes)
+    with transaction.atomic():
+        moved = Question.objects.filter(
+            pk=question_id, state=from_state, claimed_by=question.claimed_by_id
+        ).update(
+            state=to_state,
+            state_changed_at=now if to_state != from_state else question.state_changed_at,
+            claimed_by=to_user,
+            claimed_at=now,
+            lease_expires_at=until,
+            offered_to=None,
+            offer_expires_at=None,
+        )
+        if not moved:
+            raise ClaimError("changed", "The question changed meanwhile; look again.")
+        record(
+            "question.reassigned",
+            actor=by_supervisor,
+            question=question,
+            from_state=from_state,
+            to_state=to_state,
+            data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
+        )
+        _announce(question.brand_id, "question.reassigned", question_id, to_user.pk)
+
+
+def escalate_question(
+    question_id: int, by_user: User, note: str, *, now: datetime | None = None
+) -> None:
+    """Hand the question to the brand's official care team, with the whole thread and what
+    was tried. The holder or a supervisor of the brand may; the note is required."""
+    now = now or timezone.now()
+    note = note.strip()
+    if not note:
+        raise ClaimError("note_required", "Say what was tried and why it goes to the care team.")
+    question = _get(question_id)
+    by = volunteer_for(by_user)
+    is_supervisor = (
+        by is not None and by.role in SUPERVISING_ROLES and by.brand_id == question.brand_id
+    )
+    if question.claimed_by_id != by_user.pk and not is_supervisor:
+        raise ClaimError("forbidden", "Only the holder or a supervisor may escalate.")
+    from_state = question.state
+    if from_state not in ESCALATABLE_STATES:
+        raise ClaimError("not_open", f"A question that is {from_state} cannot be escalated.")
+    check_question_transition(from_state, QuestionState.ESCALATED)
+    thread = [
+        {
+            "question_id": pk,
+            "tweet_id": tweet_id,
+            "text": text,
+            "received_at": received_at.isoformat(),
+            "state": state,
+        }
+        for pk, tweet_id, text, received_at, state in Question.objects.filter(
+            conversation_id=question.conversation_id
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", "tweet_id", "text", "received_at", "state")
+    ]
+    tried = [
+        {"kind": kind, "actor_id": actor_id, "at": at.isoformat(), "data": data}
+        for kind, actor_id, at, data in AuditEvent.objects.filter(question_id=question_id)
+        .order_by("created_at", "pk")
+        .values_list("kind", "actor_id", "created_at", "data")
+    ]
+    with transaction.atomic():
+        moved = Question.objects.filter(pk=question_id, state=from_state).update(
+            state=QuestionState.ESCALATED,
+            state_changed_at=now,
+            lease_expires_at=None,
+            offered_to=None,
+            offer_expires_at=None,
+        )
+        if not moved:
+            raise ClaimError("changed", "The question changed meanwhile; look again.")
+        record(
+            "question.escalated",
+            actor=by_user,
+            question=question,
+            from_state=from_state,
+            to_state=QuestionState.ESCALATED,
+            data={"note": note, "thread": thread, "tried": tried},
+        )
+        _announce(question.brand_id, "question.escalated", question_id, by_user.pk)
+
+
+def expire_leases(now: datetime | None = None) -> int:
+    """Put every question whose lease lapsed back in the queue, with a
+    ``question.lease_lapsed`` event naming the former holder. Returns how many."""
+    now = now or timezone.now()
+    lapsed = 0
+    for state in OPEN_CLAIM_STATES:
+        check_question_transition(state, QuestionState.QUEUED)
+        with transaction.atomic():
+            rows = list(
+                Question.objects.select_for_update(skip_locked=True)
+                .filter(state=state, lease_expires_at__lt=now)
+                .values_list("pk", "brand_id", "claimed_by_id", "lease_expires_at")
+            )
+            if not rows:
+                continue
+            ids = [row[0] for row in rows]
+            moved = Question.objects.filter(
+                pk__in=ids, state=state, lease_expires_at__lt=now
+            ).update(
+                state=QuestionState.QUEUED,
+                state_changed_at=now,
+                claimed_by=None,
+                claimed_at=None,
+                lease_expires_at=None,
+            )
+            assert moved == len(ids), "the rows are locked"
+            AuditEvent.objects.bulk_create(
+                AuditEvent(
+                    kind="question.lease_lapsed",
+                    created_at=now,
+                    actor_label="system:lease",
+                    brand_id=brand_id,
+                    question_id=pk,
+                    from_state=state,
+                    to_state=QuestionState.QUEUED,
+                    data={
+                        "holder_id": holder_id,
+                        "lease_expired_at": until.isoformat() if until else None,
+                    },
+                )
+                for pk, brand_id, holder_id, until in rows
+            )
+            by_brand: dict[int, list[int]] = {}
+            for pk, brand_id, _holder, _until in rows:
+                by_brand.setdefault(brand_id, []).append(pk)
+            for brand_id, question_ids in by_brand.items():
+                announce(
+                    [brand_queue_group(brand_id), monitoring_group(brand_id)],
+                    "questions.lease_lapsed",
+                    {"brand_id": brand_id, "question_ids": question_ids},
+                )
+            lapsed += len(rows)
+    return lapsed
+
+
+def _get(question_id: int) -> Question:
+    question = Question.objects.filter(pk=question_id).first()
+    if question is None:
+        raise ClaimError("not_found", "No such question.")
+    return question
+
+
+def _back_to_queue(
+    question: Question, now: datetime, kind: str, *, actor: User, data: dict[str, Any]
+) -> None:
+    from_state = question.state
+    check_question_transition(from_state, QuestionState.QUEUED)
+    with transaction.atomic():
+        moved = Question.objects.filter(
+            pk=question.pk, state=from_state, claimed_by=question.claimed_by_id
+        ).update(
+            state=QuestionState.QUEUED,
+            state_changed_at=now,
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            offered_to=None,
+            offer_expires_at=None,
+        )
+        if not moved:
+            raise ClaimError("changed", "The question changed meanwhile; look again.")
+        record(
+            kind,
+            actor=actor,
+            question=question,
+            from_state=from_state,
+            to_state=QuestionState.QUEUED,
+            data=data,
+        )
+        _announce(question.brand_id, kind, question.pk, actor.pk)
+
+
+def _announce(brand_id: int, kind: str, question_id: int, user_id: int) -> None:
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {"brand_id": brand_id, "question_id": question_id, "user_id": user_id},
+    )

@@ -1,0 +1,347 @@
+"""Who may take a question: topic skills, languages, store or region for local topics, on
+shift, under the cap on open claims, and allowed by the charter's gate.
+
+An :class:`EligibilityIndex` is built once per brand per batch of decisions from the people
+on shift (a handful of queries whatever their number) and then answers each question from
+sets and dicts: people are indexed by language and by skill, so a decision intersects two
+sets and checks the few cheap conditions left on the survivors.
+
+The gate is charter's (``charter.gate.may_claim``) and is asked per person. Asking it for
+3,000 people costs three queries each, so the index memoises its answers keyed by
+everything the gate reads (account active, the standing's level, suspension and training
+dates, whether the training has expired, the accepted and the binding charter numbers),
+which the index loads in bulk: any change to those inputs is a new key, so a memoised answer
+is never stale. The claim itself always asks the gate afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Max, OuterRef
+from django.utils import timezone
+
+from charter.acceptance import binding_version
+from charter.gate import may_claim
+from charter.models import CharterAcceptance, Standing
+from helpdesk.models import Question, Store, Volunteer
+from helpdesk.permissions import DESK_ROLES
+from helpdesk.states import QuestionState
+from routing.models import RoutingSettings, Shift, Topic
+from routing.presence import routing_settings_for
+
+OPEN_CLAIM_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
+DEFAULT_LANGUAGES = ("en",)
+ANY_LANGUAGE = frozenset({"", "und", "zxx", "qme", "qht", "qam"})
+
+_gate_memo: dict[tuple[Any, ...], tuple[bool, tuple[str, ...]]] = {}
+_gate_memo_lock = threading.Lock()
+_GATE_MEMO_LIMIT = 100_000
+
+
+def primary_language(tag: str) -> str:
+    """``en-GB`` -> ``en``; X's "undetermined" codes and an empty tag -> ``""`` (anyone)."""
+    primary = tag.strip().lower().replace("_", "-").split("-", 1)[0]
+    return "" if primary in ANY_LANGUAGE else primary
+
+
+@dataclass
+class Person:
+    """One person on shift, as the index sees them."""
+
+    user_id: int
+    display: str
+    languages: frozenset[str]
+    skills: frozenset[str]
+    store_id: int | None
+    region: str
+    open_claims: int
+    gate_allowed: bool
+    gate_codes: tuple[str, ...]
+
+
+@dataclass
+class EligibilityIndex:
+    brand_id: int
+    settings: RoutingSettings
+    people: dict[int, Person]
+    topics: dict[int, Topic]
+    store_regions: dict[int, str]
+    by_language: dict[str, set[int]] = field(default_factory=dict)
+    by_skill: dict[str, set[int]] = field(default_factory=dict)
+    # The people who can take any question's language/skill check at all (gate, cap).
+    available: set[int] = field(default_factory=set)
+
+    @classmethod
+    def build(
+        cls,
+        brand_id: int,
+        *,
+        user_ids: Collection[int] | None = None,
+        now: datetime | None = None,
+        fresh_gate: bool = False,
+        on_shift_only: bool = True,
+    ) -> EligibilityIndex:
+        """The brand's people on shift (or only ``user_ids`` among them). ``fresh_gate``
+        asks the gate for each person instead of using memoised answers."""
+        now = now or timezone.now()
+        settings = routing_settings_for(brand_id)
+        topics = {topic.pk: topic for topic in Topic.objects.filter(brand_id=brand_id)}
+        shifts = Shift.objects.filter(brand_id=brand_id, ended_at__isnull=True)
+        if user_ids is not None:
+            shifts = shifts.filter(user_id__in=list(user_ids))
+        if on_shift_only:
+            candidate_ids = set(shifts.values_list("user_id", flat=True))
+        else:
+            candidate_ids = set(user_ids or ())
+        index = cls(brand_id, settings, {}, topics, {})
+        if not candidate_ids:
+            return index
+        volunteers = list(
+            Volunteer.objects.filter(
+                brand_id=brand_id, user_id__in=candidate_ids, role__in=DESK_ROLES
+            )
+            .select_related("user")
+            .only(
+                "user_id",
+                "display_name",
+                "languages",
+                "skills",
+                "store_id",
+                "user__username",
+                "user__first_name",
+                "user__last_name",
+                "user__is_active",
+            )
+        )
+        ids = [volunteer.user_id for volunteer in volunteers]
+        open_claims = dict(
+            Question.objects.filter(claimed_by_id__in=ids, state__in=OPEN_CLAIM_STATES)
+            .values("claimed_by_id")
+            .annotate(n=Count("pk"))
+            .values_list("claimed_by_id", "n")
+        )
+        gates = _gates(brand_id, volunteers, now, fresh=fresh_gate)
+        index.load_regions({v.store_id for v in volunteers if v.store_id is not None})
+        for volunteer in volunteers:
+            allowed, codes = gates[volunteer.user_id]
+            count = open_claims.get(volunteer.user_id, 0)
+            index.add(_person(volunteer, index, count, allowed, codes))
+        return index
+
+    @classmethod
+    def for_person(
+        cls,
+        brand_id: int,
+        user: Any,
+        settings: RoutingSettings,
+        topic: Topic | None,
+        *,
+        now: datetime,
+    ) -> EligibilityIndex:
+        """An index of one person, for a claim: two reads and the gate, asked afresh."""
+        index = cls(brand_id, settings, {}, {topic.pk: topic} if topic is not None else {}, {})
+        volunteer = (
+            Volunteer.objects.filter(user_id=user.pk, brand_id=brand_id, role__in=DESK_ROLES)
+            .select_related("store")
+            .annotate(
+                on_shift=Exists(
+                    Shift.objects.filter(
+                        user_id=OuterRef("user_id"), brand_id=brand_id, ended_at__isnull=True
+                    )
+                ),
+            )
+            .first()
+        )
+        if volunteer is None or not volunteer.on_shift:
+            return index
+        volunteer.user = user
+        if volunteer.store is not None:
+            index.store_regions[volunteer.store.pk] = volunteer.store.region
+        open_claims = Question.objects.filter(
+            claimed_by_id=user.pk, state__in=OPEN_CLAIM_STATES
+        ).count()
+        allowed, codes = _ask_gate(volunteer, brand_id, now)
+        index.add(_person(volunteer, index, open_claims, allowed, codes))
+        return index
+
+    def load_regions(self, store_ids: Collection[int]) -> None:
+        missing = [pk for pk in store_ids if pk not in self.store_regions]
+        if missing:
+            found = dict(Store.objects.filter(pk__in=missing).values_list("pk", "region"))
+            self.store_regions.update({pk: found.get(pk, "") for pk in missing})
+
+    def region_of(self, store_id: int | None) -> str:
+        if store_id is None:
+            return ""
+        if store_id not in self.store_regions:
+            self.load_regions([store_id])
+        return self.store_regions[store_id]
+
+    def add(self, person: Person) -> None:
+        self.people[person.user_id] = person
+        for language in person.languages:
+            self.by_language.setdefault(language, set()).add(person.user_id)
+        for skill in person.skills:
+            self.by_skill.setdefault(skill, set()).add(person.user_id)
+        if person.gate_allowed and person.open_claims < self.settings.max_open_claims:
+            self.available.add(person.user_id)
+
+    def count_claim(self, user_id: int, delta: int = 1) -> None:
+        """Keep the index right within a batch after it placed or claimed something."""
+        person = self.people.get(user_id)
+        if person is None:
+            return
+        person.open_claims += delta
+        if person.gate_allowed and person.open_claims < self.settings.max_open_claims:
+            self.available.add(user_id)
+        else:
+            self.available.discard(user_id)
+
+    def topic_of(self, question: Question) -> Topic | None:
+        return self.topics.get(question.topic_id) if question.topic_id else None
+
+    def eligible_for(self, question: Question) -> list[int]:
+        """User ids of the people on shift who may take ``question``, ascending. For a local
+        topic, people of the customer's store come first: when there are any, only they."""
+        candidates = self.available
+        language = primary_language(question.lang)
+        if language:
+            candidates = candidates & self.by_language.get(language, set())
+        topic = self.topic_of(question)
+        if topic is not None:
+            candidates = candidates & self.by_skill.get(topic.slug, set())
+        if topic is not None and topic.is_local and question.store_id is not None:
+            same_store = {
+                uid for uid in candidates if self.people[uid].store_id == question.store_id
+            }
+            if same_store:
+                return sorted(same_store)
+            region = self.region_of(question.store_id)
+            if not region:
+                return []
+            return sorted(uid for uid in candidates if self.people[uid].region == region)
+        return sorted(candidates)
+
+    def is_eligible(self, user_id: int, question: Question) -> tuple[bool, list[str]]:
+        """Whether this person may take ``question``, and every reason why not."""
+        person = self.people.get(user_id)
+        if person is None:
+            return False, ["not_on_shift"]
+        reasons: list[str] = []
+        if not person.gate_allowed:
+            reasons.extend(person.gate_codes or ("gate_refused",))
+        if person.open_claims >= self.settings.max_open_claims:
+            reasons.append("too_many_claims")
+        language = primary_language(question.lang)
+        if language and language not in person.languages:
+            reasons.append("language")
+        topic = self.topic_of(question)
+        if topic is not None and topic.slug not in person.skills:
+            reasons.append("skill")
+        if (
+            topic is not None
+            and topic.is_local
+            and question.store_id is not None
+            and person.store_id != question.store_id
+        ):
+            region = self.region_of(question.store_id)
+            if not region or person.region != region:
+                reasons.append("not_local")
+        return not reasons, reasons
+
+
+def _person(
+    volunteer: Volunteer,
+    index: EligibilityIndex,
+    open_claims: int,
+    allowed: bool,
+    codes: tuple[str, ...],
+) -> Person:
+    languages = frozenset(
+        primary_language(str(tag)) for tag in (volunteer.languages or DEFAULT_LANGUAGES)
+    ) - {""} or frozenset(DEFAULT_LANGUAGES)
+    return Person(
+        user_id=volunteer.user_id,
+        display=display_name(volunteer),
+        languages=languages,
+        skills=frozenset(str(skill) for skill in volunteer.skills or ()),
+        store_id=volunteer.store_id,
+        region=index.region_of(volunteer.store_id),
+        open_claims=open_claims,
+        gate_allowed=allowed,
+        gate_codes=codes,
+    )
+
+
+def display_name(volunteer: Volunteer) -> str:
+    user = volunteer.user
+    return volunteer.display_name or user.get_full_name() or user.get_username()
+
+
+def display_name_of(user_id: int) -> str:
+    volunteer = Volunteer.objects.select_related("user").filter(user_id=user_id).first()
+    if volunteer is not None:
+        return display_name(volunteer)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return user.get_username() if user is not None else f"#{user_id}"
+
+
+def forget_gate_answers() -> None:
+    with _gate_memo_lock:
+        _gate_memo.clear()
+
+
+def _gates(
+    brand_id: int, volunteers: Iterable[Volunteer], now: datetime, *, fresh: bool
+) -> dict[int, tuple[bool, tuple[str, ...]]]:
+    volunteers = list(volunteers)
+    if fresh:
+        return {v.user_id: _ask_gate(v, brand_id, now) for v in volunteers}
+    ids = [v.user_id for v in volunteers]
+    standings = {
+        row[0]: row[1:]
+        for row in Standing.objects.filter(brand_id=brand_id, user_id__in=ids).values_list(
+            "user_id", "level", "is_suspended", "trained_at", "training_expires_at"
+        )
+    }
+    accepted = dict(
+        CharterAcceptance.objects.filter(user_id__in=ids, version__brand_id=brand_id)
+        .values("user_id")
+        .annotate(top=Max("version__number"))
+        .values_list("user_id", "top")
+    )
+    binding = binding_version(brand_id, now)
+    binding_number = binding.number if binding is not None else None
+    answers: dict[int, tuple[bool, tuple[str, ...]]] = {}
+    for volunteer in volunteers:
+        standing = standings.get(volunteer.user_id)
+        expires = standing[3] if standing is not None else None
+        key = (
+            brand_id,
+            volunteer.user.is_active,
+            standing,
+            expires is not None and expires <= now,
+            accepted.get(volunteer.user_id),
+            binding_number,
+        )
+        with _gate_memo_lock:
+            answer = _gate_memo.get(key)
+        if answer is None:
+            answer = _ask_gate(volunteer, brand_id, now)
+            with _gate_memo_lock:
+                if len(_gate_memo) >= _GATE_MEMO_LIMIT:
+                    _gate_memo.clear()
+                _gate_memo[key] = answer
+        answers[volunteer.user_id] = answer
+    return answers
+
+
+def _ask_gate(volunteer: Volunteer, brand_id: int, now: datetime) -> tuple[bool, tuple[str, ...]]:
+    decision = may_claim(volunteer.user, brand_id, now=now)
+    return decision.allowed, tuple(decision.codes)
