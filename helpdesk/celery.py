@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -13,13 +14,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_after_finalize.connect
-def _schedule_periodic(sender: Celery, **_: object) -> None:
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """The periodic tasks: Celery beat runs them in production; the embedded desk's ticker
+    runs the same list in-process."""
     from django.conf import settings
 
-    sender.conf.beat_schedule = {
+    return {
         "poll-due-x-accounts": {
             "task": "helpdesk.tasks.poll_due_accounts",
             "schedule": settings.CELERY_BEAT_POLL_SECONDS,
         },
+        "dispatch-outbox": {"task": "helpdesk.tasks.dispatch_outbox", "schedule": 2.0},
+        "sweep-replies": {"task": "helpdesk.tasks.sweep_replies", "schedule": 30.0},
+        "routing-expire-leases": {"task": "routing.tasks.expire_leases", "schedule": 30.0},
+        "routing-advance-offers": {"task": "routing.tasks.advance_offers", "schedule": 15.0},
+        "routing-sweep-sla": {"task": "routing.tasks.sweep_sla", "schedule": 60.0},
+        "routing-end-idle-shifts": {"task": "routing.tasks.end_idle_shifts", "schedule": 60.0},
     }
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic(sender: Celery, **_: object) -> None:
+    sender.conf.beat_schedule = beat_schedule()

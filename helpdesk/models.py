@@ -10,7 +10,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.states import QuestionState, check_question_transition
+from helpdesk.states import (
+    QuestionState,
+    ReplyState,
+    check_question_transition,
+    check_reply_transition,
+)
 
 
 class Brand(models.Model):
@@ -46,6 +51,11 @@ class XAccount(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # Posting. X allows 100 posts per user per 15 minutes; the desk schedules under this.
+    post_limit_per_window = models.PositiveIntegerField(default=100)
+    post_window_seconds = models.PositiveIntegerField(default=900)
+    # Set from a 429 or a spent x-rate-limit-remaining: no post before this moment.
+    posts_blocked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
@@ -351,3 +361,96 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_number} ({self.status})"
+
+
+# Reply states in which a question has a reply on its way to X or on X: at most one.
+LIVE_REPLY_STATES = (
+    ReplyState.PENDING_REVIEW,
+    ReplyState.APPROVED,
+    ReplyState.QUEUED,
+    ReplyState.SENT,
+)
+
+
+class Reply(models.Model):
+    """A volunteer's answer to a question, from submission to X and back (moderation).
+
+    A reply in state ``queued`` is the outbox row: it is written in the transaction that
+    approves it, and a Celery task claims it by one conditional update that sets
+    ``sending_since`` before calling X. ``queued`` with ``sending_since`` set means "a post
+    may be in flight": nobody posts it again until someone has looked on X.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies"
+    )
+    account = models.ForeignKey(XAccount, on_delete=models.PROTECT, related_name="replies")
+    text = models.TextField()
+    language = models.CharField(max_length=16, blank=True)
+    state = models.CharField(max_length=16, choices=ReplyState.choices, default=ReplyState.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    # The gate's answer when the author submitted it (DESIGN invariant 4).
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(default=False)
+    review_reasons = models.JSONField(default=list, blank=True)
+    lint = models.JSONField(default=dict, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_replies",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_feedback = models.TextField(blank=True)
+    edited_by_reviewer = models.BooleanField(default=False)
+    original_text = models.TextField(blank=True, help_text=_("The author's text, if edited"))
+    # Sending (the outbox).
+    priority = models.PositiveSmallIntegerField(default=2)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    # When a send task was last enqueued; another is enqueued only if it never ran.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    # When the last POST attempt began (``sending_since`` moves while we look; this not).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_send_error = models.TextField(blank=True)
+    tweet_id = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deletion_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["tweet_id"], condition=~models.Q(tweet_id=""), name="reply_tweet_id"
+            ),
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(state__in=LIVE_REPLY_STATES),
+                name="reply_one_live_per_question",
+            ),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["state", "scheduled_for"], name="reply_outbox"),
+            models.Index(fields=["account", "sent_at"], name="reply_account_sent"),
+            models.Index(fields=["state", "sending_since"], name="reply_sending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} ({self.state})"
+
+    def check_transition(self, to_state: str) -> None:
+        """Raise ``ForbiddenTransition`` unless the table allows this move."""
+        check_reply_transition(self.state, to_state)

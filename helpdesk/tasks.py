@@ -19,3 +19,27 @@ def poll_due_accounts() -> int:
     for account_id in account_ids:
         poll_account.delay(account_id)
     return len(account_ids)
+
+
+@shared_task(name="helpdesk.tasks.send_reply", ignore_result=True)
+def send_reply(reply_id: int) -> str:
+    """Post one queued reply (at most once: see ``helpdesk.x.posting``)."""
+    from helpdesk.x import posting
+
+    return posting.send_reply(reply_id)
+
+
+@shared_task(name="helpdesk.tasks.dispatch_outbox", ignore_result=True)
+def dispatch_outbox() -> int:
+    """Enqueue the replies that may go now; returns how many."""
+    from helpdesk.x import posting
+
+    return len(posting.dispatch_due().dispatched)
+
+
+@shared_task(name="helpdesk.tasks.sweep_replies", ignore_result=True)
+def sweep_replies() -> None:
+    """Settle replies stuck in ``sending`` and redispatch lost ones."""
+    from helpdesk.x import posting
+
+    posting.sweep_replies()

@@ -9,7 +9,7 @@ instead. Everything else is tweepy as production uses it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -252,3 +252,82 @@ def get_me_with_user_token(access_token: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not data.get("id") or not data.get("username"):
         raise ValueError("X answered users/me without an id and a username")
     return data
+
+
+# --- Posting from a care account (OAuth 1.0a user context) ---------------------------------
+
+# How far back, in pages of 100 of the account's own posts, we look for an earlier attempt.
+LOOKUP_PAGES = 20
+
+
+def create_reply(
+    client: tweepy.Client, text: str, in_reply_to_tweet_id: str
+) -> tuple[str, RateLimit]:
+    """Post ``text`` in reply to a tweet; the new tweet's id and X's rate-limit headers.
+
+    Raises tweepy's errors (``Forbidden`` for duplicate content or a reply X does not allow,
+    ``TooManyRequests``, ``TwitterServerError``...) and ``TransportError`` on a timeout: an
+    error after the request left says nothing about whether X posted it.
+    """
+    response = client.create_tweet(
+        text=text, in_reply_to_tweet_id=in_reply_to_tweet_id, user_auth=True
+    )
+    page = _page(response)
+    data = page.payload.get("data") or {}
+    tweet_id = data.get("id") if isinstance(data, dict) else None
+    if not tweet_id:
+        raise TwitterServerError(response)
+    return str(tweet_id), page.rate_limit
+
+
+def find_posted_reply(
+    client: tweepy.Client,
+    account_user_id: str,
+    in_reply_to_tweet_id: str,
+    text: str,
+    since: datetime | None,
+    until: datetime | None = None,
+) -> str | None:
+    """The id of the account's reply to ``in_reply_to_tweet_id`` posted since ``since``, if
+    X shows one among its posts between ``since`` and ``until`` (newest first; at X's
+    posting limit a window of a few minutes is one page).
+
+    A reply to that very tweet is what we look for; when several exist, the one with the
+    same text wins (X may rewrite links, so the text alone would miss)."""
+    params: dict[str, Any] = {
+        "max_results": PAGE_SIZE,
+        "tweet_fields": ["referenced_tweets", "created_at"],
+        "user_auth": not client.bearer_token,
+    }
+    if since is not None:
+        params["start_time"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if until is not None:
+        # X takes whole seconds: round up so the window still holds ``until``.
+        ceiling = until.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        params["end_time"] = ceiling.strftime("%Y-%m-%dT%H:%M:%SZ")
+    token: str | None = None
+    found: list[tuple[str, str]] = []
+    for _ in range(LOOKUP_PAGES):
+        page = _page(client.get_users_tweets(account_user_id, pagination_token=token, **params))
+        for tweet in page.payload.get("data") or []:
+            refs = tweet.get("referenced_tweets") or []
+            if any(
+                r.get("type") == "replied_to" and str(r.get("id")) == in_reply_to_tweet_id
+                for r in refs
+            ):
+                found.append((str(tweet["id"]), str(tweet.get("text", ""))))
+        token = page.next_token
+        if not token:
+            break
+    for tweet_id, posted in found:
+        if posted.strip() == text.strip():
+            return tweet_id
+    return found[0][0] if found else None
+
+
+def delete_tweet(client: tweepy.Client, tweet_id: str) -> None:
+    """Delete one of the account's posts. A tweet X no longer has counts as deleted."""
+    try:
+        client.delete_tweet(tweet_id, user_auth=True)
+    except tweepy.NotFound:
+        return

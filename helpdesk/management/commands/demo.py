@@ -11,9 +11,11 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import import_module
 from types import FrameType
 from typing import Any
 
@@ -43,11 +45,14 @@ def is_loopback(host: str) -> bool:
 
 
 class Poller(threading.Thread):
-    """Runs ``helpdesk.tasks.poll_due_accounts`` every ``interval`` seconds until stopped.
+    """The embedded desk's beat: runs every periodic task of ``helpdesk.celery.beat_schedule``
+    at its interval (polling X every ``interval`` seconds) until stopped.
 
-    Embedded, Celery runs tasks eagerly, so the polls themselves happen in this thread.
-    An exception is logged and the loop goes on: one bad round must not stop ingestion.
+    Embedded, Celery runs tasks eagerly, so the tasks themselves happen in this thread.
+    An exception is logged and the loop goes on: one bad round must not stop the desk.
     """
+
+    POLL_TASK = "helpdesk.tasks.poll_due_accounts"
 
     def __init__(self, interval: float = 1.0) -> None:
         super().__init__(name="helpforce-poller", daemon=True)
@@ -55,17 +60,28 @@ class Poller(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        from helpdesk.tasks import poll_due_accounts
+        from helpdesk.celery import beat_schedule
 
+        every = {
+            entry["task"]: self.interval if entry["task"] == self.POLL_TASK else entry["schedule"]
+            for entry in beat_schedule().values()
+        }
+        next_due = dict.fromkeys(every, 0.0)
         try:
             while not self.stopping.is_set():
-                try:
-                    poll_due_accounts()
-                except Exception:
-                    log.exception("polling round failed; trying again in %.1fs", self.interval)
-                finally:
-                    close_old_connections()
-                self.stopping.wait(self.interval)
+                for name, seconds in every.items():
+                    now = time.monotonic()
+                    if now < next_due[name]:
+                        continue
+                    next_due[name] = now + float(seconds)
+                    module, _, function = name.rpartition(".")
+                    try:
+                        getattr(import_module(module), function)()
+                    except Exception:
+                        log.exception("%s failed; it runs again in %.1fs", name, seconds)
+                    finally:
+                        close_old_connections()
+                self.stopping.wait(min(self.interval, 1.0))
         finally:
             connection.close()
 

@@ -1,0 +1,498 @@
+"""Replies: submit through the gate, review (approve, edit, reject, bulk), moderation, and
+where a queued reply stands in its account's send queue.
+
+Every action validates, locks the rows it changes, checks each move against the state
+tables, writes audit events in the same transaction and announces after commit. Approval
+(or a direct send) puts the reply in state ``queued`` in the same transaction: that row is
+the outbox, which ``helpdesk.x.posting`` sends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
+from django.utils import timezone
+
+from charter.gate import lint_config_for, may_claim, may_send
+from charter.linter import Severity, lint
+from charter.standing import StandingError, record_review_outcome
+from helpdesk.audit import record
+from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.models import Question, Reply, Volunteer, XAccount
+from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
+from helpdesk.states import QuestionState, ReplyState, check_question_transition
+from helpdesk.x import gateway, posting
+
+log = logging.getLogger(__name__)
+
+SUBMITTABLE_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
+DEFAULT_LEASE_MINUTES = 10
+
+
+class ReplyError(ValueError):
+    """An action on a reply that does not apply; ``code`` names why and ``reasons`` carry
+    the gate's or the linter's explanations."""
+
+    def __init__(self, code: str, message: str, reasons: Iterable[dict[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reasons = list(reasons)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def brand_handles(brand_id: int) -> tuple[str, ...]:
+    return tuple(XAccount.objects.filter(brand_id=brand_id).values_list("username", flat=True))
+
+
+def account_for(question: Question) -> XAccount:
+    """The care account that answers: the one the customer mentioned, else the brand's first
+    active account in the question's language, else its first active account."""
+    if question.account_id is not None:
+        mentioned = XAccount.objects.filter(pk=question.account_id, is_active=True).first()
+        if mentioned is not None:
+            return mentioned
+    active = XAccount.objects.filter(brand_id=question.brand_id, is_active=True).order_by("pk")
+    language = (question.lang or "").split("-")[0]
+    chosen = (active.filter(language=language).first() if language else None) or active.first()
+    if chosen is None:
+        raise ReplyError("no_account", "The brand has no active care account to reply from.")
+    return chosen
+
+
+def _signature(user_id: int, brand_id: int) -> str:
+    found = Volunteer.objects.filter(user_id=user_id, brand_id=brand_id).values_list(
+        "signature", flat=True
+    )
+    return found.first() or ""
+
+
+def _move_question(
+    question: Question,
+    to_state: str,
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    **fields: Any,
+) -> None:
+    """Move a locked question along the table, with its audit event."""
+    from_state = question.state
+    check_question_transition(from_state, to_state)
+    now = timezone.now()
+    Question.objects.filter(pk=question.pk, state=from_state).update(
+        state=to_state, state_changed_at=now, **fields
+    )
+    question.state = to_state
+    record(
+        f"question.{to_state}",
+        actor=actor,
+        question=question,
+        from_state=from_state,
+        to_state=to_state,
+        data=data,
+    )
+
+
+def _move_reply(
+    reply: Reply, to_state: str, kind: str, *, actor: User | None, data: dict[str, Any]
+) -> None:
+    """Move a locked reply along the table (the caller saves it), with its audit event."""
+    from_state = reply.state
+    reply.check_transition(to_state)
+    reply.state = to_state
+    reply.state_changed_at = timezone.now()
+    record(
+        kind,
+        actor=actor,
+        brand_id=reply.question.brand_id,
+        question=reply.question,
+        from_state=from_state,
+        to_state=to_state,
+        data={"reply_id": reply.pk, **data},
+    )
+
+
+def _queue(reply: Reply, *, actor: User | None) -> None:
+    now = timezone.now()
+    reply.queued_at = now
+    reply.scheduled_for = now
+    _move_reply(reply, ReplyState.QUEUED, "reply.queued", actor=actor, data={})
+
+
+def _announce(reply: Reply, kind: str, extra: dict[str, Any] | None = None) -> None:
+    brand_id = reply.question.brand_id
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {
+            "brand_id": brand_id,
+            "question_id": reply.question_id,
+            "reply_id": reply.pk,
+            "author_id": reply.author_id,
+            **(extra or {}),
+        },
+    )
+
+
+def _require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
+    """The user, if they supervise (or administer) this brand; else a not-found error."""
+    volunteer = volunteer_for(user)
+    if (
+        volunteer is None
+        or volunteer.brand_id != brand_id
+        or volunteer.role not in (SUPERVISING_ROLES)
+    ):
+        raise ReplyError("not_found", "No such reply.")
+    assert isinstance(user, User)
+    return user
+
+
+def _locked(reply: Reply) -> Reply:
+    return Reply.objects.select_for_update().select_related("question").get(pk=reply.pk)
+
+
+def _locked_question(question_id: int) -> Question:
+    return Question.objects.select_for_update().get(pk=question_id)
+
+
+# --- submit ----------------------------------------------------------------------------------
+
+
+def submit_reply(question: Question, author: User, text: str, *, language: str) -> Reply:
+    """The claim holder submits a reply. The gate decides: refused (``ReplyError``,
+    nothing written), to review (``pending_review``; the question goes ``in_review``), or
+    straight to the outbox (``queued``; the question is ``approved``)."""
+    text = text.strip()
+    if not text:
+        raise ReplyError("empty", "Write a reply first.")
+    now = timezone.now()
+    question = Question.objects.select_related("customer").get(pk=question.pk)
+    _check_holder(question, author, now)
+    signature = _signature(author.pk, question.brand_id)
+    number = Reply.objects.filter(question=question, author=author).count() + 1
+    decision = may_send(
+        author,
+        question.brand_id,
+        text,
+        reply_key=f"q{question.pk}-u{author.pk}-{number}",
+        signature=signature,
+        customer_handle=question.customer.username if question.customer else "",
+        brand_handles=brand_handles(question.brand_id),
+        language=language,
+        now=now,
+    )
+    if not decision.allowed:
+        raise ReplyError(
+            "refused",
+            "; ".join(reason.message for reason in decision.reasons) or "Not allowed.",
+            [reason.as_json() for reason in decision.reasons],
+        )
+    account = account_for(question)
+    with transaction.atomic():
+        locked = _locked_question(question.pk)
+        _check_holder(locked, author, now)
+        if locked.state == QuestionState.CLAIMED:
+            _move_question(locked, QuestionState.DRAFTING, actor=author, data={})
+        reply = Reply.objects.create(
+            question=locked,
+            author=author,
+            account=account,
+            text=text,
+            language=language,
+            state=ReplyState.DRAFT,
+            submitted_at=now,
+            needs_review=decision.needs_review,
+            review_reasons=[reason.as_json() for reason in decision.reasons],
+            lint=decision.lint.as_json() if decision.lint else {},
+            priority=locked.priority,
+        )
+        reasons = [reason.code for reason in decision.reasons]
+        if decision.needs_review:
+            _move_reply(
+                reply,
+                ReplyState.PENDING_REVIEW,
+                "reply.submitted",
+                actor=author,
+                data={"review_reasons": reasons},
+            )
+            reply.save()
+            _move_question(locked, QuestionState.IN_REVIEW, actor=author, data=_ref(reply))
+        else:
+            _move_reply(reply, ReplyState.APPROVED, "reply.submitted", actor=author, data={})
+            _queue(reply, actor=author)
+            reply.save()
+            _move_question(
+                locked,
+                QuestionState.APPROVED,
+                actor=author,
+                data=_ref(reply),
+                lease_expires_at=None,
+            )
+        _announce(reply, "reply.submitted", {"state": reply.state})
+    return reply
+
+
+def _ref(reply: Reply) -> dict[str, Any]:
+    return {"reply_id": reply.pk}
+
+
+def _check_holder(question: Question, author: User, now: datetime) -> None:
+    lapsed = question.lease_expires_at is not None and question.lease_expires_at <= now
+    if question.claimed_by_id != author.pk or question.state not in SUBMITTABLE_STATES or lapsed:
+        raise ReplyError("not_holder", "You do not hold this question (or the claim lapsed).")
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def approve_reply(
+    reply: Reply, *, by: User | AnonymousUser, edited_text: str | None = None
+) -> Reply:
+    """A supervisor or admin of the brand approves a reply in review, perhaps after editing
+    it (an edit is linted again and a blocking finding refuses it). The reply goes to the
+    outbox in the same transaction."""
+    reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
+    brand_id = reply.question.brand_id
+    reviewer = _require_supervisor(by, brand_id)
+    if reviewer.pk == reply.author_id:
+        raise ReplyError("own_reply", "Someone else must review your reply.")
+    new_text = edited_text.strip() if edited_text is not None else None
+    if new_text == "":
+        raise ReplyError("empty", "The edited reply is empty.")
+    edited = new_text is not None and new_text != reply.text
+    lint_json: dict[str, Any] | None = None
+    if edited:
+        assert new_text is not None
+        customer = reply.question.customer
+        result = lint(
+            new_text,
+            lint_config_for(
+                brand_id,
+                customer_handle=customer.username if customer else "",
+                brand_handles=brand_handles(brand_id),
+            ),
+            language=reply.language or "en",
+            signature=_signature(reply.author_id, brand_id),
+        )
+        if result.verdict == Severity.BLOCK:
+            raise ReplyError(
+                "edit_blocked",
+                "The edited reply breaks a rule that cannot be approved.",
+                [finding.as_json() for finding in result.findings],
+            )
+        lint_json = result.as_json()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(reply)
+        if locked.state != ReplyState.PENDING_REVIEW:
+            raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
+        if edited:
+            assert new_text is not None and lint_json is not None
+            locked.original_text = locked.text
+            locked.text = new_text
+            locked.lint = lint_json
+            locked.edited_by_reviewer = True
+        locked.reviewed_by = reviewer
+        locked.reviewed_at = now
+        _move_reply(
+            locked, ReplyState.APPROVED, "reply.approved", actor=reviewer, data={"edited": edited}
+        )
+        _queue(locked, actor=reviewer)
+        locked.save()
+        question = _locked_question(locked.question_id)
+        if question.state == QuestionState.IN_REVIEW:
+            _move_question(
+                question,
+                QuestionState.APPROVED,
+                actor=reviewer,
+                data=_ref(locked),
+                lease_expires_at=None,
+            )
+        _review_outcome(locked, approved=True, actor=reviewer)
+        _announce(locked, "reply.approved", {"edited": edited})
+    return locked
+
+
+def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Reply:
+    """A supervisor rejects a reply in review with feedback for its author. The author keeps
+    the question to try again (with a fresh lease) if they still may; otherwise it goes
+    back to the queue."""
+    feedback = feedback.strip()
+    reply = Reply.objects.select_related("question").get(pk=reply.pk)
+    reviewer = _require_supervisor(by, reply.question.brand_id)
+    if not feedback:
+        raise ReplyError("feedback_required", "Say what to change: feedback is required.")
+    if reviewer.pk == reply.author_id:
+        raise ReplyError("own_reply", "Someone else must review your reply.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(reply)
+        if locked.state != ReplyState.PENDING_REVIEW:
+            raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
+        locked.reviewed_by = reviewer
+        locked.reviewed_at = now
+        locked.review_feedback = feedback
+        _move_reply(
+            locked,
+            ReplyState.REJECTED,
+            "reply.rejected",
+            actor=reviewer,
+            data={"feedback": feedback},
+        )
+        locked.save()
+        question = _locked_question(locked.question_id)
+        if question.state == QuestionState.IN_REVIEW:
+            author = locked.author
+            keeps = (
+                question.claimed_by_id == author.pk
+                and may_claim(author, question.brand_id, now=now).allowed
+            )
+            if keeps:
+                _move_question(
+                    question,
+                    QuestionState.DRAFTING,
+                    actor=reviewer,
+                    data=_ref(locked),
+                    lease_expires_at=now + timedelta(minutes=_lease_minutes(question.brand_id)),
+                )
+            else:
+                _move_question(
+                    question,
+                    QuestionState.QUEUED,
+                    actor=reviewer,
+                    data={**_ref(locked), "claim_lapsed": True},
+                    claimed_by=None,
+                    claimed_at=None,
+                    lease_expires_at=None,
+                )
+        _review_outcome(locked, approved=False, actor=reviewer)
+        _announce(locked, "reply.rejected", {"feedback": feedback})
+    return locked
+
+
+def _lease_minutes(brand_id: int) -> int:
+    try:
+        from routing.presence import routing_settings_for
+    except ImportError:  # pragma: no cover - routing is part of the project
+        return DEFAULT_LEASE_MINUTES
+    return int(routing_settings_for(brand_id).claim_lease_minutes)
+
+
+def _review_outcome(reply: Reply, *, approved: bool, actor: User) -> None:
+    try:
+        record_review_outcome(
+            reply.author_id, reply.question.brand_id, approved=approved, actor=actor
+        )
+    except StandingError:
+        log.warning("reply %s: its author has no standing to count the review in", reply.pk)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    approved: list[int]
+    refused: dict[int, str]
+
+
+def bulk_approve(reply_ids: Iterable[int], *, by: User | AnonymousUser) -> BulkOutcome:
+    """Approve each reply as :func:`approve_reply` would, one transaction each; the ones
+    that cannot be approved are listed with the reason."""
+    approved: list[int] = []
+    refused: dict[int, str] = {}
+    for reply_id in dict.fromkeys(reply_ids):
+        reply = Reply.objects.filter(pk=reply_id).first()
+        if reply is None:
+            refused[reply_id] = "No such reply."
+            continue
+        try:
+            approve_reply(reply, by=by)
+        except ReplyError as error:
+            refused[reply_id] = error.message
+        else:
+            approved.append(reply_id)
+    return BulkOutcome(approved, refused)
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) -> Reply:
+    """A supervisor deletes a sent reply from X (moderation); the reason is required."""
+    reason = reason.strip()
+    reply = Reply.objects.select_related("question", "account").get(pk=reply.pk)
+    supervisor = _require_supervisor(by, reply.question.brand_id)
+    if not reason:
+        raise ReplyError("reason_required", "Say why the reply is deleted.")
+    if reply.state != ReplyState.SENT:
+        raise ReplyError("not_sent", f"This reply is {reply.state}, not sent.")
+    try:
+        posting.delete_from_x(reply)
+    except (gateway.HTTPException, gateway.TransportError) as error:
+        raise ReplyError(
+            "x_error", f"X did not delete it: {gateway.api_error_detail(error)}"
+        ) from error
+    with transaction.atomic():
+        locked = _locked(reply)
+        if locked.state != ReplyState.SENT:
+            raise ReplyError("not_sent", f"This reply is {locked.state}, not sent.")
+        locked.deleted_by = supervisor
+        locked.deleted_at = timezone.now()
+        locked.deletion_reason = reason
+        _move_reply(
+            locked,
+            ReplyState.DELETED,
+            "reply.deleted",
+            actor=supervisor,
+            data={"reason": reason, "tweet_id": locked.tweet_id},
+        )
+        locked.save()
+        _announce(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
+    return locked
+
+
+# --- when will it go -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a reply stands: ``ahead`` replies of its account go first; it is expected to
+    go at ``expected_at`` (None once it is out of the queue)."""
+
+    state: str
+    ahead: int
+    expected_at: datetime | None
+    sending: bool = False
+
+
+def send_queue_position(reply: Reply, *, now: datetime | None = None) -> QueuePosition:
+    now = now or timezone.now()
+    reply = Reply.objects.select_related("account").get(pk=reply.pk)
+    if reply.state != ReplyState.QUEUED:
+        return QueuePosition(reply.state, 0, reply.sent_at)
+    if reply.sending_since is not None:
+        return QueuePosition(reply.state, 0, now, sending=True)
+    plan = posting.plan_account(reply.account, now)
+    for ahead, (pk, at) in enumerate(plan):
+        if pk == reply.pk:
+            return QueuePosition(reply.state, ahead, at)
+    return QueuePosition(reply.state, 0, reply.scheduled_for)
+
+
+__all__ = [
+    "BulkOutcome",
+    "QueuePosition",
+    "ReplyError",
+    "approve_reply",
+    "bulk_approve",
+    "delete_sent_reply",
+    "reject_reply",
+    "send_queue_position",
+    "submit_reply",
+]

@@ -1,0 +1,490 @@
+"""Posting approved replies to X, each at most once, under each account's rate limits.
+
+The outbox is the reply row itself in state ``queued``. Three functions move it:
+
+* :func:`dispatch_due` (beat, every few seconds) plans each account's queue in priority
+  order under its budget (its own count of posts in the last window, X's
+  ``x-rate-limit-*`` headers and 429s), writes when each waiting reply is expected to go
+  (``scheduled_for``) and enqueues a send task for each reply that may go now.
+* :func:`send_reply` (the task) claims the reply by one conditional update that sets
+  ``sending_since`` *before* calling X. A reply with ``sending_since`` set is never posted
+  again until someone has looked on X: after a timeout, a connection error, a 5xx or a
+  "duplicate content" 403, the task reads the account's recent posts for a reply to that
+  tweet first, and only when there is none does the reply go back to the queue.
+* :func:`sweep_replies` (beat) settles replies whose sender died (a killed worker, a lost
+  task): past ``stuck_after()`` it looks on X the same way, and redispatches queued replies
+  whose task never ran.
+
+Why this gives "at most once": a POST is only ever made by the holder of the claim, the
+claim is only given back after a look on X found nothing, and the look happens only after
+the POST's own request has ended (the sender's) or cannot still be running (the sweep waits
+longer than two HTTP timeouts). Should X make a post visible only after our look, the
+retry posts the same text to the same account and X's duplicate-content rule refuses it;
+that 403 makes us look again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from helpdesk.audit import record
+from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.models import Question, Reply, XAccount
+from helpdesk.states import QuestionState, ReplyState, check_question_transition
+from helpdesk.x import gateway
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system:outbox"
+# A dispatched task that has not claimed its reply after this long is presumed lost.
+DISPATCH_LEASE = timedelta(seconds=30)
+# Retry delays after an ambiguous answer or a 5xx that X did not post: 1, 2, 4... seconds.
+BACKOFF_BASE_SECONDS = 1.0
+
+# Clock difference between us and X that a look on X allows for.
+LOOK_MARGIN = timedelta(seconds=5)
+
+DUPLICATE_MARK = "duplicate content"
+SUSPENDED_MARK = "suspended"
+
+
+def stuck_after() -> timedelta:
+    """How long a reply may stay ``sending`` before the sweep looks on X. Longer than two
+    HTTP timeouts, so the sender's own request (and its look) cannot still be running."""
+    return timedelta(seconds=2 * settings.X_HTTP_TIMEOUT_SECONDS + 30)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """The sender's hold on a reply: valid while the row still has this ``sending_since``."""
+
+    reply_id: int
+    since: datetime
+
+    def rows(self) -> Q:
+        return Q(pk=self.reply_id, state=ReplyState.QUEUED, sending_since=self.since)
+
+
+# --- planning under the rate limits ---------------------------------------------------------
+
+
+def plan_account(account: XAccount, now: datetime) -> list[tuple[int, datetime]]:
+    """When each of the account's waiting replies may go, in send order.
+
+    A sliding window: no more than ``post_limit_per_window`` posts in any
+    ``post_window_seconds``, counting posts already made, posts in flight (as now), and
+    nothing before ``posts_blocked_until``. Order: priority (0 is urgent), then queue age.
+    """
+    window = timedelta(seconds=account.post_window_seconds)
+    limit = max(account.post_limit_per_window, 1)
+    sent = Reply.objects.filter(account=account, sent_at__gt=now - window).values_list(
+        "sent_at", flat=True
+    )
+    in_flight = Reply.objects.filter(
+        account=account, state=ReplyState.QUEUED, sending_since__isnull=False
+    ).count()
+    slots: list[datetime] = sorted([s for s in sent if s is not None] + [now] * in_flight)
+    not_before = now
+    if account.posts_blocked_until is not None and account.posts_blocked_until > now:
+        not_before = account.posts_blocked_until
+    waiting = (
+        Reply.objects.filter(account=account, state=ReplyState.QUEUED, sending_since__isnull=True)
+        .order_by("priority", "queued_at", "pk")
+        .values_list("pk", "scheduled_for")
+    )
+    plan: list[tuple[int, datetime]] = []
+    for pk, scheduled_for in waiting:
+        at = max(not_before, scheduled_for or now)
+        if len(slots) >= limit:
+            at = max(at, slots[len(slots) - limit] + window)
+        bisect.insort(slots, at)
+        plan.append((pk, at))
+    return plan
+
+
+@dataclass
+class DispatchResult:
+    dispatched: list[int] = field(default_factory=list)
+    scheduled: dict[int, datetime] = field(default_factory=dict)
+
+
+def dispatch_due(now: datetime | None = None) -> DispatchResult:
+    """Enqueue a send task for every reply that may go now; write when the others will go.
+
+    A reply is dispatched again only if its earlier task has not claimed it within
+    ``DISPATCH_LEASE`` (a worker died holding the message).
+    """
+    from helpdesk.tasks import send_reply as send_task
+
+    now = now or timezone.now()
+    result = DispatchResult()
+    account_ids = (
+        Reply.objects.filter(state=ReplyState.QUEUED, sending_since__isnull=True)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    for account in XAccount.objects.filter(pk__in=list(account_ids)):
+        plan = plan_account(account, now)
+        due = [pk for pk, at in plan if at <= now]
+        later = {pk: at for pk, at in plan if at > now}
+        if later:
+            rows = list(Reply.objects.filter(pk__in=later).only("pk", "scheduled_for"))
+            changed = [r for r in rows if r.scheduled_for != later[r.pk]]
+            for row in changed:
+                row.scheduled_for = later[row.pk]
+            Reply.objects.bulk_update(changed, ["scheduled_for"], batch_size=500)
+            result.scheduled.update(later)
+        if not due:
+            continue
+        with transaction.atomic():
+            won = list(
+                Reply.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=due, state=ReplyState.QUEUED, sending_since__isnull=True)
+                .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
+                .values_list("pk", flat=True)
+            )
+            Reply.objects.filter(pk__in=won).update(dispatched_at=now)
+        order = {pk: i for i, pk in enumerate(due)}
+        won.sort(key=order.__getitem__)
+        for pk in won:
+            send_task.delay(pk)
+        result.dispatched.extend(won)
+    return result
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _claim(reply_id: int, now: datetime) -> _Claim | None:
+    """Take the reply for one attempt, or None if it is not ours to send now."""
+    with transaction.atomic():
+        won = (
+            Reply.objects.filter(pk=reply_id, state=ReplyState.QUEUED, sending_since__isnull=True)
+            .filter(Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now))
+            .update(sending_since=now, last_attempt_at=now, send_attempts=F("send_attempts") + 1)
+        )
+        if not won:
+            return None
+        reply = Reply.objects.select_related("question").get(pk=reply_id)
+        _move_question(reply.question, QuestionState.APPROVED, QuestionState.SENDING, reply)
+    return _Claim(reply_id, now)
+
+
+def _move_question(
+    question: Question,
+    from_state: str,
+    to_state: str,
+    reply: Reply,
+    *,
+    data: dict[str, object] | None = None,
+) -> None:
+    check_question_transition(from_state, to_state)
+    moved = Question.objects.filter(pk=question.pk, state=from_state).update(
+        state=to_state, state_changed_at=timezone.now()
+    )
+    if moved:
+        question.state = to_state
+        record(
+            f"question.{to_state}",
+            actor_label=SYSTEM,
+            question=question,
+            from_state=from_state,
+            to_state=to_state,
+            data={"reply_id": reply.pk, **(data or {})},
+        )
+
+
+def send_reply(reply_id: int) -> str:
+    """Post one queued reply if it is due and nobody holds it; returns what happened
+    (``not_ours``, ``sent``, ``requeued``, ``rescheduled``, ``failed``, ``in_doubt``)."""
+    now = timezone.now()
+    account = XAccount.objects.filter(replies__pk=reply_id).first()
+    if account is None:
+        return "not_ours"
+    if account.posts_blocked_until is not None and account.posts_blocked_until > now:
+        Reply.objects.filter(
+            pk=reply_id, state=ReplyState.QUEUED, sending_since__isnull=True
+        ).update(scheduled_for=account.posts_blocked_until, dispatched_at=None)
+        return "rescheduled"
+    claim = _claim(reply_id, now)
+    if claim is None:
+        return "not_ours"
+    reply = Reply.objects.select_related("question", "account").get(pk=reply_id)
+    if reply.submitted_at is None or (reply.needs_review and reply.reviewed_by_id is None):
+        # Invariant 4, checked again at the door: never post what the gate did not pass.
+        _fail(claim, reply, "The reply was never passed by the gate or approved.")
+        return "failed"
+    client = gateway.client_for(reply.account)
+    try:
+        tweet_id, rate = gateway.create_reply(client, reply.text, reply.question.tweet_id)
+    except gateway.TooManyRequests as error:
+        reset = _reset_time(error, now)
+        _block_account(reply.account, reset)
+        _requeue(claim, reply, at=reset, error=error)
+        return "requeued"
+    except gateway.Forbidden as error:
+        detail = gateway.api_error_detail(error)
+        if DUPLICATE_MARK in detail.lower():
+            # Perhaps our own earlier attempt, which X accepted but we never heard about.
+            return _look_then(claim, reply, client, error, permanent=True)
+        _fail(claim, reply, detail)
+        return "failed"
+    except (gateway.Unauthorized, gateway.BadRequest, gateway.NotFound) as error:
+        _fail(claim, reply, gateway.api_error_detail(error))
+        return "failed"
+    except (gateway.HTTPException, gateway.TransportError) as error:
+        # A timeout, a dropped connection or a 5xx: X may have posted it.
+        return _look_then(claim, reply, client, error, permanent=False)
+    if rate.remaining == 0 and rate.reset_at is not None:
+        _block_account(reply.account, rate.reset_at)
+    _mark_sent(claim, reply, tweet_id, found=False)
+    return "sent"
+
+
+def _reset_time(error: gateway.TooManyRequests, now: datetime) -> datetime:
+    if error.reset_time:
+        reset = datetime.fromtimestamp(error.reset_time, tz=UTC)
+        if reset > now:
+            return reset
+    return now + timedelta(seconds=60)
+
+
+def _block_account(account: XAccount, until: datetime) -> None:
+    XAccount.objects.filter(pk=account.pk).filter(
+        Q(posts_blocked_until__isnull=True) | Q(posts_blocked_until__lt=until)
+    ).update(posts_blocked_until=until)
+
+
+def _look_then(
+    claim: _Claim, reply: Reply, client: Any, error: Exception, *, permanent: bool
+) -> str:
+    """After an answer that does not say whether X posted: look, then settle."""
+    detail = gateway.api_error_detail(error)
+    try:
+        found = _look(reply, client, any_attempt=permanent)
+    except (gateway.HTTPException, gateway.TransportError) as look_error:
+        _in_doubt(claim, reply, f"{detail}; look failed: {gateway.api_error_detail(look_error)}")
+        return "in_doubt"
+    if found is not None:
+        _mark_sent(claim, reply, found, found=True)
+        return "sent"
+    if permanent:
+        _fail(claim, reply, detail)
+        return "failed"
+    _requeue(claim, reply, at=None, error=error)
+    return "requeued"
+
+
+def _look(reply: Reply, client: Any, *, any_attempt: bool = False) -> str | None:
+    """Our reply to the question on X, if there is one. By default only the window in which
+    the last attempt's request could have created it (timeouts, crashes); with
+    ``any_attempt``, anything since the reply was queued (a duplicate-content refusal)."""
+    assert reply.queued_at is not None and reply.last_attempt_at is not None
+    if any_attempt:
+        since, until = reply.queued_at - LOOK_MARGIN, None
+    else:
+        since = reply.last_attempt_at - LOOK_MARGIN
+        until = (
+            reply.last_attempt_at
+            + 2 * timedelta(seconds=settings.X_HTTP_TIMEOUT_SECONDS)
+            + LOOK_MARGIN
+        )
+    return gateway.find_posted_reply(
+        client,
+        reply.account.x_user_id,
+        reply.question.tweet_id,
+        reply.text,
+        since,
+        until,
+    )
+
+
+def _mark_sent(claim: _Claim, reply: Reply, tweet_id: str, *, found: bool) -> None:
+    now = timezone.now()
+    reply.check_transition(ReplyState.SENT)
+    with transaction.atomic():
+        moved = Reply.objects.filter(claim.rows()).update(
+            state=ReplyState.SENT,
+            state_changed_at=now,
+            tweet_id=tweet_id,
+            sent_at=now,
+            sending_since=None,
+            dispatched_at=None,
+            last_send_error="",
+        )
+        if not moved:
+            log.error("reply %s: posted as %s but the claim was lost", reply.pk, tweet_id)
+            return
+        record(
+            "reply.sent",
+            actor_label=SYSTEM,
+            question=reply.question,
+            from_state=ReplyState.QUEUED,
+            to_state=ReplyState.SENT,
+            data={
+                "reply_id": reply.pk,
+                "tweet_id": tweet_id,
+                "account": reply.account.username,
+                "attempts": reply.send_attempts,
+                "found_on_x": found,
+            },
+        )
+        _move_question(reply.question, QuestionState.SENDING, QuestionState.ANSWERED, reply)
+        _announce(reply, "reply.sent", {"tweet_id": tweet_id})
+
+
+def _requeue(claim: _Claim, reply: Reply, *, at: datetime | None, error: Exception) -> None:
+    now = timezone.now()
+    if at is None:
+        delay = min(
+            BACKOFF_BASE_SECONDS * 2 ** max(reply.send_attempts - 1, 0),
+            settings.X_BACKOFF_MAX_SECONDS,
+        )
+        at = now + timedelta(seconds=delay)
+    detail = gateway.api_error_detail(error)
+    with transaction.atomic():
+        moved = Reply.objects.filter(claim.rows()).update(
+            sending_since=None, dispatched_at=None, scheduled_for=at, last_send_error=detail
+        )
+        if not moved:
+            return
+        _move_question(
+            reply.question,
+            QuestionState.SENDING,
+            QuestionState.APPROVED,
+            reply,
+            data={"retry_at": at.isoformat(), "error": detail},
+        )
+
+
+def _in_doubt(claim: _Claim, reply: Reply, detail: str) -> None:
+    """We could not tell whether X posted it: keep it held; the sweep looks again later."""
+    Reply.objects.filter(claim.rows()).update(sending_since=timezone.now(), last_send_error=detail)
+    log.warning("reply %s: in doubt (%s); the sweep will look again", reply.pk, detail)
+
+
+def _fail(claim: _Claim, reply: Reply, reason: str) -> None:
+    now = timezone.now()
+    reply.check_transition(ReplyState.FAILED)
+    with transaction.atomic():
+        moved = Reply.objects.filter(claim.rows()).update(
+            state=ReplyState.FAILED,
+            state_changed_at=now,
+            sending_since=None,
+            dispatched_at=None,
+            failure_reason=reason,
+            last_send_error=reason,
+        )
+        if not moved:
+            return
+        record(
+            "reply.failed",
+            actor_label=SYSTEM,
+            question=reply.question,
+            from_state=ReplyState.QUEUED,
+            to_state=ReplyState.FAILED,
+            data={"reply_id": reply.pk, "reason": reason, "account": reply.account.username},
+        )
+        _move_question(
+            reply.question,
+            QuestionState.SENDING,
+            QuestionState.FAILED,
+            reply,
+            data={"reason": reason},
+        )
+        _announce(reply, "reply.failed", {"reason": reason})
+
+
+def _announce(reply: Reply, kind: str, extra: dict[str, object]) -> None:
+    brand_id = reply.question.brand_id
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {
+            "brand_id": brand_id,
+            "question_id": reply.question_id,
+            "reply_id": reply.pk,
+            "author_id": reply.author_id,
+            **extra,
+        },
+    )
+
+
+# --- the sweep -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    settled_sent: int = 0
+    requeued: int = 0
+    in_doubt: int = 0
+    redispatched: int = 0
+
+
+def sweep_replies(now: datetime | None = None) -> SweepResult:
+    """Settle replies stuck in ``sending`` (look on X: sent, or back to the queue) and
+    redispatch queued replies whose task was lost."""
+    now = now or timezone.now()
+    result = SweepResult()
+    stuck = Reply.objects.filter(
+        state=ReplyState.QUEUED, sending_since__lt=now - stuck_after()
+    ).values_list("pk", "sending_since")
+    for pk, since in stuck:
+        # Take the look over by moving the claim's mark: a second sweep skips it.
+        assert since is not None
+        if not Reply.objects.filter(pk=pk, state=ReplyState.QUEUED, sending_since=since).update(
+            sending_since=now
+        ):
+            continue
+        claim = _Claim(pk, now)
+        reply = Reply.objects.select_related("question", "account").get(pk=pk)
+        client = gateway.client_for(reply.account)
+        try:
+            found = _look(reply, client)
+        except (gateway.HTTPException, gateway.TransportError) as error:
+            _in_doubt(claim, reply, f"sweep: look failed: {gateway.api_error_detail(error)}")
+            result.in_doubt += 1
+            continue
+        if found is not None:
+            _mark_sent(claim, reply, found, found=True)
+            result.settled_sent += 1
+        else:
+            _requeue_now(claim, reply, at=now)
+            result.requeued += 1
+    result.redispatched = len(dispatch_due(now).dispatched)
+    return result
+
+
+def _requeue_now(claim: _Claim, reply: Reply, *, at: datetime) -> None:
+    with transaction.atomic():
+        moved = Reply.objects.filter(claim.rows()).update(
+            sending_since=None,
+            dispatched_at=None,
+            scheduled_for=at,
+            last_send_error="sweep: the sender stopped and X has no such post",
+        )
+        if moved:
+            _move_question(
+                reply.question,
+                QuestionState.SENDING,
+                QuestionState.APPROVED,
+                reply,
+                data={"swept": True},
+            )
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+def delete_from_x(reply: Reply) -> None:
+    """Delete the reply's post from the account that made it."""
+    gateway.delete_tweet(gateway.client_for(reply.account), reply.tweet_id)
