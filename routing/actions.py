@@ -68,21 +68,49 @@ def mentioned_care_handles(text: str, care_handles: frozenset[str]) -> frozenset
     return frozenset(h.lower() for h in _MENTION.findall(text)) & care_handles
 
 
-def place_new_questions(questions: Sequence[Question], *, actor_label: str) -> None:
-    """Classify freshly ingested questions (state ``new``), dismiss the noise with its reason,
-    queue the rest with their SLA deadline, group them, place them, and announce them.
+# The rules that made each dismissed question noise, by ``id(question)`` (the questions may
+# not be saved yet), for the audit rows written once they are.
+NoiseHits = dict[int, tuple[str, ...]]
+
+
+def classify_new_questions(questions: Sequence[Question]) -> NoiseHits:
+    """Classify questions still in state ``new``, in memory: language, topic, priority, and
+    either ``dismissed`` with its reason or ``queued`` with its deadline. Nothing is written,
+    so ingestion can insert each row once with its final values. Pass the result to
+    :func:`place_new_questions`."""
+    by_brand: dict[int, list[Question]] = defaultdict(list)
+    for question in questions:
+        if question.state == QuestionState.NEW:
+            by_brand[question.brand_id].append(question)
+    hits: NoiseHits = {}
+    for brand_id, brand_questions in by_brand.items():
+        hits.update(_classify_for_brand(brand_id, brand_questions))
+    return hits
+
+
+def place_new_questions(
+    questions: Sequence[Question], *, actor_label: str, noise_hits: NoiseHits | None = None
+) -> None:
+    """Route freshly ingested questions: classify those still ``new`` (and save what that
+    decided), record the dismissals and the queueing, group and place the queued ones, and
+    announce them.
 
     Runs inside the caller's transaction; the announcement goes out after it commits."""
     if not questions:
         return
+    hits = dict(noise_hits or {})
+    pending = [q for q in questions if q.state == QuestionState.NEW]
+    if pending:
+        hits.update(classify_new_questions(pending))
+        _save_routed(pending)
     by_brand: dict[int, list[Question]] = defaultdict(list)
     for question in questions:
         by_brand[question.brand_id].append(question)
     for brand_id, brand_questions in by_brand.items():
-        _place_for_brand(brand_id, brand_questions, actor_label)
+        _place_for_brand(brand_id, brand_questions, actor_label, hits)
 
 
-def _place_for_brand(brand_id: int, questions: list[Question], actor_label: str) -> None:
+def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
     check_question_transition(QuestionState.NEW, QuestionState.QUEUED)
     check_question_transition(QuestionState.NEW, QuestionState.DISMISSED)
     now = timezone.now()
@@ -110,13 +138,11 @@ def _place_for_brand(brand_id: int, questions: list[Question], actor_label: str)
         Question.objects.filter(
             brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
         )
-        .exclude(pk__in=[q.pk for q in questions])
+        .exclude(pk__in=[q.pk for q in questions if q.pk is not None])
         .values_list("customer_id", flat=True)
         .distinct()
     )
-
-    queued: list[Question] = []
-    dismissed: dict[tuple[str, tuple[str, ...]], list[Question]] = defaultdict(list)
+    hits: NoiseHits = {}
     for question in questions:
         customer_x_id, followers = customers.get(question.customer_id or 0, ("", None))
         reply_to = question.in_reply_to_user_id
@@ -142,13 +168,24 @@ def _place_for_brand(brand_id: int, questions: list[Question], actor_label: str)
         if result.is_noise:
             question.state = QuestionState.DISMISSED
             question.dismissed_reason = result.noise_reason[:200]
-            dismissed[(question.dismissed_reason, tuple(result.hits))].append(question)
+            hits[id(question)] = tuple(result.hits)
         else:
             question.state = QuestionState.QUEUED
             question.sla_due_at = sla_due(question.received_at, question.priority, minutes)
-            queued.append(question)
-    _save_routed(questions)
+    return hits
 
+
+def _place_for_brand(
+    brand_id: int, questions: list[Question], actor_label: str, noise_hits: NoiseHits
+) -> None:
+    queued: list[Question] = []
+    dismissed: dict[tuple[str, tuple[str, ...]], list[Question]] = defaultdict(list)
+    for question in questions:
+        if question.state == QuestionState.DISMISSED:
+            hits = noise_hits.get(id(question), ())
+            dismissed[(question.dismissed_reason, hits)].append(question)
+        elif question.state == QuestionState.QUEUED:
+            queued.append(question)
     for (reason, hits), noise in dismissed.items():
         record_transitions(
             "question.dismissed",

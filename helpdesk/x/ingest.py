@@ -18,7 +18,7 @@ from helpdesk.audit import record_transitions
 from helpdesk.models import Brand, Conversation, Customer, Question, XAccount
 from helpdesk.states import QuestionState
 from helpdesk.x.normalize import Batch, Rejected, XTweet, XUser
-from routing.actions import place_new_questions
+from routing.actions import classify_new_questions, place_new_questions
 
 _MENTION = re.compile(r"@([A-Za-z0-9_]{1,15})")
 
@@ -124,6 +124,8 @@ def _ingest_once(
                 )
                 for tweet in tweets
             ]
+            # Routing decides in memory first, so each row is inserted once, final.
+            noise_hits = classify_new_questions(questions)
             Question.objects.bulk_create(questions)
             record_transitions(
                 "question.received",
@@ -133,7 +135,7 @@ def _ingest_once(
                 actor_label=actor_label,
                 data={"source": source},
             )
-            place_new_questions(questions, actor_label=actor_label)
+            place_new_questions(questions, actor_label=actor_label, noise_hits=noise_hits)
             result.new = len(questions)
             result.question_ids = [q.pk for q in questions]
         if in_same_transaction is not None:
