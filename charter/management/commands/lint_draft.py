@@ -21,17 +21,16 @@ This is the one module of ``charter`` that reads the desk's models (``helpdesk.m
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from charter.linter import LintConfig, lint
+from charter.management.inputs import open_input
 from charter.models import LinterSettings
 from helpdesk.models import Brand, XAccount
 
@@ -155,19 +154,7 @@ class Command(BaseCommand):
         )
 
     def _open(self, path: str) -> AbstractContextManager[IO[bytes]]:
-        if path == "-":
-            stdin: Any = sys.stdin
-            if hasattr(stdin, "buffer"):
-                return nullcontext(stdin.buffer)  # not ours to close
-            return io.BytesIO(stdin.read().encode("utf-8"))  # a text-only stand-in
-        try:
-            return open(path, "rb")  # closed by the caller's ``with``
-        except FileNotFoundError:
-            raise CommandError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise CommandError(f"{path} is a directory, not a file") from None
-        except OSError as error:
-            raise CommandError(f"{path} cannot be read: {error.strerror or error}") from None
+        return open_input(path)
 
 
 def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:

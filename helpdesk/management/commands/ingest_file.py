@@ -12,17 +12,16 @@ summary, and the exit status is non-zero when anything was rejected (DESIGN inva
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from charter.management.inputs import open_input
 from helpdesk.models import Brand, Source, XAccount
 from helpdesk.x.ingest import IngestResult, ingest_batch
 from helpdesk.x.normalize import Batch, RecordError, Rejected, XTweet, XUser, parse_any
@@ -248,19 +247,7 @@ class Command(BaseCommand):
             raise CommandError(f"{rejected} record(s) rejected; see the reasons above")
 
     def _open(self, path: str) -> AbstractContextManager[IO[bytes]]:
-        if path == "-":
-            stdin: Any = sys.stdin
-            if hasattr(stdin, "buffer"):
-                return nullcontext(stdin.buffer)  # not ours to close
-            return io.BytesIO(stdin.read().encode("utf-8"))  # a text-only stand-in
-        try:
-            return open(path, "rb")  # closed by the caller's ``with``
-        except FileNotFoundError:
-            raise CommandError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise CommandError(f"{path} is a directory, not a file") from None
-        except OSError as error:
-            raise CommandError(f"{path} cannot be read: {error.strerror or error}") from None
+        return open_input(path)
 
     def _default_target(self, slug: str | None, username: str | None) -> _Target | None:
         """The brand and account from the options; None when several brands leave it open
