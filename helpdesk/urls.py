@@ -24,4 +24,5 @@ urlpatterns = [
     path("charter/", include("helpdesk.views.charter_pages")),
     path("training/", include("helpdesk.views.training")),
     path("supervision/", include("helpdesk.views.supervision")),
+    path("desk/", include("helpdesk.views.desk_pages")),
 ]

@@ -1,0 +1,503 @@
+"""The desk's working pages: question and thread, composer and live lint, review, feedback
+and the floor, for every role (DESIGN invariants 6 and 8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from helpdesk.models import AuditEvent, Customer, Question, Reply, Role, Volunteer
+from helpdesk.replies import submit_reply
+from helpdesk.states import QuestionState, ReplyState
+from routing.models import QuestionGroup
+from routing.presence import start_shift
+from tests.factories import make_brand, make_volunteer
+from tests.replies.conftest import Desk, _desk
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def desk(db: None) -> Desk:
+    return _desk()
+
+
+def login(client: Client, volunteer: Volunteer | None) -> None:
+    if volunteer is not None:
+        client.force_login(volunteer.user)
+
+
+def on_shift(desk: Desk, state: str = "certified", **fields: Any) -> Volunteer:
+    fields.setdefault("languages", ["en"])
+    volunteer = desk.member(state, **fields)
+    start_shift(volunteer.user, desk.brand.pk)
+    return volunteer
+
+
+def handle_of(question: Question) -> str:
+    assert question.customer is not None
+    return question.customer.username
+
+
+def texts(response: Any) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def person_in(desk: Desk, role: str) -> Any:
+    """The client-side person for ``role``: None (anonymous), a user without a desk record,
+    or a member of the desk's brand (or another brand's volunteer)."""
+    if role == "anonymous":
+        return None
+    if role == "nobody":
+        return get_user_model().objects.create_user(username="nobody", password=PASSWORD)
+    if role == "other-brand":
+        return make_volunteer(make_brand(), role=Role.VOLUNTEER).user
+    if role == "supervisor":
+        return desk.supervisor.user
+    if role == "volunteer":
+        return desk.member("certified").user
+    return make_volunteer(desk.brand, role=role).user
+
+
+ROLES = ["anonymous", "nobody", "agency", "volunteer", "supervisor", "admin", "other-brand"]
+
+
+def status_for(client: Client, desk: Desk, role: str, url: str) -> int:
+    user = person_in(desk, role)
+    if user is not None:
+        client.force_login(user)
+    response = client.get(url)
+    if response.status_code == 302:
+        assert response["Location"].startswith("/accounts/login/")
+    return int(response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("nobody", 403),
+        ("agency", 403),
+        ("volunteer", 200),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("other-brand", 404),
+    ],
+)
+def test_question_page_by_role(client: Client, desk: Desk, role: str, expected: int) -> None:
+    question = desk.question()
+    assert status_for(client, desk, role, f"/desk/questions/{question.pk}/") == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("nobody", 403),
+        ("agency", 403),
+        ("volunteer", 403),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("other-brand", 403),
+    ],
+)
+@pytest.mark.parametrize("page", ["/desk/review/", "/desk/floor/"])
+def test_supervisor_pages_by_role(
+    client: Client, desk: Desk, role: str, expected: int, page: str
+) -> None:
+    assert status_for(client, desk, role, page) == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("nobody", 403),
+        ("agency", 403),
+        ("volunteer", 200),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("other-brand", 200),
+    ],
+)
+def test_feedback_page_by_role(client: Client, desk: Desk, role: str, expected: int) -> None:
+    assert status_for(client, desk, role, "/desk/my-feedback/") == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("nobody", 403),
+        ("agency", 403),
+        ("volunteer", 403),
+        ("supervisor", 403),
+        ("admin", 403),
+        ("other-brand", 404),
+        ("holder", 200),
+    ],
+)
+def test_composer_and_lint_only_for_the_holder(
+    client: Client, desk: Desk, role: str, expected: int
+) -> None:
+    holder = desk.member("certified")
+    question = desk.question(holder)
+    user = holder.user if role == "holder" else person_in(desk, role)
+    if user is not None:
+        client.force_login(user)
+    compose = client.get(f"/desk/questions/{question.pk}/compose/")
+    lint = client.post(f"/desk/questions/{question.pk}/lint/", {"text": "hello"})
+    assert (compose.status_code, lint.status_code) == (expected, expected)
+
+
+def test_anonymous_and_outsiders_write_nothing(client: Client, desk: Desk) -> None:
+    question = desk.question()
+    events = AuditEvent.objects.count()
+    client.force_login(make_volunteer(desk.brand, role=Role.AGENCY).user)
+    for action in ("claim", "release", "escalate", "compose"):
+        client.post(f"/desk/questions/{question.pk}/{action}/", {"note": "x", "text": "x"})
+    question.refresh_from_db()
+    assert (question.state, question.claimed_by_id) == (QuestionState.QUEUED, None)
+    assert AuditEvent.objects.count() == events
+    assert not Reply.objects.exists()
+
+
+# --- question --------------------------------------------------------------------------------
+
+
+def test_question_page_shows_thread_history_claim_and_group_escaped(
+    client: Client, desk: Desk
+) -> None:
+    # Given a customer's thread with a hostile follow-up, an earlier question with our reply,
+    # and a group sibling
+    holder = desk.member("certified", display_name="Ann M")
+    earlier = desk.question(holder)
+    reply = submit_reply(
+        earlier,
+        holder.user,
+        f"@{handle_of(earlier)} Sorted {holder.signature}",
+        language="en",
+    )
+    question = desk.question(holder, text="<script>alert(1)</script> where is it?")
+    Question.objects.filter(pk=question.pk).update(customer=earlier.customer)
+    Question.objects.create(
+        brand=desk.brand,
+        conversation=question.conversation,
+        customer=earlier.customer,
+        tweet_id="77",
+        text="<img src=x onerror=alert(2)>",
+        source="mentions",
+        received_at=timezone.now() + timedelta(minutes=1),
+    )
+    group = QuestionGroup.objects.create(brand=desk.brand, key="outage", label="Outage")
+    sibling = desk.question(text="is the site down?")
+    Question.objects.filter(pk__in=[question.pk, sibling.pk]).update(group=group)
+    client.force_login(desk.member("certified").user)
+
+    # When a volunteer opens the question
+    page = client.get(f"/desk/questions/{question.pk}/").content.decode()
+
+    # Then the thread is there oldest first, escaped, with the history and the group
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert page.index("&lt;script&gt;") < page.index("&lt;img src=x")
+    assert earlier.text in page and reply.text in page
+    assert f"/desk/questions/{sibling.pk}/" in page and "Outage" in page
+    assert "Held by Ann M until" in page
+
+
+def test_claim_through_the_page_winner_then_loser(client: Client, desk: Desk) -> None:
+    question = desk.question()
+    winner = on_shift(desk, display_name="Ann Winner")
+    loser = on_shift(desk)
+
+    client.force_login(winner.user)
+    won = client.post(f"/desk/questions/{question.pk}/claim/")
+    other = Client()
+    other.force_login(loser.user)
+    lost = other.post(f"/desk/questions/{question.pk}/claim/")
+
+    question.refresh_from_db()
+    assert won["Location"] == f"/desk/questions/{question.pk}/compose/"
+    assert (question.state, question.claimed_by_id) == (QuestionState.CLAIMED, winner.user_id)
+    assert lost["Location"] == f"/desk/questions/{question.pk}/"
+    [message] = texts(lost)
+    assert message.startswith("Already claimed by Ann Winner (until ")
+
+
+def test_holder_releases_and_escalates(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified")
+    first, second = desk.question(holder), desk.question(holder)
+    client.force_login(holder.user)
+
+    client.post(f"/desk/questions/{first.pk}/release/")
+    refused = client.post(f"/desk/questions/{second.pk}/escalate/", {"note": " "})
+    client.post(f"/desk/questions/{second.pk}/escalate/", {"note": "Needs a refund"})
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, first.claimed_by_id) == (QuestionState.QUEUED, None)
+    assert second.state == QuestionState.ESCALATED
+    assert texts(refused)[-1] == "Say what was tried and why it goes to the care team."
+
+
+def test_shift_start_and_end(client: Client, desk: Desk) -> None:
+    from routing.presence import is_on_shift
+
+    volunteer = desk.member("certified")
+    client.force_login(volunteer.user)
+    client.post("/desk/shift/", {"action": "start"})
+    assert is_on_shift(volunteer.user_id, desk.brand.pk)
+    response = client.post("/desk/shift/", {"action": "end", "next": "/desk/my-feedback/"})
+    assert not is_on_shift(volunteer.user_id, desk.brand.pk)
+    assert response["Location"] == "/desk/my-feedback/"
+
+
+# --- composer --------------------------------------------------------------------------------
+
+
+def test_composer_prefills_handle_and_signature(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+    page = client.get(f"/desk/questions/{question.pk}/compose/").content.decode()
+    handle = handle_of(question)
+    assert f">@{handle}  ^AM</textarea>" in page
+    assert 'hx-trigger="keyup changed delay:300ms"' in page
+    assert f'hx-post="/desk/questions/{question.pk}/lint/"' in page
+
+
+def test_lint_counts_cjk_double_and_escapes_hostile_draft(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+
+    cjk = client.post(f"/desk/questions/{question.pk}/lint/", {"text": "日本語"})
+    hostile = client.post(
+        f"/desk/questions/{question.pk}/lint/",
+        {"text": "<script>alert(1)</script> call me at jane@example.com ^AM"},
+    ).content.decode()
+
+    assert "<strong>6/280</strong>" in cjk.content.decode()
+    assert "<script>" not in hostile
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile
+    assert '<mark class="sev-block"' in hostile
+    assert "jane@example.com</mark>" in hostile
+    assert "This draft cannot be sent" in hostile
+
+
+def test_lint_speaks_french(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+    english = client.post(
+        f"/desk/questions/{question.pk}/lint/", {"text": "write to jane@example.com ^AM"}
+    ).content.decode()
+    french = client.post(
+        f"/desk/questions/{question.pk}/lint/",
+        {"text": "write to jane@example.com ^AM"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+    assert french != english
+    assert "adresse" in french.lower() or "courriel" in french.lower()
+
+
+def test_lint_says_what_happens_next(client: Client, desk: Desk) -> None:
+    certified = desk.member("certified", signature="^AM")
+    trainee = desk.member("trainee", signature="^TR")
+    mine, theirs = desk.question(certified), desk.question(trainee)
+    client.force_login(certified.user)
+    now = client.post(
+        f"/desk/questions/{mine.pk}/lint/",
+        {"text": f"@{handle_of(mine)} We are on it. ^AM"},
+    ).content.decode()
+    client.force_login(trainee.user)
+    review = client.post(
+        f"/desk/questions/{theirs.pk}/lint/",
+        {"text": f"@{handle_of(theirs)} We are on it. ^TR"},
+    ).content.decode()
+    assert "goes out now" in now
+    assert "goes to a supervisor for review" in review
+    assert "As a trainee, every reply is approved by a supervisor" in review
+
+
+def test_submit_as_certified_goes_to_the_send_queue(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+    text = f"@{handle_of(question)} We are on it. ^AM"
+
+    response = client.post(f"/desk/questions/{question.pk}/compose/", {"text": text})
+
+    reply = Reply.objects.get(question=question)
+    assert reply.state == ReplyState.QUEUED and reply.text == text
+    assert response["Location"] == f"/desk/questions/{question.pk}/"
+    [message] = texts(response)
+    assert message.startswith("Your reply is in the send queue: 0 ahead, expected at ")
+
+
+def test_submit_as_trainee_goes_to_review_with_the_reason(client: Client, desk: Desk) -> None:
+    holder = desk.member("trainee", signature="^TR")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+    text = f"@{handle_of(question)} We are on it. ^TR"
+
+    response = client.post(f"/desk/questions/{question.pk}/compose/", {"text": text})
+
+    reply = Reply.objects.get(question=question)
+    assert reply.state == ReplyState.PENDING_REVIEW
+    [message] = texts(response)
+    assert message == (
+        "Your reply went to a supervisor for review: "
+        "As a trainee, every reply is approved by a supervisor before it goes."
+    )
+
+
+def test_blocked_draft_is_refused_and_nothing_written(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    client.force_login(holder.user)
+    events = AuditEvent.objects.count()
+
+    response = client.post(
+        f"/desk/questions/{question.pk}/compose/",
+        {"text": "<b>mail</b> me at jane@example.com ^AM"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Nothing was sent" in page and "The draft breaks a rule" in page
+    assert "&lt;b&gt;mail&lt;/b&gt;" in page and "<b>mail" not in page
+    assert not Reply.objects.exists()
+    assert AuditEvent.objects.count() == events
+    question.refresh_from_db()
+    assert question.state == QuestionState.CLAIMED
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def pending(desk: Desk, text: str = "We are on it.") -> Reply:
+    author = desk.member("trainee", signature="^TR")
+    question = desk.question(author)
+    handle = handle_of(question)
+    reply = submit_reply(question, author.user, f"@{handle} {text} ^TR", language="en")
+    assert reply.state == ReplyState.PENDING_REVIEW
+    return reply
+
+
+def test_review_lists_pending_replies_escaped(client: Client, desk: Desk) -> None:
+    reply = pending(desk, "<script>x()</script> sorted")
+    other_brand_reply = pending(_desk())
+    client.force_login(desk.supervisor.user)
+    page = client.get("/desk/review/").content.decode()
+    assert f'id="reply-{reply.pk}"' in page
+    assert f'id="reply-{other_brand_reply.pk}"' not in page
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page and "<script>x()" not in page
+    assert "As a trainee, every reply is approved" in page
+    assert reply.question.text in page
+
+
+def test_approve_edit_approve_reject_and_bulk(client: Client, desk: Desk) -> None:
+    plain, edited, rejected, bulk_a, bulk_b = (pending(desk) for _ in range(5))
+    client.force_login(desk.supervisor.user)
+
+    client.post(f"/desk/review/{plain.pk}/approve/")
+    new_text = f"@{handle_of(edited.question)} Fixed now. ^TR"
+    client.post(f"/desk/review/{edited.pk}/approve/", {"text": new_text})
+    no_feedback = client.post(f"/desk/review/{rejected.pk}/reject/", {"feedback": "  "})
+    rejected.refresh_from_db()
+    assert rejected.state == ReplyState.PENDING_REVIEW
+    assert texts(no_feedback)[-1] == "Say what to change: feedback is required."
+    client.post(f"/desk/review/{rejected.pk}/reject/", {"feedback": "Say sorry first"})
+    client.post("/desk/review/bulk/", {"reply": [str(bulk_a.pk), str(bulk_b.pk)]})
+
+    for reply in (plain, edited, rejected, bulk_a, bulk_b):
+        reply.refresh_from_db()
+    assert [r.state for r in (plain, edited, bulk_a, bulk_b)] == [ReplyState.QUEUED] * 4
+    assert edited.text == new_text and edited.edited_by_reviewer
+    assert (rejected.state, rejected.review_feedback) == (ReplyState.REJECTED, "Say sorry first")
+
+    # And the author sees the feedback
+    client.force_login(rejected.author)
+    page = client.get("/desk/my-feedback/").content.decode()
+    assert "Say sorry first" in page
+
+
+def test_reviewing_another_brands_reply_is_not_found(client: Client, desk: Desk) -> None:
+    foreign = pending(_desk())
+    client.force_login(desk.supervisor.user)
+    response = client.post(f"/desk/review/{foreign.pk}/approve/")
+    bulk = client.post("/desk/review/bulk/", {"reply": [str(foreign.pk)]})
+    foreign.refresh_from_db()
+    assert response.status_code == 404 and bulk.status_code == 302
+    assert foreign.state == ReplyState.PENDING_REVIEW
+
+
+# --- floor -----------------------------------------------------------------------------------
+
+
+def test_floor_shows_people_claims_and_deadlines(client: Client, desk: Desk) -> None:
+    ann = on_shift(desk, display_name="Ann On")
+    desk.member("certified", display_name="Bob Off")
+    held = desk.question(ann)
+    now = timezone.now()
+    late = desk.question()
+    soon = desk.question()
+    later = desk.question()
+    Question.objects.filter(pk=late.pk).update(sla_due_at=now - timedelta(minutes=5))
+    Question.objects.filter(pk=soon.pk).update(sla_due_at=now + timedelta(minutes=5))
+    Question.objects.filter(pk=later.pk).update(sla_due_at=now + timedelta(hours=5))
+    client.force_login(desk.supervisor.user)
+
+    page = client.get("/desk/floor/").content.decode()
+
+    assert "Ann On" in page and "Bob Off" not in page
+    assert held.text in page
+    assert f'data-question-id="{late.pk}"' in page and f'data-question-id="{soon.pk}"' in page
+    assert f'data-question-id="{later.pk}"' not in page
+    assert page.index(f'data-question-id="{late.pk}"') < page.index(f'data-question-id="{soon.pk}"')
+
+
+def test_reassign_from_the_floor(client: Client, desk: Desk) -> None:
+    ann = on_shift(desk)
+    bob = on_shift(desk)
+    question = desk.question(ann)
+    client.force_login(desk.supervisor.user)
+
+    response = client.post(
+        f"/desk/questions/{question.pk}/reassign/", {"to": str(bob.user_id), "next": "/desk/floor/"}
+    )
+
+    question.refresh_from_db()
+    assert response["Location"] == "/desk/floor/"
+    assert question.claimed_by_id == bob.user_id
+
+
+def test_volunteer_cannot_reassign(client: Client, desk: Desk) -> None:
+    ann = on_shift(desk)
+    bob = on_shift(desk)
+    question = desk.question(ann)
+    client.force_login(bob.user)
+    response = client.post(f"/desk/questions/{question.pk}/reassign/", {"to": str(bob.user_id)})
+    question.refresh_from_db()
+    assert response.status_code == 403 and question.claimed_by_id == ann.user_id
+
+
+def test_customer_name_is_escaped_on_the_floor_and_question(client: Client, desk: Desk) -> None:
+    question = desk.question()
+    Customer.objects.filter(questions=question).update(
+        name="<b onmouseover=x>Eve</b>", username="eve<i>"
+    )
+    Question.objects.filter(pk=question.pk).update(sla_due_at=timezone.now())
+    client.force_login(desk.supervisor.user)
+    for url in (f"/desk/questions/{question.pk}/", "/desk/floor/"):
+        page = client.get(url).content.decode()
+        assert "<b onmouseover" not in page and "eve<i>" not in page
+        assert "eve&lt;i&gt;" in page
