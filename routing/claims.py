@@ -234,6 +234,38 @@ def release_question(question_id: int, user: User, *, now: datetime | None = Non
     _back_to_queue(question, now, "question.released", actor=user, data={"holder_id": user.pk})
 
 
+def release_for_holder(
+    question_id: int, by_supervisor: User, *, now: datetime | None = None
+) -> None:
+    """A supervisor or admin of the brand takes a question back from whoever holds it (for
+    example someone who left the store without handing it back) and returns it to the
+    queue. Only supervisors of the holder's store may, as for reassignment."""
+    now = now or timezone.now()
+    question = _get(question_id)
+    supervisor = volunteer_for(by_supervisor)
+    holder = (
+        Volunteer.objects.select_related("store").filter(user_id=question.claimed_by_id).first()
+        if question.claimed_by_id is not None
+        else None
+    )
+    if (
+        supervisor is None
+        or supervisor.role not in SUPERVISING_ROLES
+        or supervisor.brand_id != question.brand_id
+        or (holder is not None and not supervises(supervisor, holder.store))
+    ):
+        raise ClaimError("forbidden", "Only a supervisor of the holder may release this claim.")
+    if question.claimed_by_id is None or question.state not in OPEN_CLAIM_STATES:
+        raise ClaimError("not_claimed", "Nobody holds this question.")
+    _back_to_queue(
+        question,
+        now,
+        "question.released",
+        actor=by_supervisor,
+        data={"holder_id": question.claimed_by_id, "by_supervisor": True},
+    )
+
+
 def reassign_question(
     question_id: int, to_user: User, by_supervisor: User, *, now: datetime | None = None
 ) -> None:

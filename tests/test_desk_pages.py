@@ -490,6 +490,34 @@ def test_volunteer_cannot_reassign(client: Client, desk: Desk) -> None:
     assert response.status_code == 403 and question.claimed_by_id == ann.user_id
 
 
+def test_a_supervisor_returns_a_held_question_to_the_queue(client: Client, desk: Desk) -> None:
+    ann = on_shift(desk)
+    question = desk.question(ann)
+    client.force_login(desk.supervisor.user)
+
+    response = client.post(f"/desk/questions/{question.pk}/take-back/", {"next": "/desk/floor/"})
+
+    question.refresh_from_db()
+    assert response["Location"] == "/desk/floor/"
+    assert (question.state, question.claimed_by_id) == (QuestionState.QUEUED, None)
+    event = AuditEvent.objects.filter(question=question, kind="question.released").get()
+    assert event.actor_id == desk.supervisor.user_id
+    assert event.data == {"holder_id": ann.user_id, "by_supervisor": True}
+
+
+def test_a_volunteer_cannot_take_back_someone_else_s_question(client: Client, desk: Desk) -> None:
+    ann = on_shift(desk)
+    bob = on_shift(desk)
+    question = desk.question(ann)
+    client.force_login(bob.user)
+
+    response = client.post(f"/desk/questions/{question.pk}/take-back/")
+
+    question.refresh_from_db()
+    assert response.status_code == 403 and question.claimed_by_id == ann.user_id
+    assert not AuditEvent.objects.filter(question=question, kind="question.released").exists()
+
+
 def test_customer_name_is_escaped_on_the_floor_and_question(client: Client, desk: Desk) -> None:
     question = desk.question()
     Customer.objects.filter(questions=question).update(

@@ -47,6 +47,7 @@ from routing.claims import (
     claim_question,
     escalate_question,
     reassign_question,
+    release_for_holder,
     release_question,
 )
 from routing.eligibility import OPEN_CLAIM_STATES
@@ -543,6 +544,21 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, reverse("desk:floor"))
 
 
+@login_required
+@require_POST
+def take_back(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervisor returns someone's claimed question to the queue."""
+    supervisor = _supervisor(request)
+    question = _question_of(supervisor, pk)
+    try:
+        release_for_holder(question.pk, _user(request))
+    except ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The question is back in the queue."))
+    return _back(request, reverse("desk:floor"))
+
+
 app_name = "desk"
 urlpatterns = [
     path("shift/", shift, name="shift"),
@@ -551,6 +567,7 @@ urlpatterns = [
     path("questions/<int:pk>/release/", release, name="release"),
     path("questions/<int:pk>/escalate/", escalate, name="escalate"),
     path("questions/<int:pk>/reassign/", reassign, name="reassign"),
+    path("questions/<int:pk>/take-back/", take_back, name="take-back"),
     path("questions/<int:pk>/compose/", compose, name="compose"),
     path("questions/<int:pk>/lint/", lint_fragment, name="lint"),
     path("review/", review, name="review"),
