@@ -14,6 +14,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from helpdesk.sequence import next_sequence
+
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +39,9 @@ def announce(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
             return
         for group in groups:
             try:
-                async_to_sync(layer.group_send)(group, message)
+                # Numbered per group, so a listener that sees a gap knows to reload.
+                numbered = {**message, "seq": next_sequence(group)}
+                async_to_sync(layer.group_send)(group, numbered)
             except Exception:
                 log.warning("could not announce %s to %s", kind, group, exc_info=True)
 

@@ -1,7 +1,13 @@
-"""Websocket routes. The live queue's consumer arrives with the live-desk issue."""
+"""Websocket routes (wrapped in the origin check and the session in ``helpdesk.asgi``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from helpdesk.consumers import QueueConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/queue/", QueueConsumer.as_asgi()),
+]

@@ -1,0 +1,544 @@
+"""The live queue's websocket, through the whole ASGI application (origin check, session,
+routing): refusals, hello and event numbers, resync, claims, re-checks, bad input."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+from django.test import Client
+
+import helpdesk.sequence
+from charter.standing import suspend
+from helpdesk.asgi import application
+from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.models import Brand, Question, Role
+from helpdesk.sequence import next_sequence
+from helpdesk.states import QuestionState
+from tests.factories import make_brand, make_volunteer, publish_charter
+from tests.routing.onshift import member, question
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TIMEOUT = 3
+
+
+@pytest.fixture(autouse=True)
+def _own_layer_and_counters(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh channel layer and sequence keys of our own, so that other test runs on the
+    same Redis cannot reach these sockets (their brands have the same ids)."""
+    tag = uuid.uuid4().hex[:12]
+    monkeypatch.setattr(helpdesk.sequence, "KEY_PREFIX", f"helpforce-test-{tag}:seq:")
+    if settings.REDIS_URL:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"hftest{tag}"},
+            }
+        }
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    yield
+    monkeypatch.setattr(helpdesk.sequence, "_counters", {})
+
+
+@pytest.fixture
+def desk(brand: Brand) -> Brand:
+    publish_charter(brand)
+    return brand
+
+
+def headers_for(
+    user: User | None, origin: bytes = b"http://testserver"
+) -> list[tuple[bytes, bytes]]:
+    headers = [(b"origin", origin)]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return headers
+
+
+def communicator(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, "/ws/queue/", headers=headers)
+
+
+async def until(comm: WebsocketCommunicator, kind: str) -> tuple[dict[str, Any], list[Any]]:
+    """The next message of ``type`` ``kind``, and what came before it."""
+    before: list[Any] = []
+    while True:
+        message = await comm.receive_json_from(timeout=TIMEOUT)
+        if message["type"] == kind:
+            return message, before
+        before.append(message)
+
+
+async def refused_with(comm: WebsocketCommunicator, code: int) -> list[str]:
+    """Reads the final ``refused`` message and the close; returns the reason codes."""
+    message = await comm.receive_json_from(timeout=TIMEOUT)
+    assert message["type"] == "refused"
+    closing = await comm.receive_output(timeout=TIMEOUT)
+    assert closing == {"type": "websocket.close", "code": code}
+    return [reason["code"] for reason in message["reasons"]]
+
+
+def send_numbered(brand_id: int, kind: str, payload: dict[str, Any]) -> int:
+    """What ``announce`` does once it numbers events: group_send with the group's next
+    number."""
+    group = brand_queue_group(brand_id)
+    seq = next_sequence(group)
+    layer = get_channel_layer()
+    async_to_sync(layer.group_send)(
+        group, {"type": "desk.event", "kind": kind, "payload": payload, "seq": seq}
+    )
+    return seq
+
+
+# refusals
+
+
+def test_anonymous_is_refused_with_4401() -> None:
+    h1 = headers_for(None)
+
+    async def flow() -> list[str]:
+        comm = communicator(h1)
+        connected, _ = await comm.connect()
+        assert connected
+        try:
+            return await refused_with(comm, 4401)
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == ["not_signed_in"]
+
+
+@pytest.mark.parametrize("role", [Role.AGENCY])
+def test_a_role_outside_the_desk_is_refused_with_4403(desk: Brand, role: str) -> None:
+    agency = make_volunteer(desk, role=role)
+
+    h1 = headers_for(agency.user)
+
+    async def flow() -> list[str]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            return await refused_with(comm, 4403)
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == ["not_desk_role"]
+
+
+def test_a_person_without_a_programme_is_refused(desk: Brand) -> None:
+    user = User.objects.create_user("outsider", password="correct horse battery")
+    h1 = headers_for(user)
+
+    async def flow() -> list[str]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            return await refused_with(comm, 4403)
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == ["not_desk_role"]
+
+
+@pytest.mark.parametrize(
+    ("state", "codes"),
+    [("suspended", ["suspended"]), ("lapsed-charter", ["charter_not_accepted"])],
+)
+def test_the_gate_refuses_with_its_reasons(desk: Brand, state: str, codes: list[str]) -> None:
+    publish_charter(desk)  # a second material version: "lapsed-charter" accepted the first
+    volunteer = member(desk, state)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> list[str]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            return await refused_with(comm, 4403)
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == codes
+
+
+def test_a_foreign_origin_is_refused_before_anything_is_sent(desk: Brand) -> None:
+    volunteer = member(desk)
+
+    h1 = headers_for(volunteer.user, origin=b"https://evil.example")
+
+    async def flow() -> tuple[bool, int | None]:
+        comm = communicator(h1)
+        connected, code = await comm.connect()
+        await comm.disconnect()
+        return connected, code
+
+    connected, _code = async_to_sync(flow)()
+    assert connected is False
+
+
+def test_a_missing_origin_is_refused(desk: Brand) -> None:
+    volunteer = member(desk)
+    headers = [h for h in headers_for(volunteer.user) if h[0] != b"origin"]
+
+    async def flow() -> bool:
+        comm = WebsocketCommunicator(application, "/ws/queue/", headers=headers)
+        connected, _ = await comm.connect()
+        await comm.disconnect()
+        return bool(connected)
+
+    assert async_to_sync(flow)() is False
+
+
+# hello, events and their numbers
+
+
+def test_hello_carries_the_current_number_and_events_follow_in_order(desk: Brand) -> None:
+    volunteer = member(desk)
+    before = send_numbered(desk.pk, "question.queued", {"question_id": 1})  # nobody listens
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> list[dict[str, Any]]:
+        comm = communicator(h1)
+        connected, _ = await comm.connect()
+        assert connected
+        try:
+            hello = await comm.receive_json_from(timeout=TIMEOUT)
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 2})
+            await sync_to_async(send_numbered)(desk.pk, "question.claimed", {"question_id": 2})
+            first = await comm.receive_json_from(timeout=TIMEOUT)
+            second = await comm.receive_json_from(timeout=TIMEOUT)
+            return [hello, first, second]
+        finally:
+            await comm.disconnect()
+
+    hello, first, second = async_to_sync(flow)()
+    assert hello == {"type": "hello", "seq": before, "state_url": "/queue/"}
+    assert first == {
+        "type": "event",
+        "kind": "question.queued",
+        "seq": before + 1,
+        "payload": {"question_id": 2},
+    }
+    assert second["kind"] == "question.claimed"
+    assert second["seq"] == before + 2
+
+
+def test_an_announced_event_reaches_the_brand_and_no_other(desk: Brand) -> None:
+    publish_charter(other := make_brand())
+    here, there = member(desk), member(other)
+
+    h1 = headers_for(here.user)
+    h2 = headers_for(there.user)
+
+    async def flow() -> tuple[dict[str, Any], bool]:
+        comm_here, comm_there = communicator(h1), communicator(h2)
+        await comm_here.connect()
+        await comm_there.connect()
+        try:
+            await until(comm_here, "hello")
+            await until(comm_there, "hello")
+            await sync_to_async(announce)(
+                [brand_queue_group(desk.pk), monitoring_group(desk.pk)],
+                "question.queued",
+                {"question_id": 7},
+            )
+            event = await comm_here.receive_json_from(timeout=TIMEOUT)
+            quiet = await comm_there.receive_nothing(timeout=0.5)
+            return event, quiet
+        finally:
+            await comm_here.disconnect()
+            await comm_there.disconnect()
+
+    event, quiet = async_to_sync(flow)()
+    assert event["type"] == "event"
+    assert event["kind"] == "question.queued"
+    assert event["payload"] == {"question_id": 7}
+    assert quiet is True
+
+
+def test_a_client_that_sees_a_gap_resyncs_and_is_told_to_reload(desk: Brand) -> None:
+    volunteer = member(desk)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> tuple[int, dict[str, Any], dict[str, Any]]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            hello = await comm.receive_json_from(timeout=TIMEOUT)
+            missed = await sync_to_async(next_sequence)(brand_queue_group(desk.pk))  # lost
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 3})
+            event = await comm.receive_json_from(timeout=TIMEOUT)
+            assert missed == hello["seq"] + 1
+            assert event["seq"] == hello["seq"] + 2  # a gap: the client asks again
+            await comm.send_json_to({"action": "resync", "since": hello["seq"]})
+            resync = await comm.receive_json_from(timeout=TIMEOUT)
+            return hello["seq"], event, resync
+        finally:
+            await comm.disconnect()
+
+    start, _event, resync = async_to_sync(flow)()
+    assert resync == {"type": "resync", "seq": start + 2, "reload": True, "state_url": "/queue/"}
+
+
+# claims
+
+
+def test_of_two_volunteers_claiming_at_once_one_wins_and_the_other_learns_who(
+    desk: Brand,
+) -> None:
+    first = member(desk, display_name="Ada")
+    second = member(desk, display_name="Grace")
+    queued = question(desk)
+
+    h1 = headers_for(first.user)
+    h2 = headers_for(second.user)
+
+    async def flow() -> list[dict[str, Any]]:
+        a, b = communicator(h1), communicator(h2)
+        await a.connect()
+        await b.connect()
+        try:
+            await until(a, "hello")
+            await until(b, "hello")
+            await a.send_json_to({"action": "claim", "question_id": queued.pk})
+            await b.send_json_to({"action": "claim", "question_id": queued.pk})
+            result_a, _ = await until(a, "claim_result")
+            result_b, _ = await until(b, "claim_result")
+            return [result_a, result_b]
+        finally:
+            await a.disconnect()
+            await b.disconnect()
+
+    results = async_to_sync(flow)()
+    assert sorted(r["won"] for r in results) == [False, True]
+    winner = next(r for r in results if r["won"])
+    loser = next(r for r in results if not r["won"])
+    holder = "Ada" if winner is results[0] else "Grace"
+    assert winner["question_id"] == queued.pk
+    assert loser["reason"] == "already_claimed"
+    assert loser["holder"] == holder
+    assert loser["message"].startswith(f"Already claimed by {holder}")
+    queued.refresh_from_db()
+    assert queued.state == QuestionState.CLAIMED
+    assert queued.claimed_by_id == (first if holder == "Ada" else second).user_id
+
+
+def test_claim_release_and_renew_by_socket_and_the_claim_is_announced(desk: Brand) -> None:
+    volunteer, watcher = member(desk), member(desk)
+    queued = question(desk)
+
+    h1 = headers_for(volunteer.user)
+    h2 = headers_for(watcher.user)
+
+    async def flow() -> dict[str, Any]:
+        comm, other = communicator(h1), communicator(h2)
+        await comm.connect()
+        await other.connect()
+        try:
+            await until(comm, "hello")
+            await until(other, "hello")
+            await comm.send_json_to({"action": "claim", "question_id": queued.pk})
+            claimed, _ = await until(comm, "claim_result")
+            seen, _ = await until(other, "event")
+            await comm.send_json_to({"action": "renew", "question_id": queued.pk})
+            renewed, _ = await until(comm, "renew_result")
+            await comm.send_json_to({"action": "release", "question_id": queued.pk})
+            released, _ = await until(comm, "release_result")
+            await comm.send_json_to({"action": "renew", "question_id": queued.pk})
+            late, _ = await until(comm, "error")
+            return {
+                "claimed": claimed,
+                "seen": seen,
+                "renewed": renewed,
+                "released": released,
+                "late": late,
+            }
+        finally:
+            await comm.disconnect()
+            await other.disconnect()
+
+    out = async_to_sync(flow)()
+    assert out["claimed"]["won"] is True
+    assert out["seen"]["kind"] == "question.claimed"
+    assert out["renewed"]["question_id"] == queued.pk
+    assert out["released"] == {"type": "release_result", "question_id": queued.pk, "ok": True}
+    assert out["late"]["code"] == "not_holder"
+    queued.refresh_from_db()
+    assert queued.state == QuestionState.QUEUED
+    assert queued.claimed_by_id is None
+
+
+def test_a_question_of_another_brand_looks_like_none(desk: Brand) -> None:
+    publish_charter(other := make_brand())
+    volunteer = member(desk)
+    foreign = question(other)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "claim", "question_id": foreign.pk})
+            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
+            return reply
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == {
+        "type": "error",
+        "error": "No such question.",
+        "question_id": foreign.pk,
+    }
+    assert Question.objects.get(pk=foreign.pk).state == QuestionState.QUEUED
+
+
+# checks on every message
+
+
+def test_a_volunteer_suspended_after_connecting_is_refused_on_the_next_message(
+    desk: Brand,
+) -> None:
+    volunteer = member(desk)
+    supervisor = make_volunteer(desk, role=Role.SUPERVISOR)
+    queued = question(desk)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> tuple[dict[str, Any], list[str], bool]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "ping"})
+            pong = await comm.receive_json_from(timeout=TIMEOUT)
+            await sync_to_async(suspend)(
+                volunteer.user_id, desk.pk, actor=supervisor.user, reason="Shared an order number"
+            )
+            await comm.send_json_to({"action": "claim", "question_id": queued.pk})
+            codes = await refused_with(comm, 4403)
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 9})
+            quiet = await comm.receive_nothing(timeout=0.3)
+            return pong, codes, quiet
+        finally:
+            await comm.disconnect()
+
+    pong, codes, quiet = async_to_sync(flow)()
+    assert pong == {"type": "pong"}
+    assert codes == ["suspended"]
+    assert quiet is True  # no longer in the brand's group
+    assert Question.objects.get(pk=queued.pk).state == QuestionState.QUEUED
+
+
+def test_a_person_signed_out_meanwhile_is_closed_with_4401(desk: Brand) -> None:
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+    session_key = dict(headers)[b"cookie"].decode().split("=", 1)[1]
+
+    def sign_out() -> None:
+        from django.contrib.sessions.models import Session
+
+        Session.objects.filter(session_key=session_key).delete()
+
+    async def flow() -> list[str]:
+        comm = WebsocketCommunicator(application, "/ws/queue/", headers=headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await sync_to_async(sign_out)()
+            await comm.send_json_to({"action": "ping"})
+            return await refused_with(comm, 4401)
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == ["not_signed_in"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ("{not json", "Not valid JSON."),
+        ("[1, 2]", "Send a JSON object with an action."),
+        ('{"action": "dance"}', "Unknown action."),
+        ('{"no": "action"}', "Unknown action."),
+        ('{"action": "claim", "question_id": "7"}', "question_id must be a positive integer."),
+        ('{"action": "claim", "question_id": true}', "question_id must be a positive integer."),
+        ('{"action": "release"}', "question_id must be a positive integer."),
+        ('{"action": "resync", "since": -1}', "since must be a non-negative integer."),
+        (
+            '{"action": "ping", "pad": "' + "x" * 4100 + '"}',
+            "Message too large (at most 4096 bytes).",
+        ),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_socket_stays_open(
+    desk: Brand, frame: str, error: str
+) -> None:
+    volunteer = member(desk)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_to(text_data=frame)
+            reply = await comm.receive_json_from(timeout=TIMEOUT)
+            await comm.send_json_to({"action": "ping"})
+            after = await comm.receive_json_from(timeout=TIMEOUT)
+            return reply, after
+        finally:
+            await comm.disconnect()
+
+    reply, after = async_to_sync(flow)()
+    assert reply == {"type": "error", "error": error}
+    assert after == {"type": "pong"}
+
+
+def test_a_binary_frame_gets_an_error(desk: Brand) -> None:
+    volunteer = member(desk)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_to(bytes_data=b"\x00\x01")
+            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
+            return reply
+        finally:
+            await comm.disconnect()
+
+    assert async_to_sync(flow)() == {"type": "error", "error": "Send JSON text, not binary frames."}
+
+
+# the page
+
+
+def test_the_queue_page_loads_the_client_and_marks_rows_for_it(desk: Brand) -> None:
+    volunteer = member(desk)
+    queued = question(desk)
+    client = Client()
+    client.force_login(volunteer.user)
+
+    page = client.get("/queue/").content.decode()
+
+    assert "helpdesk/queue.js" in page
+    assert f'<div class="row" data-question-id="{queued.pk}" tabindex="0">' in page
+    assert "data-claim hidden" in page  # the claim button only appears with the script
