@@ -1,28 +1,34 @@
-"""HTTP entry points of the desk: health, the X webhook, and the (plain, for now) queue."""
+"""HTTP entry points of the desk: health, the X webhook, and the live queue."""
 
 from __future__ import annotations
 
 import json
 import logging
+from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.validators import RegexValidator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from helpdesk.models import Source, XAccount
+from helpdesk.models import Source, Store, XAccount
 from helpdesk.permissions import DESK_ROLES, require_role
-from helpdesk.queries import queued_questions_for
+from helpdesk.queries import QueueCursor, QueueFilters, queue_page_for
 from helpdesk.x import webhook
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import RecordError, parse_v11_payload
+from routing.models import Topic
 
 log = logging.getLogger(__name__)
-
-QUEUE_PAGE_SIZE = 200
 
 
 @never_cache
@@ -82,15 +88,126 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
     )
 
 
+class QueueFilterForm(forms.Form):
+    """The queue's GET filters. A bad value is dropped (and named), never an error page."""
+
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    lang = forms.CharField(
+        label=_("Language"),
+        required=False,
+        max_length=16,
+        validators=[RegexValidator(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")],
+    )
+    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any priority"))] + [(str(n), str(n)) for n in range(4)],
+    )
+    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        topics: list[tuple[int, str, str]],
+        stores: list[tuple[int, str, str]],
+    ) -> None:
+        super().__init__(data)
+        topic_field = self.fields["topic"]
+        store_field = self.fields["store"]
+        assert isinstance(topic_field, forms.ChoiceField)
+        assert isinstance(store_field, forms.TypedChoiceField)
+        topic_field.choices = [("", _("All topics"))] + [(slug, name) for _pk, slug, name in topics]
+        store_field.choices = [("", _("All stores"))] + [
+            (str(pk), f"{code} · {name}") for pk, code, name in stores
+        ]
+
+    def clean_after(self) -> QueueCursor | None:
+        text = self.cleaned_data.get("after") or ""
+        if not text:
+            return None
+        cursor = QueueCursor.decode(text)
+        if cursor is None:
+            raise forms.ValidationError(_("This is not a place in the queue."))
+        return cursor
+
+    def chosen(self) -> tuple[QueueFilters, QueueCursor | None, list[str]]:
+        """The valid filters, the cursor, and the labels of the fields that were ignored."""
+        self.is_valid()
+        data = self.cleaned_data
+        filters = QueueFilters(
+            topic=data.get("topic") or "",
+            lang=data.get("lang") or "",
+            store=data.get("store"),
+            priority=data.get("priority"),
+        )
+        ignored = [str(self.fields[name].label or name) for name in self.errors]
+        return filters, data.get("after"), ignored
+
+
+def _queue_url(filters: QueueFilters, **changes: Any) -> str:
+    params: dict[str, Any] = {
+        "topic": filters.topic,
+        "lang": filters.lang,
+        "store": filters.store,
+        "priority": filters.priority,
+    }
+    params.update(changes)
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse("helpdesk:queue") + (f"?{query}" if query else "")
+
+
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    """The live queue: what this person may take (supervisors: the whole brand's), filtered,
+    counted per topic, 50 at a time."""
     volunteer = require_role(request, DESK_ROLES)
-    questions = queued_questions_for(volunteer)
+    assert isinstance(request.user, User)
+    topics = list(
+        Topic.objects.filter(brand_id=volunteer.brand_id)
+        .order_by("name", "pk")
+        .values_list("pk", "slug", "name")
+    )
+    stores = list(
+        Store.objects.filter(brand_id=volunteer.brand_id)
+        .order_by("code", "pk")
+        .values_list("pk", "code", "name")
+    )
+    form = QueueFilterForm(request.GET or None, topics=topics, stores=stores)
+    filters, after, ignored = form.chosen() if form.is_bound else (QueueFilters(), None, [])
+    page = queue_page_for(volunteer, request.user, filters, after=after)
+    names = {pk: (slug, name) for pk, slug, name in topics}
+    topic_counts = [
+        {
+            "name": names[count.topic_id][1] if count.topic_id in names else "",
+            "n": count.n,
+            "url": _queue_url(filters, topic=names[count.topic_id][0])
+            if count.topic_id in names
+            else "",
+            "current": count.topic_id in names and names[count.topic_id][0] == filters.topic,
+        }
+        for count in sorted(
+            page.topic_counts,
+            key=lambda c: (c.topic_id not in names, names.get(c.topic_id or 0, ("", ""))[1]),
+        )
+    ]
     context = {
         "volunteer": volunteer,
-        "questions": questions[:QUEUE_PAGE_SIZE],
-        "total": questions.count(),
+        "form": form,
+        "ignored": ignored,
+        "page": page,
+        "questions": page.questions,
+        "total": page.total,
+        "topic_counts": topic_counts,
+        "older_url": _queue_url(filters, after=page.next_cursor.encode())
+        if page.next_cursor is not None
+        else "",
+        "newest_url": _queue_url(filters) if after is not None else "",
+        "poll_url": request.get_full_path(),
     }
     template = "helpdesk/_queue_rows.html" if request.headers.get("HX-Request") else None
     return render(request, template or "helpdesk/queue.html", context)
