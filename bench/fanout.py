@@ -1,0 +1,566 @@
+"""Live desk fan-out: events from ingestion to 500 websocket clients on the Redis layer.
+
+Builds a throw-away PostgreSQL database with one brand, one care account and N volunteers
+who may follow the live queue (desk role, certified and trained, charter accepted: the gate
+passes), each with a signed-in Django session; starts ONE uvicorn process on
+``helpdesk.asgi`` with the channels-redis layer; connects N websocket clients to
+``ws/queue/`` (session cookie, allowed Origin) from one event loop; then ingests M new
+questions, one tweet per ``ingest_batch`` call, at R per second from this process. Each
+``questions.queued`` announcement goes to the brand's queue group with a sequence number.
+
+Every client records each event's number and receive time; a gap in the numbers makes it
+send ``{"action": "resync"}`` as the real page does, and the missing events up to the
+``resync`` answer's number count as recovered. Latency is the client's receive time minus
+the time just before ``ingest_batch`` was called (same machine clock). Memory per connection
+is the growth of the server's RSS across connecting the clients, divided by their number.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpforce_dev \\
+    REDIS_URL=redis://127.0.0.1:6379/10 SECRET_KEY=x .venv/bin/python bench/fanout.py
+
+The Redis database named in REDIS_URL is flushed: give it one of its own. Prints its
+figures as one JSON line at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+UNUSABLE = "!"  # an unusable password: nobody signs in as a bench volunteer
+CARE = {"username": "BenchCare", "x_user_id": "1700000000000000001"}
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of ``pid`` in KiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def percentile(values: list[float], pct: int) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+# --- the world -----------------------------------------------------------------------------
+
+
+def build_world(clients: int) -> dict[str, Any]:
+    """Brand, care account, ``clients`` volunteers who pass the gate, and their sessions."""
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from charter.acceptance import publish_version
+    from charter.models import CharterAcceptance, Level, Standing
+    from helpdesk.models import Brand, Role, Volunteer, XAccount
+    from routing.models import Placement, RoutingSettings
+
+    now = timezone.now()
+    brand = Brand.objects.create(name="Bench", slug="bench-fanout")
+    RoutingSettings.objects.create(brand=brand, default_placement=Placement.POOL)
+    account = XAccount.objects.create(brand=brand, **CARE)
+    version = publish_version(
+        brand.pk, title="Charter", body="Be kind.", is_material=True, actor=None
+    )
+    users = User.objects.bulk_create(
+        User(username=f"fanout{n}", password=UNUSABLE, first_name=f"V{n}") for n in range(clients)
+    )
+    Volunteer.objects.bulk_create(
+        Volunteer(
+            user=user,
+            brand=brand,
+            role=Role.VOLUNTEER,
+            display_name=f"Volunteer {n}",
+            languages=["en"],
+        )
+        for n, user in enumerate(users)
+    )
+    Standing.objects.bulk_create(
+        Standing(
+            user=user,
+            brand=brand,
+            level=Level.CERTIFIED,
+            trained_at=now - timedelta(days=30),
+            training_expires_at=now + timedelta(days=300),
+            certified_at=now - timedelta(days=20),
+        )
+        for user in users
+    )
+    CharterAcceptance.objects.bulk_create(
+        CharterAcceptance(user=user, version=version) for user in users
+    )
+    store = SessionStore()
+    expiry = now + timedelta(days=1)
+    sessions = [
+        Session(
+            session_key=get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789"),
+            session_data=store.encode(
+                {
+                    "_auth_user_id": str(user.pk),
+                    "_auth_user_backend": AUTH_BACKEND,
+                    "_auth_user_hash": user.get_session_auth_hash(),
+                }
+            ),
+            expire_date=expiry,
+        )
+        for user in users
+    ]
+    Session.objects.bulk_create(sessions)
+    return {"brand": brand, "account": account, "session_keys": [s.session_key for s in sessions]}
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def start_server(port: int, database_url: str, redis_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-fanout-not-secret",
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "helpdesk.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+            "--ws-max-size",
+            "65536",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the ASGI server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status < 500:
+                    return process
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the ASGI server did not answer /healthz within 30 s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# --- the clients ---------------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    number: int
+    hello_seq: int = -1
+    last_seq: int = 0
+    # seq -> (kind, receive time ns, payload question ids)
+    events: dict[int, tuple[str, int, list[int]]] = field(default_factory=dict)
+    duplicates: int = 0
+    out_of_order: int = 0
+    gaps: int = 0
+    resyncs_sent: int = 0
+    resynced_upto: int = 0
+    errors: list[str] = field(default_factory=list)
+    closed_early: bool = False
+
+
+async def run_client(
+    client: Client,
+    url: str,
+    origin: str,
+    session_key: str,
+    connected: asyncio.Semaphore,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+    from websockets.typing import Origin
+
+    try:
+        async with connected:
+            ws = await asyncio.wait_for(
+                connect(
+                    url,
+                    origin=Origin(origin),
+                    additional_headers={"Cookie": f"sessionid={session_key}"},
+                    ping_interval=None,
+                    max_queue=None,
+                    open_timeout=30,
+                ),
+                timeout=40,
+            )
+            first = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+    except Exception as error:  # counted as a connect failure
+        client.errors.append(f"connect: {type(error).__name__}: {error}")
+        return
+    if first.get("type") != "hello":
+        client.errors.append(f"first message: {str(first)[:200]}")
+        await ws.close()
+        return
+    client.hello_seq = client.last_seq = int(first["seq"])
+    ready.set()
+    try:
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            received = time.time_ns()
+            message = json.loads(raw)
+            kind = message.get("type")
+            if kind == "event":
+                seq = message.get("seq")
+                if not isinstance(seq, int):
+                    client.errors.append(f"event without seq: {str(message)[:200]}")
+                    continue
+                if seq in client.events:
+                    client.duplicates += 1
+                    continue
+                payload = message.get("payload") or {}
+                ids = [int(i) for i in payload.get("question_ids", [])]
+                client.events[seq] = (str(message.get("kind")), received, ids)
+                if seq > client.last_seq + 1 and seq > client.resynced_upto + 1:
+                    # A gap: what the page does is reload from the database.
+                    client.gaps += 1
+                    client.resyncs_sent += 1
+                    await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
+                elif seq < client.last_seq:
+                    client.out_of_order += 1
+                client.last_seq = max(client.last_seq, seq)
+            elif kind == "resync":
+                client.resynced_upto = max(client.resynced_upto, int(message["seq"]))
+                client.last_seq = max(client.last_seq, client.resynced_upto)
+            else:
+                client.errors.append(f"unexpected: {str(message)[:200]}")
+    except ConnectionClosed as closed:
+        client.closed_early = True
+        client.errors.append(f"closed: {closed}")
+    finally:
+        await ws.close()
+
+
+# --- the producer --------------------------------------------------------------------------
+
+
+def produce(world: dict[str, Any], events: int, rate: float) -> dict[str, Any]:
+    """Ingest ``events`` one-tweet batches at ``rate`` per second; question id -> t0 (ns)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from helpdesk.models import Source
+    from helpdesk.x.ingest import ingest_batch
+    from helpdesk.x.normalize import Batch, XTweet, XUser
+
+    brand, account = world["brand"], world["account"]
+    t0_by_question: dict[int, int] = {}
+    not_queued = 0
+    ingest_ms: list[float] = []
+    started = time.monotonic()
+    try:
+        for n in range(events):
+            due = started + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            tweet_id = str(1_800_000_000_000_000_000 + n)
+            author = str(1_600_000_000_000_000_000 + n % 400)
+            text = (
+                f"@{CARE['username']} hi, my order #{40_000 + n} was due on Monday and the "
+                "tracking has not moved since. Can you check where it is?"
+            )
+            batch = Batch(
+                tweets=[
+                    XTweet(
+                        id=tweet_id,
+                        text=text,
+                        raw={"id": tweet_id, "text": text, "author_id": author},
+                        author_id=author,
+                        created_at=timezone.now(),
+                        conversation_id=tweet_id,
+                        lang="en",
+                    )
+                ],
+                users={author: XUser(id=author, username=f"customer{n % 400}", name="Customer")},
+            )
+            t0 = time.time_ns()
+            result = ingest_batch(brand, batch, source=Source.MENTIONS, account=account)
+            ingest_ms.append((time.time_ns() - t0) / 1e6)
+            if not result.question_ids:
+                not_queued += 1
+            for question_id in result.question_ids:
+                t0_by_question[question_id] = t0
+        return {
+            "t0": t0_by_question,
+            "seconds": time.monotonic() - started,
+            "ingest_p50_ms": statistics.median(ingest_ms),
+            "ingest_p95_ms": percentile(ingest_ms, 95),
+            "not_stored": not_queued,
+        }
+    finally:
+        connection.close()
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+async def bench(
+    args: argparse.Namespace, world: dict[str, Any], server: subprocess.Popen[bytes], port: int
+) -> dict[str, Any]:
+    from helpdesk.events import brand_queue_group
+    from helpdesk.sequence import current_sequence
+
+    url = f"ws://127.0.0.1:{port}/ws/queue/"
+    origin = f"http://127.0.0.1:{port}"
+    clients = [Client(n) for n in range(args.clients)]
+    semaphore = asyncio.Semaphore(50)
+    ready = asyncio.Event()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="producer")
+    group = brand_queue_group(world["brand"].pk)
+
+    rss_before = rss_kb(server.pid)
+    connect_started = time.monotonic()
+    tasks = [
+        asyncio.create_task(
+            run_client(c, url, origin, world["session_keys"][c.number], semaphore, ready, stop)
+        )
+        for c in clients
+    ]
+    while time.monotonic() - connect_started < 90:
+        settled = sum(1 for c in clients if c.hello_seq >= 0 or c.errors)
+        if settled == len(clients):
+            break
+        await asyncio.sleep(0.2)
+    connect_seconds = time.monotonic() - connect_started
+    await asyncio.sleep(1.0)  # let the server settle before reading its RSS
+    rss_after = rss_kb(server.pid)
+    connected = [c for c in clients if c.hello_seq >= 0 and not c.errors]
+    print(
+        f"connected {len(connected)}/{len(clients)} in {connect_seconds:.1f} s; "
+        f"server RSS {rss_before} -> {rss_after} KiB",
+        file=sys.stderr,
+    )
+
+    start_seq = await loop.run_in_executor(executor, current_sequence, group)
+    produced = await loop.run_in_executor(executor, produce, world, args.events, args.rate)
+    end_seq = await loop.run_in_executor(executor, current_sequence, group)
+    print(
+        f"produced {args.events} in {produced['seconds']:.1f} s "
+        f"(ingest p50 {produced['ingest_p50_ms']:.1f} ms, p95 {produced['ingest_p95_ms']:.1f}); "
+        f"queue seq {start_seq} -> {end_seq}",
+        file=sys.stderr,
+    )
+
+    # Drain: until every connected client has seen (or resynced past) the last number.
+    drain_started = time.monotonic()
+    while time.monotonic() - drain_started < args.drain:
+        if all(max(c.last_seq, c.resynced_upto) >= end_seq or c.closed_early for c in connected):
+            break
+        await asyncio.sleep(0.2)
+    drain_seconds = time.monotonic() - drain_started
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    executor.shutdown(wait=True)
+
+    t0 = produced["t0"]
+    latencies: list[float] = []
+    delivered = recovered = lost = 0
+    other_kinds = 0
+    for c in connected:
+        for seq in range(max(start_seq, c.hello_seq) + 1, end_seq + 1):
+            event = c.events.get(seq)
+            if event is None:
+                if seq <= c.resynced_upto:
+                    recovered += 1
+                else:
+                    lost += 1
+                continue
+            delivered += 1
+            kind, received, ids = event
+            if kind != "questions.queued":
+                other_kinds += 1
+                continue
+            starts = [t0[i] for i in ids if i in t0]
+            if starts:
+                latencies.append((received - min(starts)) / 1e6)
+    announced = end_seq - start_seq
+    expected = args.events * args.clients
+    return {
+        "connected": len(connected),
+        "connect_failures": len(clients) - len(connected),
+        "connect_errors": sorted({e[:120] for c in clients for e in c.errors})[:5],
+        "connect_seconds": round(connect_seconds, 1),
+        "rss_before_kb": rss_before,
+        "rss_after_kb": rss_after,
+        "announced": announced,
+        "delivered": delivered,
+        "recovered": recovered,
+        "lost": lost,
+        "other_kinds": other_kinds,
+        "gaps": sum(c.gaps for c in connected),
+        "resyncs": sum(c.resyncs_sent for c in connected),
+        "duplicates": sum(c.duplicates for c in connected),
+        "out_of_order": sum(c.out_of_order for c in connected),
+        "closed_early": sum(1 for c in connected if c.closed_early),
+        "expected": expected,
+        "latencies": latencies,
+        "produce_seconds": produced["seconds"],
+        "ingest_p50_ms": produced["ingest_p50_ms"],
+        "ingest_p95_ms": produced["ingest_p95_ms"],
+        "not_stored": produced["not_stored"],
+        "drain_seconds": drain_seconds,
+    }
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def database_url_for(settings_dict: dict[str, Any]) -> str:
+    user = quote(str(settings_dict.get("USER") or ""), safe="")
+    password = quote(str(settings_dict.get("PASSWORD") or ""), safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{quote(str(settings_dict['NAME']), safe='')}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--events", type=int, default=1_000)
+    parser.add_argument("--rate", type=float, default=10.0, help="questions per second")
+    parser.add_argument("--drain", type=float, default=15.0, help="seconds to wait at the end")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("set DATABASE_URL=postgres://... : this benchmark measures PostgreSQL")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url.startswith(("redis://", "rediss://")):
+        raise SystemExit(
+            "set REDIS_URL=redis://127.0.0.1:6379/10 : this benchmark measures the Redis "
+            "channel layer (the database number given is flushed)"
+        )
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    flush_redis(redis_url)
+    # A name of its own, so a test run elsewhere on the machine is never clobbered.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"helpforce_fanout_{os.getpid()}"
+    started = time.monotonic()
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        world = build_world(args.clients)
+        connection.close()
+        port = free_port()
+        server = start_server(port, database_url_for(connection.settings_dict), redis_url)
+        figures = asyncio.run(bench(args, world, server, port))
+    finally:
+        if server is not None:
+            stop_server(server)
+        connection.close()
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        flush_redis(redis_url)
+    total_seconds = time.monotonic() - started
+
+    latencies = figures.pop("latencies")
+    ratio = (figures["delivered"] + figures["recovered"]) / figures["expected"]
+    kb_per_connection = (figures["rss_after_kb"] - figures["rss_before_kb"]) / max(
+        figures["connected"], 1
+    )
+    detail = {
+        **figures,
+        "delivered_only_ratio": round(figures["delivered"] / figures["expected"], 4),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies, default=0.0), 1),
+        "receipts": len(latencies),
+        "produce_seconds": round(figures["produce_seconds"], 1),
+        "ingest_p50_ms": round(figures["ingest_p50_ms"], 1),
+        "ingest_p95_ms": round(figures["ingest_p95_ms"], 1),
+        "drain_seconds": round(figures["drain_seconds"], 1),
+        "total_seconds": round(total_seconds, 1),
+    }
+    print(json.dumps(detail), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "bench": "fanout",
+                "clients": args.clients,
+                "events": args.events,
+                "delivered_ratio": round(ratio, 4),
+                "p95_ms": round(percentile(latencies, 95), 1),
+                "kb_per_connection": round(kb_per_connection, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
