@@ -23,8 +23,8 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.generic.websocket import JsonWebsocketConsumer
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import User
@@ -52,8 +52,13 @@ class _Refused(Exception):
         self.reasons = reasons
 
 
-class QueueConsumer(JsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
-    """One volunteer's live queue. Joins ``queue.brand.<id>`` of their brand only."""
+class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """One volunteer's live queue. Joins ``queue.brand.<id>`` of their brand only.
+
+    Asynchronous so that forwarding an event costs no thread hop: with hundreds of sockets
+    per process every event is one message per socket. The checks and actions, which read
+    the database, run in a worker thread (``database_sync_to_async``) and return the reply.
+    """
 
     user_id: int | None = None
     brand_id: int | None = None
@@ -62,32 +67,31 @@ class QueueConsumer(JsonWebsocketConsumer):  # type: ignore[misc]  # channels is
 
     # connect and checks
 
-    def connect(self) -> None:
+    async def connect(self) -> None:
         # Accept first: a close before accepting reaches the browser as a bare HTTP 403,
         # without the close code or the reasons.
-        self.accept()
+        await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            self._end(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", "Sign in first.")])
+            await self._end(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", "Sign in first.")])
             return
         try:
-            brand_id = self._allowed(user)
+            brand_id = await database_sync_to_async(self._allowed)(user)
         except _Refused as refused:
-            self._end(refused.code, refused.reasons)
+            await self._end(refused.code, refused.reasons)
             return
         self.user_id = user.pk
         self.brand_id = brand_id
         self.group = brand_queue_group(brand_id)
-        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         # Joined before reading the number: nothing announced after it is missed.
-        self.send_json(
-            {"type": "hello", "seq": current_sequence(self.group), "state_url": STATE_URL}
-        )
+        seq = await database_sync_to_async(current_sequence)(self.group)
+        await self.send_json({"type": "hello", "seq": seq, "state_url": STATE_URL})
 
-    def disconnect(self, code: int) -> None:
+    async def disconnect(self, code: int) -> None:
         if self.group:
-            async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
-            self.group = ""
+            group, self.group = self.group, ""
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     def _allowed(self, user: User) -> int:
         """The brand whose queue ``user`` may follow now, or _Refused."""
@@ -127,65 +131,59 @@ class QueueConsumer(JsonWebsocketConsumer):  # type: ignore[misc]  # channels is
             )
         return user
 
-    def _end(self, code: int, reasons: list[dict[str, str]]) -> None:
+    async def _end(self, code: int, reasons: list[dict[str, str]]) -> None:
         self.ended = True
-        self.send_json({"type": "refused", "reasons": reasons})
-        self.disconnect(code)
-        self.close(code=code)
+        await self.send_json({"type": "refused", "reasons": reasons})
+        await self.disconnect(code)
+        await self.close(code=code)
 
     # channel-layer events
 
-    def desk_event(self, message: dict[str, Any]) -> None:
-        if self.ended:
-            return
-        seq = message.get("seq")
-        payload = message.get("payload")
-        if seq is None and isinstance(payload, dict):
-            seq = payload.get("seq")
-        self.send_json(
-            {
-                "type": "event",
-                "kind": str(message.get("kind", "")),
-                "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
-                "payload": payload if isinstance(payload, dict) else {},
-            }
-        )
+    async def desk_event(self, message: dict[str, Any]) -> None:
+        if not self.ended:
+            await self.send_json(_event_frame(message))
 
     # client messages
 
-    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.ended:
             return
         if text_data is None:
-            self._error("Send JSON text, not binary frames.")
+            await self.send_json(_error("Send JSON text, not binary frames."))
             return
         if len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            self._error(f"Message too large (at most {MAX_MESSAGE_BYTES} bytes).")
+            await self.send_json(_error(f"Message too large (at most {MAX_MESSAGE_BYTES} bytes)."))
             return
         try:
             content = json.loads(text_data)
         except ValueError:
-            self._error("Not valid JSON.")
+            await self.send_json(_error("Not valid JSON."))
             return
         if not isinstance(content, dict):
-            self._error("Send a JSON object with an action.")
+            await self.send_json(_error("Send a JSON object with an action."))
             return
-        self.receive_json(content)
+        await self.receive_json(content)
 
-    def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         action = content.get("action")
         handler = self._handlers().get(action) if isinstance(action, str) else None
         if handler is None:
-            self._error("Unknown action.")
+            await self.send_json(_error("Unknown action."))
             return
         try:
-            user = self._recheck()
+            reply = await database_sync_to_async(self._checked)(handler, content)
         except _Refused as refused:
-            self._end(refused.code, refused.reasons)
+            await self._end(refused.code, refused.reasons)
             return
-        handler(user, content)
+        await self.send_json(reply)
 
-    def _handlers(self) -> dict[str, Callable[[User, dict[str, Any]], None]]:
+    def _checked(
+        self, handler: Callable[[User, dict[str, Any]], dict[str, Any]], content: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Check the session, role and gate again, then act; the reply to send."""
+        return handler(self._recheck(), content)
+
+    def _handlers(self) -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
         return {
             "claim": self._claim,
             "release": self._release,
@@ -194,82 +192,86 @@ class QueueConsumer(JsonWebsocketConsumer):  # type: ignore[misc]  # channels is
             "ping": self._ping,
         }
 
-    def _question_id(self, content: dict[str, Any]) -> int | None:
+    def _question_id(self, content: dict[str, Any]) -> int | dict[str, Any]:
         """The message's question of this brand (a question of another brand looks like
-        none at all); None after sending the error."""
+        none at all), or the error to send."""
         value = content.get("question_id")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            self._error("question_id must be a positive integer.")
-            return None
+            return _error("question_id must be a positive integer.")
         if (
             self.brand_id is None
             or not Question.objects.filter(pk=value, brand_id=self.brand_id).exists()
         ):
-            self._error("No such question.", question_id=value)
-            return None
+            return _error("No such question.", question_id=value)
         return value
 
-    def _claim(self, user: User, content: dict[str, Any]) -> None:
+    def _claim(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content)
-        if question_id is None:
-            return
+        if isinstance(question_id, dict):
+            return question_id
         result = claim_question(question_id, user)
-        self.send_json(
-            {
-                "type": "claim_result",
-                "question_id": question_id,
-                "won": result.won,
-                "reason": result.reason,
-                "message": result.message,
-                "holder": result.holder_display,
-                "refusals": list(result.refusals),
-            }
-        )
+        return {
+            "type": "claim_result",
+            "question_id": question_id,
+            "won": result.won,
+            "reason": result.reason,
+            "message": result.message,
+            "holder": result.holder_display,
+            "refusals": list(result.refusals),
+        }
 
-    def _release(self, user: User, content: dict[str, Any]) -> None:
+    def _release(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content)
-        if question_id is None:
-            return
+        if isinstance(question_id, dict):
+            return question_id
         try:
             release_question(question_id, user)
         except ClaimError as error:
-            self._error(str(error), code=error.code, question_id=question_id)
-            return
-        self.send_json({"type": "release_result", "question_id": question_id, "ok": True})
+            return _error(str(error), code=error.code, question_id=question_id)
+        return {"type": "release_result", "question_id": question_id, "ok": True}
 
-    def _renew(self, user: User, content: dict[str, Any]) -> None:
+    def _renew(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content)
-        if question_id is None:
-            return
+        if isinstance(question_id, dict):
+            return question_id
         try:
             until = renew_lease(question_id, user)
         except ClaimError as error:
-            self._error(str(error), code=error.code, question_id=question_id)
-            return
-        self.send_json(
-            {"type": "renew_result", "question_id": question_id, "until": until.isoformat()}
-        )
+            return _error(str(error), code=error.code, question_id=question_id)
+        return {"type": "renew_result", "question_id": question_id, "until": until.isoformat()}
 
-    def _resync(self, user: User, content: dict[str, Any]) -> None:
+    def _resync(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         since = content.get("since", 0)
         if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-            self._error("since must be a non-negative integer.")
-            return
+            return _error("since must be a non-negative integer.")
         # The database is the truth: the client reloads its list and continues from here.
-        self.send_json(
-            {
-                "type": "resync",
-                "seq": current_sequence(self.group),
-                "reload": True,
-                "state_url": STATE_URL,
-            }
-        )
+        return {
+            "type": "resync",
+            "seq": current_sequence(self.group),
+            "reload": True,
+            "state_url": STATE_URL,
+        }
 
-    def _ping(self, user: User, content: dict[str, Any]) -> None:
-        self.send_json({"type": "pong"})
+    def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "pong", "seq": current_sequence(self.group)}
 
-    def _error(self, error: str, **extra: Any) -> None:
-        self.send_json({"type": "error", "error": error, **extra})
+
+def _event_frame(message: dict[str, Any]) -> dict[str, Any]:
+    """What the page receives for a channel-layer ``desk.event``."""
+    seq = message.get("seq")
+    payload = message.get("payload")
+    if seq is None and isinstance(payload, dict):
+        seq = payload.get("seq")
+    return {
+        "type": "event",
+        "kind": str(message.get("kind", "")),
+        "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+        "payload": payload if isinstance(payload, dict) else {},
+    }
+
+
+def _error(error: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "error", "error": error, **extra}
 
 
 def _reason(code: str, message: str) -> dict[str, str]:

@@ -422,9 +422,13 @@ def test_a_volunteer_suspended_after_connecting_is_refused_on_the_next_message(
         comm = communicator(h1)
         await comm.connect()
         try:
-            await until(comm, "hello")
+            hello, _ = await until(comm, "hello")
             await comm.send_json_to({"action": "ping"})
             pong = await comm.receive_json_from(timeout=TIMEOUT)
+            assert pong == {
+                "type": "pong",
+                "seq": hello["seq"],
+            }  # tells a quiet client it is current
             await sync_to_async(suspend)(
                 volunteer.user_id, desk.pk, actor=supervisor.user, reason="Shared an order number"
             )
@@ -437,7 +441,7 @@ def test_a_volunteer_suspended_after_connecting_is_refused_on_the_next_message(
             await comm.disconnect()
 
     pong, codes, quiet = async_to_sync(flow)()
-    assert pong == {"type": "pong"}
+    assert pong["type"] == "pong"
     assert codes == ["suspended"]
     assert quiet is True  # no longer in the brand's group
     assert Question.objects.get(pk=queued.pk).state == QuestionState.QUEUED
@@ -491,22 +495,22 @@ def test_bad_messages_get_an_error_and_the_socket_stays_open(
 
     h1 = headers_for(volunteer.user)
 
-    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def flow() -> tuple[dict[str, Any], dict[str, Any], int]:
         comm = communicator(h1)
         await comm.connect()
         try:
-            await until(comm, "hello")
+            hello, _ = await until(comm, "hello")
             await comm.send_to(text_data=frame)
             reply = await comm.receive_json_from(timeout=TIMEOUT)
             await comm.send_json_to({"action": "ping"})
             after = await comm.receive_json_from(timeout=TIMEOUT)
-            return reply, after
+            return reply, after, hello["seq"]
         finally:
             await comm.disconnect()
 
-    reply, after = async_to_sync(flow)()
+    reply, after, seq = async_to_sync(flow)()
     assert reply == {"type": "error", "error": error}
-    assert after == {"type": "pong"}
+    assert after == {"type": "pong", "seq": seq}
 
 
 def test_a_binary_frame_gets_an_error(desk: Brand) -> None:
