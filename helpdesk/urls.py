@@ -25,4 +25,5 @@ urlpatterns = [
     path("training/", include("helpdesk.views.training")),
     path("supervision/", include("helpdesk.views.supervision")),
     path("desk/", include("helpdesk.views.desk_pages")),
+    path("exports/", include("helpdesk.views.exports")),
 ]

@@ -1,0 +1,88 @@
+"""Exports for the agency and supervisors: hours on shift (company time, as the charter
+asks), as CSV."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from helpdesk.models import Volunteer
+from helpdesk.permissions import READING_ROLES, require_role
+from routing.presence import shift_hours
+
+MAX_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False, help_text="inclusive")
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        today = timezone.now().date()
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=6)
+        if start > end:
+            raise forms.ValidationError("start must not be after end")
+        if (end - start).days >= MAX_DAYS:
+            raise forms.ValidationError(f"at most {MAX_DAYS} days at a time")
+        data["start"], data["end"] = start, end
+        return data
+
+
+def _utc_midnight(day: object) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)  # type: ignore[arg-type]
+
+
+@login_required
+@require_GET
+def shift_hours_csv(request: HttpRequest) -> HttpResponse:
+    """Hours on shift per person of the requester's brand, from ``start`` to ``end``
+    (dates, inclusive, UTC; the last 7 days by default)."""
+    reader = require_role(request, READING_ROLES)
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    start = _utc_midnight(form.cleaned_data["start"])
+    end = _utc_midnight(form.cleaned_data["end"]) + timedelta(days=1)
+    seconds = shift_hours(reader.brand_id, start, end)
+    people = {
+        v.user_id: v
+        for v in Volunteer.objects.filter(brand_id=reader.brand_id, user_id__in=seconds)
+        .select_related("user", "store")
+        .order_by("user__username")
+    }
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="shift-hours-{form.cleaned_data["start"]}'
+        f'-{form.cleaned_data["end"]}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["username", "name", "store", "seconds", "hours"])
+    for user_id, person in people.items():
+        writer.writerow(
+            [
+                _cell(person.user.get_username()),
+                _cell(person.display_name),
+                _cell(person.store.code if person.store else ""),
+                seconds[user_id],
+                f"{seconds[user_id] / 3600:.2f}",
+            ]
+        )
+    return response
+
+
+def _cell(value: str) -> str:
+    """Names are typed by people: keep a spreadsheet from reading one as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+app_name = "exports"
+urlpatterns = [path("shift-hours.csv", shift_hours_csv, name="shift-hours")]
