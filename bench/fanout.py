@@ -43,6 +43,8 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.crowd import certified_crowd  # noqa: E402 - needs the project on the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 UNUSABLE = "!"  # an unusable password: nobody signs in as a bench volunteer
@@ -77,15 +79,13 @@ def percentile(values: list[float], pct: int) -> float:
 
 def build_world(clients: int) -> dict[str, Any]:
     """Brand, care account, ``clients`` volunteers who pass the gate, and their sessions."""
-    from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
     from charter.acceptance import publish_version
-    from charter.models import CharterAcceptance, Level, Standing
-    from helpdesk.models import Brand, Role, Volunteer, XAccount
+    from helpdesk.models import Brand, XAccount
     from routing.models import Placement, RoutingSettings
 
     now = timezone.now()
@@ -95,33 +95,7 @@ def build_world(clients: int) -> dict[str, Any]:
     version = publish_version(
         brand.pk, title="Charter", body="Be kind.", is_material=True, actor=None
     )
-    users = User.objects.bulk_create(
-        User(username=f"fanout{n}", password=UNUSABLE, first_name=f"V{n}") for n in range(clients)
-    )
-    Volunteer.objects.bulk_create(
-        Volunteer(
-            user=user,
-            brand=brand,
-            role=Role.VOLUNTEER,
-            display_name=f"Volunteer {n}",
-            languages=["en"],
-        )
-        for n, user in enumerate(users)
-    )
-    Standing.objects.bulk_create(
-        Standing(
-            user=user,
-            brand=brand,
-            level=Level.CERTIFIED,
-            trained_at=now - timedelta(days=30),
-            training_expires_at=now + timedelta(days=300),
-            certified_at=now - timedelta(days=20),
-        )
-        for user in users
-    )
-    CharterAcceptance.objects.bulk_create(
-        CharterAcceptance(user=user, version=version) for user in users
-    )
+    users = certified_crowd(brand, version, clients, prefix="fanout", on_shift=False)
     store = SessionStore()
     expiry = now + timedelta(days=1)
     sessions = [

@@ -27,27 +27,20 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project on the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
-UNUSABLE = "!"
 BATCH = 5_000
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
-
-
 def build_people(people: int) -> dict[str, Any]:
-    from django.contrib.auth.models import User
-    from django.utils import timezone
 
     from charter.acceptance import publish_version
-    from charter.models import CharterAcceptance, Level, Standing
-    from helpdesk.models import Brand, Store, Volunteer
-    from routing.models import Placement, RoutingSettings, Shift, Topic
+    from helpdesk.models import Brand, Store
+    from routing.models import Placement, RoutingSettings, Topic
 
     rng = random.Random(7)
-    now = timezone.now()
     brand = Brand.objects.create(name="Bench", slug="bench-queue")
     RoutingSettings.objects.create(brand=brand, default_placement=Placement.POOL)
     version = publish_version(
@@ -61,35 +54,7 @@ def build_people(people: int) -> dict[str, Any]:
         Topic(brand=brand, slug=f"topic-{n}", name=f"Topic {n}", is_local=n % 8 == 0)
         for n in range(20)
     )
-    users = User.objects.bulk_create(
-        User(username=f"bench{n}", password=UNUSABLE, first_name=f"V{n}") for n in range(people)
-    )
-    languages = [["en"], ["en"], ["en", "fr"], ["fr"], ["en", "es"]]
-    Volunteer.objects.bulk_create(
-        Volunteer(
-            user=user,
-            brand=brand,
-            store=stores[n % len(stores)],
-            display_name=f"Volunteer {n}",
-            languages=languages[n % len(languages)],
-            skills=[t.slug for t in rng.sample(topics, 8)],
-        )
-        for n, user in enumerate(users)
-    )
-    Standing.objects.bulk_create(
-        Standing(
-            user=user,
-            brand=brand,
-            level=Level.CERTIFIED,
-            trained_at=now - timedelta(days=30),
-            training_expires_at=now + timedelta(days=300),
-        )
-        for user in users
-    )
-    CharterAcceptance.objects.bulk_create(
-        CharterAcceptance(user=user, version=version) for user in users
-    )
-    Shift.objects.bulk_create(Shift(user=user, brand=brand) for user in users)
+    users = certified_crowd(brand, version, people, stores=stores, topics=topics, rng=rng)
     return {"brand": brand, "stores": stores, "topics": topics, "user": users[2]}
 
 

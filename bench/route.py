@@ -34,30 +34,22 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project on the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 
-UNUSABLE = "!"  # an unusable password: nobody signs in as a bench volunteer
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94] if len(values) > 1 else 0.0
-
-
 def build_world(args: argparse.Namespace) -> dict[str, Any]:
-    from django.contrib.auth.models import User
     from django.utils import timezone
 
     from charter.acceptance import publish_version
-    from charter.models import CharterAcceptance, Level, Standing
-    from helpdesk.models import Brand, Conversation, Question, Source, Store, Volunteer
+    from helpdesk.models import Brand, Conversation, Question, Source, Store
     from routing.models import (
         Placement,
         RoutingRule,
         RoutingSettings,
         RuleEffect,
         RuleKind,
-        Shift,
         Topic,
     )
 
@@ -97,36 +89,7 @@ def build_world(args: argparse.Namespace) -> dict[str, Any]:
         )
         for n in range(200)
     )
-    users = User.objects.bulk_create(
-        User(username=f"bench{n}", password=UNUSABLE, first_name=f"V{n}")
-        for n in range(args.people)
-    )
-    languages = [["en"], ["en"], ["en", "fr"], ["fr"], ["en", "es"]]
-    Volunteer.objects.bulk_create(
-        Volunteer(
-            user=user,
-            brand=brand,
-            store=stores[n % len(stores)],
-            display_name=f"Volunteer {n}",
-            languages=languages[n % len(languages)],
-            skills=[t.slug for t in rng.sample(topics, 8)],
-        )
-        for n, user in enumerate(users)
-    )
-    Standing.objects.bulk_create(
-        Standing(
-            user=user,
-            brand=brand,
-            level=Level.CERTIFIED,
-            trained_at=now - timedelta(days=30),
-            training_expires_at=now + timedelta(days=300),
-        )
-        for user in users
-    )
-    CharterAcceptance.objects.bulk_create(
-        CharterAcceptance(user=user, version=version) for user in users
-    )
-    Shift.objects.bulk_create(Shift(user=user, brand=brand) for user in users)
+    users = certified_crowd(brand, version, args.people, stores=stores, topics=topics, rng=rng)
     n_questions = args.questions + args.claim_questions
     conversations = Conversation.objects.bulk_create(
         Conversation(brand=brand, x_conversation_id=str(10**15 + n)) for n in range(n_questions)
