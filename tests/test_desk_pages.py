@@ -292,6 +292,21 @@ def test_lint_counts_cjk_double_and_escapes_hostile_draft(client: Client, desk: 
     assert "This draft cannot be sent" in hostile
 
 
+def test_typing_in_the_composer_keeps_the_claim(client: Client, desk: Desk) -> None:
+    holder = desk.member("certified", signature="^AM")
+    question = desk.question(holder)
+    soon = timezone.now() + timedelta(seconds=30)
+    Question.objects.filter(pk=question.pk).update(lease_expires_at=soon)
+    client.force_login(holder.user)
+
+    client.post(f"/desk/questions/{question.pk}/lint/", {"text": "Usually 2 days ^AM"})
+
+    question.refresh_from_db()
+    assert question.lease_expires_at is not None
+    assert question.lease_expires_at > soon + timedelta(minutes=5)
+    assert question.claimed_by_id == holder.user_id
+
+
 def test_lint_speaks_french(client: Client, desk: Desk) -> None:
     holder = desk.member("certified", signature="^AM")
     question = desk.question(holder)

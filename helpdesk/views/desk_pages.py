@@ -9,6 +9,7 @@ rendered with auto-escaping only; the highlighted draft is built from plain-text
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
@@ -49,6 +50,7 @@ from routing.claims import (
     reassign_question,
     release_for_holder,
     release_question,
+    renew_lease,
 )
 from routing.eligibility import OPEN_CLAIM_STATES
 from routing.presence import PresenceError, end_shift, is_on_shift, on_shift_user_ids, start_shift
@@ -372,6 +374,10 @@ def lint_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx fragment under the composer: count, findings, highlighted draft, and what
     happens on submit."""
     volunteer, user, question = _holder_question(request, pk)
+    # The holder is typing: keep their claim (the lease is renewed while they write). A
+    # lease that lapsed meanwhile stays lapsed: submitting will say so.
+    with contextlib.suppress(ClaimError):
+        renew_lease(question.pk, user)
     context = _lint_context(question, user, volunteer, request.POST.get("text", ""))
     return render(request, "desk/_lint.html", context)
 

@@ -35,7 +35,8 @@
       return;
     }
     reloading = true;
-    window.htmx.ajax("GET", "/queue/", { target: "#queue", swap: "innerHTML" });
+    // Keep the page's filters and position when reloading the list.
+    window.htmx.ajax("GET", "/queue/" + window.location.search, { target: "#queue", swap: "innerHTML" });
   }
 
   function send(message) {
