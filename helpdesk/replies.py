@@ -9,6 +9,7 @@ the outbox, which ``helpdesk.x.posting`` sends.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from helpdesk.models import Question, Reply, Volunteer, XAccount
 from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
 from helpdesk.states import QuestionState, ReplyState, check_question_transition
 from helpdesk.x import gateway, posting
+from routing.claims import ClaimError, release_question
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,19 @@ def _locked_question(question_id: int) -> Question:
 # --- submit ----------------------------------------------------------------------------------
 
 
+# Gate refusals that say the person may not answer at all any more (not "this draft").
+LAPSED_STANDING = frozenset(
+    {
+        "not_enrolled",
+        "suspended",
+        "no_charter",
+        "charter_not_accepted",
+        "training_incomplete",
+        "training_expired",
+    }
+)
+
+
 def submit_reply(question: Question, author: User, text: str, *, language: str) -> Reply:
     """The claim holder submits a reply. The gate decides: refused (``ReplyError``,
     nothing written), to review (``pending_review``; the question goes ``in_review``), or
@@ -190,11 +205,14 @@ def submit_reply(question: Question, author: User, text: str, *, language: str) 
         now=now,
     )
     if not decision.allowed:
-        raise ReplyError(
-            "refused",
-            "; ".join(reason.message for reason in decision.reasons) or "Not allowed.",
-            [reason.as_json() for reason in decision.reasons],
-        )
+        message = "; ".join(reason.message for reason in decision.reasons) or "Not allowed."
+        if LAPSED_STANDING & set(decision.codes):
+            # Their charter, training or standing lapsed while they held the question: they
+            # cannot answer it, so it goes back to the queue for someone who can.
+            with contextlib.suppress(ClaimError):
+                release_question(question.pk, author, now=now)
+                message += " The question went back to the queue."
+        raise ReplyError("refused", message, [reason.as_json() for reason in decision.reasons])
     account = account_for(question)
     with transaction.atomic():
         locked = _locked_question(question.pk)

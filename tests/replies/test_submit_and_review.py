@@ -107,16 +107,8 @@ def test_a_finding_that_forces_review_sends_a_certified_reply_to_review(desk: De
     assert "finding_requires_review" in [r["code"] for r in reply.review_reasons]
 
 
-@pytest.mark.parametrize(
-    ("state", "text", "code"),
-    [
-        ("suspended", OK_TEXT, "suspended"),
-        ("expired-certification", OK_TEXT, "training_expired"),
-        ("certified", "@{handle} write to me at bob@example.com {signature}", "draft_blocked"),
-    ],
-)
-def test_a_refused_submit_writes_nothing(desk: Desk, state: str, text: str, code: str) -> None:
-    author = desk.member(state)
+def test_a_blocked_draft_is_refused_and_writes_nothing(desk: Desk) -> None:
+    author = desk.member("certified")
     question = desk.question(author)
     handle = question.customer.username if question.customer else ""
 
@@ -124,15 +116,39 @@ def test_a_refused_submit_writes_nothing(desk: Desk, state: str, text: str, code
         submit_reply(
             question,
             author.user,
-            text.format(handle=handle, signature=author.signature),
+            f"@{handle} write to me at bob@example.com {author.signature}",
             language="en",
         )
 
     assert refused.value.code == "refused"
-    assert code in [reason["code"] for reason in refused.value.reasons]
+    assert "draft_blocked" in [reason["code"] for reason in refused.value.reasons]
     question.refresh_from_db()
     assert question.state == QuestionState.CLAIMED
     assert Reply.objects.count() == 0 and kinds(question) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "code"),
+    [("suspended", "suspended"), ("expired-certification", "training_expired")],
+)
+def test_a_lapsed_standing_refuses_the_submit_and_releases_the_claim(
+    desk: Desk, state: str, code: str
+) -> None:
+    # Given a volunteer whose standing lapsed while they held the question
+    author = desk.member(state)
+    question = desk.question(author)
+
+    # When they submit
+    with pytest.raises(ReplyError) as refused:
+        submit_reply(question, author.user, ok_text(question, author.signature), language="en")
+
+    # Then nothing is sent, and the question goes back to the queue for someone who can
+    assert code in [reason["code"] for reason in refused.value.reasons]
+    assert refused.value.message.endswith("The question went back to the queue.")
+    question.refresh_from_db()
+    assert (question.state, question.claimed_by_id) == (QuestionState.QUEUED, None)
+    assert Reply.objects.count() == 0
+    assert kinds(question) == ["question.released"]
 
 
 def test_a_lapsed_charter_refuses_the_submit(desk: Desk) -> None:
