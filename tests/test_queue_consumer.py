@@ -103,6 +103,21 @@ def send_numbered(brand_id: int, kind: str, payload: dict[str, Any]) -> int:
 # refusals
 
 
+def refused_on_connect(user: Any, code: int) -> list[str]:
+    """Connect as ``user`` and return the reason codes of the refusal closed with ``code``."""
+    headers = headers_for(user)
+
+    async def flow() -> list[str]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            return await refused_with(comm, code)
+        finally:
+            await comm.disconnect()
+
+    return async_to_sync(flow)()
+
+
 def test_anonymous_is_refused_with_4401() -> None:
     h1 = headers_for(None)
 
@@ -122,32 +137,12 @@ def test_anonymous_is_refused_with_4401() -> None:
 def test_a_role_outside_the_desk_is_refused_with_4403(desk: Brand, role: str) -> None:
     agency = make_volunteer(desk, role=role)
 
-    h1 = headers_for(agency.user)
-
-    async def flow() -> list[str]:
-        comm = communicator(h1)
-        await comm.connect()
-        try:
-            return await refused_with(comm, 4403)
-        finally:
-            await comm.disconnect()
-
-    assert async_to_sync(flow)() == ["not_desk_role"]
+    assert refused_on_connect(agency.user, 4403) == ["not_desk_role"]
 
 
 def test_a_person_without_a_programme_is_refused(desk: Brand) -> None:
     user = User.objects.create_user("outsider", password="correct horse battery")
-    h1 = headers_for(user)
-
-    async def flow() -> list[str]:
-        comm = communicator(h1)
-        await comm.connect()
-        try:
-            return await refused_with(comm, 4403)
-        finally:
-            await comm.disconnect()
-
-    assert async_to_sync(flow)() == ["not_desk_role"]
+    assert refused_on_connect(user, 4403) == ["not_desk_role"]
 
 
 @pytest.mark.parametrize(
@@ -158,17 +153,7 @@ def test_the_gate_refuses_with_its_reasons(desk: Brand, state: str, codes: list[
     publish_charter(desk)  # a second material version: "lapsed-charter" accepted the first
     volunteer = member(desk, state)
 
-    h1 = headers_for(volunteer.user)
-
-    async def flow() -> list[str]:
-        comm = communicator(h1)
-        await comm.connect()
-        try:
-            return await refused_with(comm, 4403)
-        finally:
-            await comm.disconnect()
-
-    assert async_to_sync(flow)() == codes
+    assert refused_on_connect(volunteer.user, 4403) == codes
 
 
 def test_a_foreign_origin_is_refused_before_anything_is_sent(desk: Brand) -> None:
