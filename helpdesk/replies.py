@@ -24,7 +24,6 @@ from charter.gate import lint_config_for, may_claim, may_send
 from charter.linter import Severity, lint
 from charter.standing import StandingError, record_review_outcome
 from helpdesk.audit import record
-from helpdesk.events import announce, brand_queue_group, monitoring_group
 from helpdesk.models import Question, Reply, Volunteer, XAccount
 from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
 from helpdesk.states import QuestionState, ReplyState, check_question_transition
@@ -127,21 +126,6 @@ def _queue(reply: Reply, *, actor: User | None) -> None:
     reply.queued_at = now
     reply.scheduled_for = now
     _move_reply(reply, ReplyState.QUEUED, "reply.queued", actor=actor, data={})
-
-
-def _announce(reply: Reply, kind: str, extra: dict[str, Any] | None = None) -> None:
-    brand_id = reply.question.brand_id
-    announce(
-        [brand_queue_group(brand_id), monitoring_group(brand_id)],
-        kind,
-        {
-            "brand_id": brand_id,
-            "question_id": reply.question_id,
-            "reply_id": reply.pk,
-            "author_id": reply.author_id,
-            **(extra or {}),
-        },
-    )
 
 
 def _require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
@@ -254,7 +238,7 @@ def submit_reply(question: Question, author: User, text: str, *, language: str) 
                 data=_ref(reply),
                 lease_expires_at=None,
             )
-        _announce(reply, "reply.submitted", {"state": reply.state})
+        posting.announce_reply(reply, "reply.submitted", {"state": reply.state})
     return reply
 
 
@@ -335,7 +319,7 @@ def approve_reply(
                 lease_expires_at=None,
             )
         _review_outcome(locked, approved=True, actor=reviewer)
-        _announce(locked, "reply.approved", {"edited": edited})
+        posting.announce_reply(locked, "reply.approved", {"edited": edited})
     return locked
 
 
@@ -392,7 +376,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
                     lease_expires_at=None,
                 )
         _review_outcome(locked, approved=False, actor=reviewer)
-        _announce(locked, "reply.rejected", {"feedback": feedback})
+        posting.announce_reply(locked, "reply.rejected", {"feedback": feedback})
     return locked
 
 
@@ -471,7 +455,7 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
             data={"reason": reason, "tweet_id": locked.tweet_id},
         )
         locked.save()
-        _announce(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
+        posting.announce_reply(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
     return locked
 
 

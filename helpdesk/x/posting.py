@@ -339,7 +339,7 @@ def _mark_sent(claim: _Claim, reply: Reply, tweet_id: str, *, found: bool) -> No
             },
         )
         _move_question(reply.question, QuestionState.SENDING, QuestionState.ANSWERED, reply)
-        _announce(reply, "reply.sent", {"tweet_id": tweet_id})
+        announce_reply(reply, "reply.sent", {"tweet_id": tweet_id})
 
 
 def _requeue(claim: _Claim, reply: Reply, *, at: datetime | None, error: Exception) -> None:
@@ -401,10 +401,11 @@ def _fail(claim: _Claim, reply: Reply, reason: str) -> None:
             reply,
             data={"reason": reason},
         )
-        _announce(reply, "reply.failed", {"reason": reason})
+        announce_reply(reply, "reply.failed", {"reason": reason})
 
 
-def _announce(reply: Reply, kind: str, extra: dict[str, object]) -> None:
+def announce_reply(reply: Reply, kind: str, extra: dict[str, object] | None = None) -> None:
+    """Tell the brand's queue and monitoring screens, after commit, that a reply moved."""
     brand_id = reply.question.brand_id
     announce(
         [brand_queue_group(brand_id), monitoring_group(brand_id)],
@@ -414,7 +415,7 @@ def _announce(reply: Reply, kind: str, extra: dict[str, object]) -> None:
             "question_id": reply.question_id,
             "reply_id": reply.pk,
             "author_id": reply.author_id,
-            **extra,
+            **(extra or {}),
         },
     )
 
