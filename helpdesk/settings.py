@@ -7,6 +7,7 @@ channels-redis and a real Celery broker.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "django_ratelimit",
     "helpdesk",
     "routing",
     "charter",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -122,6 +127,48 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after HELPFORCE_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair waits HELPFORCE_LOGIN_COOLOFF_MINUTES. Username and
+# address together, because a store's shared computer is one address for many employees.
+AUTHENTICATION_BACKENDS = [
+    "helpdesk.auth_backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("HELPFORCE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("HELPFORCE_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "helpdesk.auth_backends.locked_out"
+AXES_VERBOSE = False
+
+# The cache: Redis when there is one (shared by every process: the public forms' rate limits
+# count across them), else this process's memory (the embedded desk is one process).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "helpforce") + ".cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public forms (enrolment, with its invitation codes) are rate-limited per address
+# (django-ratelimit). Its checks predate Django's own RedisCache, which increments
+# atomically; and memory is shared by everything only in the one-process embedded desk.
+RATELIMIT_ENABLE = env_bool("HELPFORCE_RATELIMIT", True)
+# Both limits count per client address (helpdesk.client_ip: REMOTE_ADDR, or the address the
+# trusted reverse proxies saw).
+TRUSTED_PROXIES = env_int("HELPFORCE_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+RATELIMIT_IP_META_KEY = "helpdesk.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.client_ip.client_ip"
+ENROLMENT_RATE = env_str("HELPFORCE_ENROLMENT_RATE", "10/h")
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "helpdesk:queue"
 LOGOUT_REDIRECT_URL = "login"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 
 from tests.factories import make_account, make_brand
 
@@ -48,6 +49,22 @@ def _celery_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
 def _fast_password_hashing(settings: Any) -> None:
     """Tests create hundreds of users; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_again_afterwards() -> Iterator[None]:
+    """A request in French leaves French active in the thread (LocaleMiddleware does not
+    undo it); the next test starts from the default language."""
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(request: pytest.FixtureRequest, settings: Any) -> None:
+    """The public forms' rate limits count per address in a cache that outlives a test on
+    Redis, and every test client comes from 127.0.0.1; tests marked ``ratelimit`` turn them
+    on (from an address of their own)."""
+    settings.RATELIMIT_ENABLE = bool(request.node.get_closest_marker("ratelimit"))
 
 
 @pytest.fixture

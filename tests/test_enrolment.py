@@ -3,6 +3,7 @@ and the public enrolment form."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -645,3 +646,35 @@ def test_the_sent_page_without_an_enrolment_goes_back_to_the_form(client: Client
 
     assert response.status_code == 302
     assert response["Location"] == "/charter/enrol/"
+
+
+@pytest.mark.django_db
+@pytest.mark.ratelimit
+def test_too_many_enrolments_from_one_address_are_refused_and_store_nothing(
+    brand: Brand, settings: Any
+) -> None:
+    # Given a limit of 3 requests an hour, and someone guessing invitation codes
+    settings.ENROLMENT_RATE = "3/h"
+    store = make_store(brand)
+    # (addresses of their own: on Redis the counts outlive the test)
+    r = secrets.randbelow(2**16)
+    guesser, elsewhere = (f"10.{r // 256}.{r % 256}.{n}" for n in (1, 2))
+    client = Client(REMOTE_ADDR=guesser)
+    for n in range(3):
+        guess = client.post("/charter/enrol/", form_data(store, invitation_code=f"GUESS{n}"))
+        assert guess.status_code == 200 and "This invitation code is not valid." in guess.text
+    before = programme_rows()
+
+    # When they try again, even with a good request
+    response = client.post("/charter/enrol/", form_data(store, username="late"))
+
+    # Then it is refused with 429 and a clear message, their typing is kept, nothing stored
+    assert response.status_code == 429
+    assert "Too many enrolment requests from this address; try again later." in response.text
+    assert 'value="late"' in response.text
+    assert programme_rows() == before
+    # Someone else, from another address, can still enrol
+    other = Client(REMOTE_ADDR=elsewhere)
+    assert other.post("/charter/enrol/", form_data(store)).status_code == 302
+    # Reading the form is never limited
+    assert client.get("/charter/enrol/").status_code == 200

@@ -4,8 +4,10 @@ linking their X account; and the public enrolment form."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from charter.acceptance import accept_charter, accepted_number, current_version
 from charter.gate import may_claim
@@ -195,10 +198,27 @@ def x_unlink(request: HttpRequest) -> HttpResponseRedirect:
 # --- Enrolment (public) --------------------------------------------------------------------
 
 
+def _enrolment_rate(group: str, request: HttpRequest) -> str:
+    return str(settings.ENROLMENT_RATE)
+
+
+# django-ratelimit is untyped; its decorator returns the view unchanged in type.
+_limit_enrolments = cast(
+    Callable[[Callable[[HttpRequest], HttpResponse]], Callable[[HttpRequest], HttpResponse]],
+    ratelimit(key="ip", rate=_enrolment_rate, method="POST", block=False),  # type: ignore[no-untyped-call]
+)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_limit_enrolments
 def enrol(request: HttpRequest) -> HttpResponse:
     form = EnrolmentForm(request.POST if request.method == "POST" else None)
+    if getattr(request, "limited", False):
+        # Too many from this address (guessing invitation codes, or flooding the
+        # supervisors' list): nothing is checked or stored; the form keeps what was typed.
+        form.add_error(None, _("Too many enrolment requests from this address; try again later."))
+        return render(request, "charter/enrol.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
