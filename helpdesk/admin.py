@@ -7,6 +7,7 @@ from helpdesk.models import (
     Customer,
     ListeningQuery,
     Question,
+    SavedReply,
     Store,
     Volunteer,
     XAccount,
@@ -99,6 +100,22 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         return False
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin[SavedReply]):
+    """Read-only here: saved replies are written on the desk (/desk/saved-replies/), where
+    their variables and the charter's linter are checked and every change is audited."""
+
+    list_display = ("title", "brand", "topic", "language", "is_active", "use_count", "updated_at")
+    list_filter = ("brand", "is_active", "language")
+    search_fields = ("title", "body")
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
     def has_add_permission(self, request: object) -> bool:

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.fields import EncryptedTextField
 from helpdesk.states import (
     QuestionState,
     ReplyState,
@@ -22,6 +23,14 @@ class Brand(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # TwelpForce's employees answered from their own handles; a brand may allow that.
+    replies_from_linked_accounts = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Volunteers who linked their own X account may reply from it instead of from "
+            "the care account"
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -35,12 +44,13 @@ class XAccount(models.Model):
     x_user_id = models.CharField(max_length=32, unique=True)
     language = models.CharField(max_length=8, blank=True, help_text=_("Main language, if any"))
     is_active = models.BooleanField(default=True)
-    # Credentials. App-only bearer token for reading; OAuth 1.0a user context for posting.
-    bearer_token = models.CharField(max_length=512, blank=True)
-    consumer_key = models.CharField(max_length=128, blank=True)
-    consumer_secret = models.CharField(max_length=128, blank=True)
-    access_token = models.CharField(max_length=256, blank=True)
-    access_token_secret = models.CharField(max_length=128, blank=True)
+    # Credentials, encrypted at rest. App-only bearer token for reading; OAuth 1.0a user
+    # context for posting.
+    bearer_token = EncryptedTextField(blank=True)
+    consumer_key = EncryptedTextField(blank=True)
+    consumer_secret = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    access_token_secret = EncryptedTextField(blank=True)
     # Ingestion. The cursor moves only in the transaction that commits the rows it covers.
     mentions_since_id = models.CharField(max_length=32, blank=True)
     mentions_pending_newest_id = models.CharField(max_length=32, blank=True)
@@ -407,6 +417,12 @@ class Reply(models.Model):
     review_feedback = models.TextField(blank=True)
     edited_by_reviewer = models.BooleanField(default=False)
     original_text = models.TextField(blank=True, help_text=_("The author's text, if edited"))
+    # Posted from the author's linked X account (where the brand allows it) rather than from
+    # ``account``; the X user is recorded at submission, so looking on X after a timeout
+    # searches the right timeline even if the link changes meanwhile.
+    from_linked_account = models.BooleanField(default=False)
+    from_x_user_id = models.CharField(max_length=32, blank=True)
+    from_username = models.CharField(max_length=64, blank=True)
     # Sending (the outbox).
     priority = models.PositiveSmallIntegerField(default=2)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -454,3 +470,49 @@ class Reply(models.Model):
     def check_transition(self, to_state: str) -> None:
         """Raise ``ForbiddenTransition`` unless the table allows this move."""
         check_reply_transition(self.state, to_state)
+
+
+class SavedReply(models.Model):
+    """A brand's ready-made answer (a macro) that volunteers insert into the composer.
+
+    ``body`` may hold variables (``{customer}``, ``{signature}``, ``{store}``,
+    ``{first_name}``) that ``helpdesk.saved_replies`` fills in for the question and the
+    volunteer; it is checked (variables, the charter's linter) whenever it is saved. No
+    topic: for every topic of the brand; no language: for questions in any language.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="saved_replies")
+    topic = models.ForeignKey(
+        "routing.Topic",
+        # Deleting a topic must not silently widen its saved replies to every topic.
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="saved_replies",
+        help_text=_("Empty: for every topic"),
+    )
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    language = models.CharField(
+        max_length=8, blank=True, help_text=_("e.g. en or fr; empty for any language")
+    )
+    is_active = models.BooleanField(default=True)
+    use_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["brand", "is_active", "topic"], name="saved_reply_brand_topic"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

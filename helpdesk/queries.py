@@ -17,6 +17,16 @@ from helpdesk.states import QuestionState
 QUEUE_PAGE_SIZE = 50
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"^([0-9]{1,5})\.(-?[0-9]{1,20})\.([0-9]{1,19})$")
+# What a list of questions never shows: the tweet as X sent it, and the care account's
+# credentials (encrypted; loading them would decrypt five values per row).
+NOT_LISTED = (
+    "raw",
+    "account__bearer_token",
+    "account__consumer_key",
+    "account__consumer_secret",
+    "account__access_token",
+    "account__access_token_secret",
+)
 
 
 def queued_questions_for(volunteer: Volunteer) -> QuerySet[Question]:
@@ -24,6 +34,7 @@ def queued_questions_for(volunteer: Volunteer) -> QuerySet[Question]:
     return (
         Question.objects.filter(brand_id=volunteer.brand_id, state=QuestionState.QUEUED)
         .select_related("customer", "account", "topic")
+        .defer(*NOT_LISTED)
         .order_by("priority", "received_at", "pk")
     )
 
@@ -137,8 +148,10 @@ def queue_page_for(
         .annotate(n=Count("pk"))
         .values_list("topic_id", "n")
     ]
-    listed = filtered.select_related("customer", "account", "topic").order_by(
-        "priority", "received_at", "pk"
+    listed = (
+        filtered.select_related("customer", "account", "topic")
+        .defer(*NOT_LISTED)
+        .order_by("priority", "received_at", "pk")
     )
     if after is not None:
         listed = listed.filter(after.condition())

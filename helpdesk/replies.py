@@ -22,9 +22,11 @@ from django.utils import timezone
 
 from charter.gate import lint_config_for, may_claim, may_send
 from charter.linter import Severity, lint
+from charter.models import LinkedXAccount
 from charter.standing import StandingError, record_review_outcome
 from helpdesk.audit import record
-from helpdesk.models import Question, Reply, Volunteer, XAccount
+from helpdesk.linking import LinkError
+from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
 from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
 from helpdesk.states import QuestionState, ReplyState, check_question_transition
 from helpdesk.x import gateway, posting
@@ -165,16 +167,39 @@ LAPSED_STANDING = frozenset(
 )
 
 
-def submit_reply(question: Question, author: User, text: str, *, language: str) -> Reply:
+def linked_sender(author: User, brand_id: int) -> LinkedXAccount | None:
+    """The author's linked X account if the brand lets volunteers reply from their own
+    accounts and they linked one; else None (replies go from the care account)."""
+    if not Brand.objects.filter(pk=brand_id, replies_from_linked_accounts=True).exists():
+        return None
+    return LinkedXAccount.objects.filter(user_id=author.pk).first()
+
+
+def submit_reply(
+    question: Question,
+    author: User,
+    text: str,
+    *,
+    language: str,
+    from_linked_account: bool = False,
+) -> Reply:
     """The claim holder submits a reply. The gate decides: refused (``ReplyError``,
     nothing written), to review (``pending_review``; the question goes ``in_review``), or
-    straight to the outbox (``queued``; the question is ``approved``)."""
+    straight to the outbox (``queued``; the question is ``approved``). With
+    ``from_linked_account`` it goes from the author's linked X account, which the brand
+    must allow."""
     text = text.strip()
     if not text:
         raise ReplyError("empty", "Write a reply first.")
     now = timezone.now()
     question = Question.objects.select_related("customer").get(pk=question.pk)
     _check_holder(question, author, now)
+    linked = linked_sender(author, question.brand_id) if from_linked_account else None
+    if from_linked_account and linked is None:
+        raise ReplyError(
+            "no_linked_account",
+            "Replying from your own X account needs the brand's leave and a linked account.",
+        )
     signature = _signature(author.pk, question.brand_id)
     number = Reply.objects.filter(question=question, author=author).count() + 1
     decision = may_send(
@@ -215,6 +240,9 @@ def submit_reply(question: Question, author: User, text: str, *, language: str) 
             review_reasons=[reason.as_json() for reason in decision.reasons],
             lint=decision.lint.as_json() if decision.lint else {},
             priority=locked.priority,
+            from_linked_account=linked is not None,
+            from_x_user_id=linked.x_user_id if linked else "",
+            from_username=linked.username if linked else "",
         )
         reasons = [reason.code for reason in decision.reasons]
         if decision.needs_review:
@@ -255,6 +283,30 @@ def _check_holder(question: Question, author: User, now: datetime) -> None:
 # --- review ----------------------------------------------------------------------------------
 
 
+def lint_edit(reply: Reply, new_text: str) -> dict[str, Any]:
+    """The linter's result for a reviewer's edit of ``reply`` as JSON; a blocking finding
+    refuses the edit (``ReplyError`` ``edit_blocked`` with the findings)."""
+    brand_id = reply.question.brand_id
+    customer = reply.question.customer
+    result = lint(
+        new_text,
+        lint_config_for(
+            brand_id,
+            customer_handle=customer.username if customer else "",
+            brand_handles=brand_handles(brand_id),
+        ),
+        language=reply.language or "en",
+        signature=_signature(reply.author_id, brand_id),
+    )
+    if result.verdict == Severity.BLOCK:
+        raise ReplyError(
+            "edit_blocked",
+            "The edited reply breaks a rule that cannot be approved.",
+            [finding.as_json() for finding in result.findings],
+        )
+    return result.as_json()
+
+
 def approve_reply(
     reply: Reply, *, by: User | AnonymousUser, edited_text: str | None = None
 ) -> Reply:
@@ -270,27 +322,7 @@ def approve_reply(
     if new_text == "":
         raise ReplyError("empty", "The edited reply is empty.")
     edited = new_text is not None and new_text != reply.text
-    lint_json: dict[str, Any] | None = None
-    if edited:
-        assert new_text is not None
-        customer = reply.question.customer
-        result = lint(
-            new_text,
-            lint_config_for(
-                brand_id,
-                customer_handle=customer.username if customer else "",
-                brand_handles=brand_handles(brand_id),
-            ),
-            language=reply.language or "en",
-            signature=_signature(reply.author_id, brand_id),
-        )
-        if result.verdict == Severity.BLOCK:
-            raise ReplyError(
-                "edit_blocked",
-                "The edited reply breaks a rule that cannot be approved.",
-                [finding.as_json() for finding in result.findings],
-            )
-        lint_json = result.as_json()
+    lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     now = timezone.now()
     with transaction.atomic():
         locked = _locked(reply)
@@ -440,6 +472,8 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
         raise ReplyError(
             "x_error", f"X did not delete it: {gateway.api_error_detail(error)}"
         ) from error
+    except LinkError as error:
+        raise ReplyError("x_error", f"X did not delete it: {error}") from error
     with transaction.atomic():
         locked = _locked(reply)
         if locked.state != ReplyState.SENT:
@@ -480,7 +514,7 @@ def send_queue_position(reply: Reply, *, now: datetime | None = None) -> QueuePo
         return QueuePosition(reply.state, 0, reply.sent_at)
     if reply.sending_since is not None:
         return QueuePosition(reply.state, 0, now, sending=True)
-    plan = posting.plan_account(reply.account, now)
+    plan = posting.plan_for(reply, now)
     for ahead, (pk, at) in enumerate(plan):
         if pk == reply.pk:
             return QueuePosition(reply.state, ahead, at)
@@ -494,6 +528,8 @@ __all__ = [
     "approve_reply",
     "bulk_approve",
     "delete_sent_reply",
+    "linked_sender",
+    "lint_edit",
     "reject_reply",
     "send_queue_position",
     "submit_reply",

@@ -24,6 +24,8 @@ urlpatterns = [
     path("charter/", include("helpdesk.views.charter_pages")),
     path("training/", include("helpdesk.views.training")),
     path("supervision/", include("helpdesk.views.supervision")),
+    path("desk/outbox/", include("helpdesk.views.outbox_pages")),
+    path("desk/saved-replies/", include("helpdesk.views.saved_replies")),
     path("desk/", include("helpdesk.views.desk_pages")),
     path("exports/", include("helpdesk.views.exports")),
 ]

@@ -168,3 +168,26 @@ def make_member(
     assert accepted is not None, "publish two material versions for a lapsed charter"
     CharterAcceptance.objects.create(user=volunteer.user, version=accepted, accepted_at=now)
     return volunteer
+
+
+def make_topic(brand: Brand, **fields: Any) -> Any:
+    from routing.models import Topic
+
+    n = next(_seq)
+    values: dict[str, Any] = {"brand": brand, "slug": f"topic-{n}", "name": f"Topic {n}"}
+    values.update(fields)
+    return Topic.objects.create(**values)
+
+
+def make_saved_reply(brand: Brand, **fields: Any) -> Any:
+    """An active saved reply, written straight to the table (no checks, no audit)."""
+    from helpdesk.models import SavedReply
+
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "brand": brand,
+        "title": f"Saved reply {n}",
+        "body": f"{{customer}} Thanks for asking, we are on it. {{signature}} ({n})",
+    }
+    values.update(fields)
+    return SavedReply.objects.create(**values)

@@ -544,3 +544,116 @@ def test_customer_name_is_escaped_on_the_floor_and_question(client: Client, desk
         page = client.get(url).content.decode()
         assert "<b onmouseover" not in page and "eve<i>" not in page
         assert "eve&lt;i&gt;" in page
+
+
+# --- the floor's live part -------------------------------------------------------------------
+
+
+def floor_person(desk: Desk, role: str) -> Any:
+    if role == "trainee":
+        return desk.member("trainee").user
+    if role == "other-supervisor":
+        return make_volunteer(make_brand(), role=Role.SUPERVISOR).user
+    return person_in(desk, role)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("nobody", 403),
+        ("agency", 403),
+        ("volunteer", 403),
+        ("trainee", 403),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("other-supervisor", 200),
+    ],
+)
+def test_floor_fragment_checks_the_role_as_the_page_does(
+    client: Client, desk: Desk, role: str, expected: int
+) -> None:
+    # Given someone on shift holding a question, and a person in ``role``
+    ann = on_shift(desk, display_name="Ann On")
+    held = desk.question(ann)
+    user = floor_person(desk, role)
+    if user is not None:
+        client.force_login(user)
+
+    # When they ask for the page and for its live part
+    page = client.get("/desk/floor/")
+    body = client.get("/desk/floor/body/", headers={"HX-Request": "true"})
+
+    # Then both answer alike; the fragment is only the live part, of their own brand
+    assert (page.status_code, body.status_code) == (expected, expected)
+    if expected == 302:
+        assert page["Location"] == "/accounts/login/?next=/desk/floor/"
+        assert body["Location"] == "/accounts/login/?next=/desk/floor/body/"
+    if expected == 200:
+        fragment = body.content.decode()
+        ours = role != "other-supervisor"
+        assert ("Ann On" in fragment, held.text in fragment) == (ours, ours)
+        assert "<html" not in fragment and "<title>" not in fragment
+        assert 'id="near-h"' in fragment
+
+
+def test_floor_fragment_says_when_it_was_drawn_and_follows_changes(
+    client: Client, desk: Desk, time_machine: Any
+) -> None:
+    # Given a floor with nobody on shift, seen at a known second
+    seen = timezone.now().replace(microsecond=0) + timedelta(minutes=1)
+    time_machine.move_to(seen, tick=False)
+    client.force_login(desk.supervisor.user)
+    before = client.get("/desk/floor/body/").content.decode()
+    assert "Nobody is on shift." in before
+    stamp = f'<time datetime="{seen.isoformat()}">{seen:%H:%M:%S}</time>'
+    assert stamp in before
+
+    # When someone goes on shift and takes a question, ten seconds later
+    later = seen + timedelta(seconds=10)
+    time_machine.move_to(later, tick=False)
+    ann = on_shift(desk, display_name="Ann On")
+    held = desk.question(ann)
+    after = client.get("/desk/floor/body/").content.decode()
+
+    # Then the next refresh shows them, and the new time
+    assert "Nobody is on shift." not in after
+    assert "Ann On" in after and held.text in after
+    assert f">{later:%H:%M:%S}</time>" in after and stamp not in after
+
+
+def test_floor_page_refreshes_its_live_part_and_keeps_the_query(client: Client, desk: Desk) -> None:
+    client.force_login(desk.supervisor.user)
+
+    page = client.get("/desk/floor/", {"store": "NW-SEA"}).content.decode()
+
+    body_url = "/desk/floor/body/?store=NW-SEA"
+    assert f'<div id="floor-body" hx-get="{body_url}" hx-trigger="every 10s [' in page
+    # Without JavaScript the refresh is a plain link back to the same page.
+    assert f'href="/desk/floor/?store=NW-SEA" hx-get="{body_url}"' in page
+    assert page.count('id="near-h"') == 1
+
+
+def test_a_question_both_held_and_late_has_distinct_reassign_fields(
+    client: Client, desk: Desk
+) -> None:
+    ann = on_shift(desk)
+    on_shift(desk)
+    held = desk.question(ann)
+    Question.objects.filter(pk=held.pk).update(sla_due_at=timezone.now())
+    client.force_login(desk.supervisor.user)
+
+    page = client.get("/desk/floor/").content.decode()
+
+    assert page.count(f'id="to-held-{held.pk}"') == 1
+    assert page.count(f'id="to-near-{held.pk}"') == 1
+
+
+def test_the_floor_refreshes_in_french(client: Client, desk: Desk) -> None:
+    client.force_login(desk.supervisor.user)
+
+    page = client.get("/desk/floor/", headers={"Accept-Language": "fr"}).content.decode()
+    body = client.get("/desk/floor/body/", headers={"Accept-Language": "fr"}).content.decode()
+
+    assert "Actualiser maintenant" in page and "toutes les 10 secondes" in page
+    assert "Mis à jour à" in body and "Updated at" not in body

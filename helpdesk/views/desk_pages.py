@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -31,13 +31,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from charter.gate import Decision, may_send
 from charter.linter import Finding
+from helpdesk import saved_replies
 from helpdesk.models import Question, Reply, Volunteer
 from helpdesk.permissions import DESK_ROLES, SUPERVISING_ROLES, require_role
 from helpdesk.replies import (
     ReplyError,
+    account_for,
     approve_reply,
     brand_handles,
     bulk_approve,
+    linked_sender,
     reject_reply,
     send_queue_position,
     submit_reply,
@@ -319,30 +322,66 @@ def _holder_question(request: HttpRequest, pk: int) -> tuple[Volunteer, User, Qu
 @login_required
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, pk: int) -> HttpResponse:
+    """The composer. ``?saved=<id>`` starts the draft from a saved reply filled in for this
+    question (how the picker works without JavaScript); one the person may not use answers
+    404 like one that does not exist. Where the brand allows it and the person linked their
+    own X account, they choose whether the reply goes from it or from the care account."""
     volunteer, user, question = _holder_question(request, pk)
     status = 200
     errors: list[str] = []
+    handle = question.customer.username if question.customer else ""
+    default_draft = f"@{handle} " if handle else ""
+    if volunteer.signature:
+        default_draft += f" {volunteer.signature}"
+    may_use_saved = saved_replies.may_use_saved_replies(volunteer, question.brand_id)
+    choices = saved_replies.choices_for(question, volunteer) if may_use_saved else []
+    inserted: saved_replies.Choice | None = None
+    from_linked = False
     if request.method == "GET":
-        handle = question.customer.username if question.customer else ""
-        text = f"@{handle} " if handle else ""
-        if volunteer.signature:
-            text += f" {volunteer.signature}"
+        text = default_draft
+        wanted = request.GET.get("saved")
+        if wanted is not None:
+            inserted = next((c for c in choices if str(c.saved.pk) == wanted), None)
+            if inserted is None:
+                raise Http404("No such saved reply.")
+            text = inserted.text
+        saved_used = str(inserted.saved.pk) if inserted else ""
     else:
         text = request.POST.get("text", "")
+        saved_used = request.POST.get("saved", "")
+        from_linked = request.POST.get("send_from") == "linked"
         if request.POST.get("action") != "check":
             language = (question.lang or get_language() or "en").split("-")[0]
             try:
-                reply = submit_reply(question, user, text, language=language)
+                reply = submit_reply(
+                    question, user, text, language=language, from_linked_account=from_linked
+                )
             except ReplyError as error:
                 status = 400
                 errors = [reason.get("message", "") for reason in error.reasons] or [error.message]
             else:
+                if saved_used.isdigit():
+                    saved_replies.count_use(question, volunteer, int(saved_used))
                 _announce_outcome(request, reply)
                 return redirect("desk:question", pk=question.pk)
+    linked = linked_sender(user, question.brand_id)
+    care_account = None
+    if linked is not None:
+        with contextlib.suppress(ReplyError):  # no active care account: submitting says so
+            care_account = account_for(question)
     context = {
         "volunteer": volunteer,
         "question": question,
         "errors": errors,
+        "care_account": care_account,
+        "linked": linked,
+        "send_from": "linked" if request.method == "POST" and from_linked else "care",
+        "default_draft": default_draft,
+        "may_use_saved": may_use_saved,
+        "saved_choices": choices,
+        "saved_inserted": inserted,
+        "saved_used": saved_used if saved_used.isdigit() else "",
+        "picker_size": max(2, min(6, len(choices))),
         **_lint_context(question, user, volunteer, text),
     }
     return render(request, "desk/compose.html", context, status=status)
@@ -396,12 +435,41 @@ def review(request: HttpRequest) -> HttpResponse:
         .select_related("question__customer", "author__volunteer")
         .order_by("submitted_at", "pk")
     )
+    replies = list(pending[:REVIEW_SHOWN])
     context = {
         "volunteer": supervisor,
-        "replies": list(pending[:REVIEW_SHOWN]),
+        "replies": replies,
         "total": pending.count(),
+        "seen": ",".join(str(reply.pk) for reply in replies),
+        "failed": Reply.objects.filter(
+            state=ReplyState.FAILED,
+            question__brand_id=supervisor.brand_id,
+            question__state=QuestionState.FAILED,
+        ).count(),
+        "now": timezone.now(),
     }
     return render(request, "desk/review.html", context)
+
+
+@login_required
+@require_GET
+def review_news(request: HttpRequest) -> HttpResponse:
+    """What changed in the review queue since the page was drawn (``seen``: the ids it
+    shows), polled by the page; it never redraws the list under a supervisor's edit."""
+    supervisor = _supervisor(request)
+    seen = {int(value) for value in request.GET.get("seen", "").split(",") if value.isdigit()}
+    pending = set(
+        Reply.objects.filter(
+            state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
+        ).values_list("pk", flat=True)[: REVIEW_SHOWN * 2]
+    )
+    context = {
+        "seen": request.GET.get("seen", "")[:2000],
+        "arrived": len(pending - seen),
+        "gone": len(seen - pending),
+        "now": timezone.now(),
+    }
+    return render(request, "desk/_review_news.html", context)
 
 
 def _reply_of(supervisor: Volunteer, pk: int) -> Reply:
@@ -482,10 +550,9 @@ def my_feedback(request: HttpRequest) -> HttpResponse:
 # --- floor -----------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def floor(request: HttpRequest) -> HttpResponse:
-    supervisor = _supervisor(request)
+def _floor_context(supervisor: Volunteer) -> dict[str, Any]:
+    """Who is on shift in the supervisor's brand, what each holds, and the questions near
+    or past their deadline, as of now."""
     now = timezone.now()
     on_shift = on_shift_user_ids(supervisor.brand_id)
     people = list(
@@ -512,14 +579,30 @@ def floor(request: HttpRequest) -> HttpResponse:
         .select_related("customer", "claimed_by__volunteer")
         .order_by("sla_due_at", "pk")[:NEAR_DEADLINE_SHOWN]
     )
-    context = {
+    return {
         "volunteer": supervisor,
         "rows": rows,
         "near": near,
         "now": now,
         "people": people,
     }
+
+
+@login_required
+@require_GET
+def floor(request: HttpRequest) -> HttpResponse:
+    context = _floor_context(_supervisor(request))
+    query = request.GET.urlencode()
+    context["body_url"] = reverse("desk:floor-body") + (f"?{query}" if query else "")
     return render(request, "desk/floor.html", context)
+
+
+@login_required
+@require_GET
+def floor_body(request: HttpRequest) -> HttpResponse:
+    """The floor page's live part, which the open page fetches every few seconds; checked
+    exactly as the page is."""
+    return render(request, "desk/_floor_body.html", _floor_context(_supervisor(request)))
 
 
 @login_required
@@ -580,6 +663,8 @@ urlpatterns = [
     path("review/<int:pk>/approve/", approve, name="approve"),
     path("review/<int:pk>/reject/", reject, name="reject"),
     path("review/bulk/", bulk, name="bulk-approve"),
+    path("review/news/", review_news, name="review-news"),
     path("my-feedback/", my_feedback, name="feedback"),
     path("floor/", floor, name="floor"),
+    path("floor/body/", floor_body, name="floor-body"),
 ]

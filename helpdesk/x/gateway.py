@@ -254,7 +254,23 @@ def get_me_with_user_token(access_token: str) -> dict[str, Any]:
     return data
 
 
-# --- Posting from a care account (OAuth 1.0a user context) ---------------------------------
+def client_for_user_token(access_token: str) -> tweepy.Client:
+    """A tweepy client acting as the person whose OAuth 2.0 access token this is (a
+    volunteer's linked account), returning raw responses like :func:`client_for`."""
+    client = tweepy.Client(
+        bearer_token=access_token, return_type=requests.Response, wait_on_rate_limit=False
+    )
+    mount_transport(client.session)
+    return client
+
+
+def _signs_as_user(client: tweepy.Client) -> bool:
+    """OAuth 1.0a user context (a care account) signs the request; otherwise the bearer
+    token is an OAuth 2.0 user token (a linked account), sent as it is."""
+    return bool(client.consumer_key and client.access_token)
+
+
+# --- Posting as a care account (OAuth 1.0a) or a linked account (OAuth 2.0) ----------------
 
 # How far back, in pages of 100 of the account's own posts, we look for an earlier attempt.
 LOOKUP_PAGES = 20
@@ -270,7 +286,7 @@ def create_reply(
     error after the request left says nothing about whether X posted it.
     """
     response = client.create_tweet(
-        text=text, in_reply_to_tweet_id=in_reply_to_tweet_id, user_auth=True
+        text=text, in_reply_to_tweet_id=in_reply_to_tweet_id, user_auth=_signs_as_user(client)
     )
     page = _page(response)
     data = page.payload.get("data") or {}
@@ -328,6 +344,6 @@ def find_posted_reply(
 def delete_tweet(client: tweepy.Client, tweet_id: str) -> None:
     """Delete one of the account's posts. A tweet X no longer has counts as deleted."""
     try:
-        client.delete_tweet(tweet_id, user_auth=True)
+        client.delete_tweet(tweet_id, user_auth=_signs_as_user(client))
     except tweepy.NotFound:
         return

@@ -33,11 +33,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from charter.models import LinkedXAccount
 from helpdesk.audit import record
 from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.linking import LinkError, valid_access_token
 from helpdesk.models import Question, Reply, XAccount
 from helpdesk.states import QuestionState, ReplyState, check_question_transition
 from helpdesk.x import gateway
@@ -52,6 +54,10 @@ BACKOFF_BASE_SECONDS = 1.0
 
 # Clock difference between us and X that a look on X allows for.
 LOOK_MARGIN = timedelta(seconds=5)
+
+# X's documented limit on posts per user, for replies from volunteers' linked accounts.
+LINKED_POSTS_PER_WINDOW = 100
+LINKED_WINDOW_SECONDS = 900
 
 DUPLICATE_MARK = "duplicate content"
 SUSPENDED_MARK = "suspended"
@@ -78,26 +84,56 @@ class _Claim:
 
 
 def plan_account(account: XAccount, now: datetime) -> list[tuple[int, datetime]]:
-    """When each of the account's waiting replies may go, in send order.
+    """When each of the care account's waiting replies may go, in send order.
 
     A sliding window: no more than ``post_limit_per_window`` posts in any
     ``post_window_seconds``, counting posts already made, posts in flight (as now), and
     nothing before ``posts_blocked_until``. Order: priority (0 is urgent), then queue age.
+    Replies posted from volunteers' linked accounts count against their own X users.
     """
-    window = timedelta(seconds=account.post_window_seconds)
-    limit = max(account.post_limit_per_window, 1)
-    sent = Reply.objects.filter(account=account, sent_at__gt=now - window).values_list(
-        "sent_at", flat=True
+    blocked = account.posts_blocked_until
+    return _plan(
+        Reply.objects.filter(account=account, from_linked_account=False),
+        window=timedelta(seconds=account.post_window_seconds),
+        limit=account.post_limit_per_window,
+        not_before=blocked if blocked is not None and blocked > now else now,
+        now=now,
     )
-    in_flight = Reply.objects.filter(
-        account=account, state=ReplyState.QUEUED, sending_since__isnull=False
-    ).count()
+
+
+def plan_linked(author_id: int, now: datetime) -> list[tuple[int, datetime]]:
+    """The same plan for the replies a volunteer posts from their linked account, under X's
+    documented 100 posts per 15 minutes per user."""
+    return _plan(
+        Reply.objects.filter(author_id=author_id, from_linked_account=True),
+        window=timedelta(seconds=LINKED_WINDOW_SECONDS),
+        limit=LINKED_POSTS_PER_WINDOW,
+        not_before=now,
+        now=now,
+    )
+
+
+def plan_for(reply: Reply, now: datetime) -> list[tuple[int, datetime]]:
+    """The plan of the sender ``reply`` goes out with."""
+    if reply.from_linked_account:
+        return plan_linked(reply.author_id, now)
+    return plan_account(reply.account, now)
+
+
+def _plan(
+    replies: QuerySet[Reply],
+    *,
+    window: timedelta,
+    limit: int,
+    not_before: datetime,
+    now: datetime,
+) -> list[tuple[int, datetime]]:
+    limit = max(limit, 1)
+    sent = replies.filter(sent_at__gt=now - window).values_list("sent_at", flat=True)
+    in_flight = replies.filter(state=ReplyState.QUEUED, sending_since__isnull=False).count()
     slots: list[datetime] = sorted([s for s in sent if s is not None] + [now] * in_flight)
-    not_before = now
-    if account.posts_blocked_until is not None and account.posts_blocked_until > now:
-        not_before = account.posts_blocked_until
     waiting = (
-        Reply.objects.filter(account=account, state=ReplyState.QUEUED, sending_since__isnull=True)
+        replies.filter(state=ReplyState.QUEUED, sending_since__isnull=True)
         .order_by("priority", "queued_at", "pk")
         .values_list("pk", "scheduled_for")
     )
@@ -127,13 +163,14 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
 
     now = now or timezone.now()
     result = DispatchResult()
+    waiting = Reply.objects.filter(state=ReplyState.QUEUED, sending_since__isnull=True)
     account_ids = (
-        Reply.objects.filter(state=ReplyState.QUEUED, sending_since__isnull=True)
-        .values_list("account_id", flat=True)
-        .distinct()
+        waiting.filter(from_linked_account=False).values_list("account_id", flat=True).distinct()
     )
-    for account in XAccount.objects.filter(pk__in=list(account_ids)):
-        plan = plan_account(account, now)
+    plans = [plan_account(account, now) for account in XAccount.objects.filter(pk__in=account_ids)]
+    authors = waiting.filter(from_linked_account=True).values_list("author_id", flat=True)
+    plans += [plan_linked(author_id, now) for author_id in set(authors)]
+    for plan in plans:
         due = [pk for pk, at in plan if at <= now]
         later = {pk: at for pk, at in plan if at > now}
         if later:
@@ -203,32 +240,58 @@ def _move_question(
         )
 
 
+def sender_client(reply: Reply) -> Any:
+    """The tweepy client that posts (and looks for, and deletes) ``reply``: the care
+    account's, or the author's linked account's when the reply goes from there. Raises
+    ``LinkError`` when that link is gone, points at another X user now, or cannot be
+    renewed."""
+    if not reply.from_linked_account:
+        return gateway.client_for(reply.account)
+    linked = LinkedXAccount.objects.filter(user_id=reply.author_id).first()
+    if linked is None or linked.x_user_id != reply.from_x_user_id:
+        raise LinkError(
+            f"The author's X account @{reply.from_username} is no longer linked to the desk."
+        )
+    return gateway.client_for_user_token(valid_access_token(reply.author))
+
+
 def send_reply(reply_id: int) -> str:
     """Post one queued reply if it is due and nobody holds it; returns what happened
     (``not_ours``, ``sent``, ``requeued``, ``rescheduled``, ``failed``, ``in_doubt``)."""
     now = timezone.now()
-    account = XAccount.objects.filter(replies__pk=reply_id).first()
-    if account is None:
+    row = (
+        Reply.objects.filter(pk=reply_id)
+        .values_list("from_linked_account", "account__posts_blocked_until")
+        .first()
+    )
+    if row is None:
         return "not_ours"
-    if account.posts_blocked_until is not None and account.posts_blocked_until > now:
+    from_linked_account, blocked = row
+    # X blocked the care account; a volunteer's linked account has its own limits.
+    if not from_linked_account and blocked is not None and blocked > now:
         Reply.objects.filter(
             pk=reply_id, state=ReplyState.QUEUED, sending_since__isnull=True
-        ).update(scheduled_for=account.posts_blocked_until, dispatched_at=None)
+        ).update(scheduled_for=blocked, dispatched_at=None)
         return "rescheduled"
     claim = _claim(reply_id, now)
     if claim is None:
         return "not_ours"
-    reply = Reply.objects.select_related("question", "account").get(pk=reply_id)
+    reply = Reply.objects.select_related("question", "account", "author").get(pk=reply_id)
     if reply.submitted_at is None or (reply.needs_review and reply.reviewed_by_id is None):
         # Invariant 4, checked again at the door: never post what the gate did not pass.
         _fail(claim, reply, "The reply was never passed by the gate or approved.")
         return "failed"
-    client = gateway.client_for(reply.account)
+    try:
+        client = sender_client(reply)
+    except LinkError as error:
+        _fail(claim, reply, str(error))
+        return "failed"
     try:
         tweet_id, rate = gateway.create_reply(client, reply.text, reply.question.tweet_id)
     except gateway.TooManyRequests as error:
         reset = _reset_time(error, now)
-        _block_account(reply.account, reset)
+        if not reply.from_linked_account:
+            _block_account(reply.account, reset)
         _requeue(claim, reply, at=reset, error=error)
         return "requeued"
     except gateway.Forbidden as error:
@@ -244,7 +307,7 @@ def send_reply(reply_id: int) -> str:
     except (gateway.HTTPException, gateway.TransportError) as error:
         # A timeout, a dropped connection or a 5xx: X may have posted it.
         return _look_then(claim, reply, client, error, permanent=False)
-    if rate.remaining == 0 and rate.reset_at is not None:
+    if rate.remaining == 0 and rate.reset_at is not None and not reply.from_linked_account:
         _block_account(reply.account, rate.reset_at)
     _mark_sent(claim, reply, tweet_id, found=False)
     return "sent"
@@ -300,7 +363,7 @@ def _look(reply: Reply, client: Any, *, any_attempt: bool = False) -> str | None
         )
     return gateway.find_posted_reply(
         client,
-        reply.account.x_user_id,
+        reply.from_x_user_id if reply.from_linked_account else reply.account.x_user_id,
         reply.question.tweet_id,
         reply.text,
         since,
@@ -447,10 +510,13 @@ def sweep_replies(now: datetime | None = None) -> SweepResult:
         ):
             continue
         claim = _Claim(pk, now)
-        reply = Reply.objects.select_related("question", "account").get(pk=pk)
-        client = gateway.client_for(reply.account)
+        reply = Reply.objects.select_related("question", "account", "author").get(pk=pk)
         try:
-            found = _look(reply, client)
+            found = _look(reply, sender_client(reply))
+        except LinkError as error:
+            _in_doubt(claim, reply, f"sweep: cannot look as the linked account: {error}")
+            result.in_doubt += 1
+            continue
         except (gateway.HTTPException, gateway.TransportError) as error:
             _in_doubt(claim, reply, f"sweep: look failed: {gateway.api_error_detail(error)}")
             result.in_doubt += 1
@@ -488,4 +554,4 @@ def _requeue_now(claim: _Claim, reply: Reply, *, at: datetime) -> None:
 
 def delete_from_x(reply: Reply) -> None:
     """Delete the reply's post from the account that made it."""
-    gateway.delete_tweet(gateway.client_for(reply.account), reply.tweet_id)
+    gateway.delete_tweet(sender_client(reply), reply.tweet_id)

@@ -149,12 +149,18 @@ def server_url(file_database: None, live_settings: Any) -> Iterator[str]:
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     """Headless Chromium. Playwright's sync API keeps an asyncio loop open in this thread,
     which Django takes for async code; the test's own ORM calls are plain sync code, so
-    Django is told so (the server runs in its own thread and is unaffected)."""
+    Django is told so (the server runs in its own thread and is unaffected).
+
+    While that loop runs, Django keeps this thread's database handles apart from the ones
+    ``file_database`` swaps, and they outlive the test: they are closed on the way in and
+    out, or a later test would read an earlier test's database file."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
 
     with sync_playwright() as playwright:
+        connections.close_all()
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
@@ -162,3 +168,4 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+            connections.close_all()

@@ -255,6 +255,25 @@ def test_reply_to_a_post_that_did_not_mention_the_account_is_forbidden(xs: XSand
     assert xs.world.find(author="CareDesk") == []
 
 
+def test_enterprise_access_lifts_the_reply_rule_until_reset(xs: XSandbox) -> None:
+    (post,) = _inject(xs, {"author_username": "carol", "text": "My phone died again, sigh"})
+    refused = requests.post(f"{xs.base_url}/_sandbox/access", json={"tier": "gold"}, timeout=5)
+    assert refused.status_code == 400
+    assert xs.world.enterprise_access is False
+
+    granted = requests.post(
+        f"{xs.base_url}/_sandbox/access", json={"tier": "enterprise"}, timeout=5
+    )
+    assert granted.status_code == 200
+    _client(xs).create_tweet(text="@carol Can we help?", in_reply_to_tweet_id=post)
+    assert [t.text for t in xs.world.find(author="CareDesk")] == ["@carol Can we help?"]
+
+    xs.world.reset()
+    (again,) = _inject(xs, {"author_username": "carol", "text": "Still dead"})
+    with pytest.raises(tweepy.Forbidden):
+        _client(xs).create_tweet(text="@carol Still here to help", in_reply_to_tweet_id=again)
+
+
 def test_bad_credentials_are_unauthorized(xs: XSandbox) -> None:
     with pytest.raises(tweepy.Unauthorized) as raised:
         _client(xs, bearer_token="wrong").get_users_mentions(CARE.user_id)

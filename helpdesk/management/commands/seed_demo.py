@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from charter.acceptance import accept_charter, publish_version
 from charter.models import CharterVersion, Level, LinterSettings, Standing
-from helpdesk.models import Brand, Role, Store, Volunteer, XAccount
+from helpdesk.models import Brand, Role, SavedReply, Store, Volunteer, XAccount
 
 DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
 DESK_URL = "http://127.0.0.1:8000/"
@@ -137,6 +137,60 @@ PEOPLE: list[Person] = [
 ]
 
 
+# Ready-made answers (all topics: the demo has no topics). Written by the supervisor.
+SAVED_REPLIES: list[dict[str, str]] = [
+    {
+        "title": "Order status: ask for a DM",
+        "language": "en",
+        "body": (
+            "{customer} Sorry for the wait! Please send us a DM with your order number so we "
+            "can look it up; we never ask for it in public. {signature}"
+        ),
+    },
+    {
+        "title": "Delivery times",
+        "language": "en",
+        "body": (
+            "{customer} Standard delivery usually takes 3 to 5 business days. You can follow "
+            "your parcel at https://northwind.example/track {signature}"
+        ),
+    },
+    {
+        "title": "Store pickup",
+        "language": "en",
+        "body": (
+            "{customer} Hi, {first_name} from {store} here. Pickup orders are usually ready in "
+            "about 2 hours, and you get a text when yours is. {signature}"
+        ),
+    },
+    {
+        "title": "Returns: where to start",
+        "language": "en",
+        "body": (
+            "{customer} Most items can usually be returned within 30 days. Everything you need "
+            "is at https://northwind.example/returns {signature}"
+        ),
+    },
+    {
+        "title": "Suivi de commande : message privé",
+        "language": "fr",
+        "body": (
+            "{customer} Désolé pour l'attente ! Envoyez-nous votre numéro de commande en "
+            "message privé pour que nous puissions vérifier. {signature}"
+        ),
+    },
+    {
+        "title": "Retrait en magasin",
+        "language": "fr",
+        "body": (
+            "{customer} Bonjour, ici {first_name} de {store}. Une commande à retirer est "
+            "généralement prête en 2 heures environ, et vous recevez un texto. {signature}"
+        ),
+    },
+]
+SAVED_REPLIES_AUTHOR = "sam"
+
+
 @dataclass
 class Tally:
     created: list[str] = field(default_factory=list)
@@ -249,7 +303,28 @@ def seed(tally: Tally) -> Brand:
             },
         )
     seed_programme(tally, brand)
+    seed_saved_replies(tally, brand)
     return brand
+
+
+def seed_saved_replies(tally: Tally, brand: Brand) -> None:
+    """The demo's saved replies, looked up by title; archived ones are put back."""
+    author = get_user_model().objects.get(username=SAVED_REPLIES_AUTHOR)
+    for spec in SAVED_REPLIES:
+        _ensure(
+            tally,
+            f"saved reply {spec['title']}",
+            SavedReply,
+            {"brand": brand, "title": spec["title"]},
+            {
+                "body": spec["body"],
+                "language": spec["language"],
+                "topic": None,
+                "is_active": True,
+                "created_by": author,
+                "updated_by": author,
+            },
+        )
 
 
 def seed_programme(tally: Tally, brand: Brand) -> None:

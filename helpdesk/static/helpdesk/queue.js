@@ -19,10 +19,29 @@
   var reloading = false;
   var focusedId = null;
 
+  var claimed = document.getElementById("queue-claimed");
+
   function say(text) {
     if (statusLine) {
       statusLine.textContent = text;
     }
+  }
+
+  // The page's own words, in the person's language (data-* attributes the server wrote).
+  function words(key, fallback) {
+    return (statusLine && statusLine.getAttribute("data-" + key)) || fallback;
+  }
+
+  // After a claim: a link to answer it, focused, so the keyboard goes straight on.
+  function offerAnswer(questionId) {
+    if (!claimed) {
+      return;
+    }
+    var link = claimed.querySelector("a");
+    link.setAttribute("href", "/desk/questions/" + questionId + "/compose/");
+    link.textContent = link.getAttribute("data-answer") || "Answer it now";
+    claimed.hidden = false;
+    link.focus();
   }
 
   function rows() {
@@ -44,14 +63,14 @@
       socket.send(JSON.stringify(message));
       return true;
     }
-    say("Not connected; trying again…");
+    say(words("offline", "Not connected; trying again…"));
     return false;
   }
 
   function claim(row) {
     var id = parseInt(row.getAttribute("data-question-id"), 10);
     if (id > 0 && send({ action: "claim", question_id: id })) {
-      say("Claiming…");
+      say(words("pending", "Claiming…"));
     }
   }
 
@@ -69,7 +88,7 @@
       case "hello":
         last = message.seq;
         backoff = 1000;
-        say("Live.");
+        say(words("live", "Live."));
         reload(); // whatever happened while we were away
         break;
       case "event":
@@ -87,7 +106,10 @@
         reload();
         break;
       case "claim_result":
-        say(message.won ? "You have it." : message.message || "Could not claim it.");
+        say(message.won ? words("won", "You have it.") : message.message || words("lost", "Could not claim it."));
+        if (message.won && typeof message.question_id === "number") {
+          offerAnswer(message.question_id);
+        }
         reload();
         break;
       case "refused":
@@ -97,7 +119,7 @@
             .map(function (reason) {
               return reason.message;
             })
-            .join(" ") || "Refused."
+            .join(" ") || words("refused", "Refused.")
         );
         break;
       case "error":
@@ -128,7 +150,7 @@
       if (refused || closing.code === 4401 || closing.code === 4403) {
         return; // the server said no: reconnecting would not change that
       }
-      say("Connection lost; reconnecting…");
+      say(words("reconnecting", "Connection lost; reconnecting…"));
       window.setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 30000);
     });

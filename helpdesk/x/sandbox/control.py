@@ -169,6 +169,14 @@ def set_traffic(traffic: Traffic, body: JSON) -> Reply:
     return Reply(200, {"data": {"rate": traffic.rate}})
 
 
+def set_access(world: World, body: JSON) -> Reply:
+    tier = body.get("tier")
+    if tier not in ("self_serve", "enterprise"):
+        raise bad_request("`tier` must be 'self_serve' or 'enterprise'")
+    world.enterprise_access = tier == "enterprise"
+    return Reply(200, {"data": {"tier": tier}})
+
+
 def handle(world: World, traffic: Traffic, request: Request) -> Reply:
     """Answer one control request (errors come back as X-style problem JSON)."""
     if not _is_loopback(request.client_host):
@@ -194,6 +202,7 @@ def handle(world: World, traffic: Traffic, request: Request) -> Reply:
             "/_sandbox/tweets": inject_tweets,
             "/_sandbox/faults": add_fault,
             "/_sandbox/limits": set_limit,
+            "/_sandbox/access": set_access,
         }
         if request.method != "POST" or (
             key[1] not in posts and key[1] not in ("/_sandbox/traffic", "/_sandbox/reset")

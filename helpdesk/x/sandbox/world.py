@@ -45,6 +45,9 @@ class World:
         self.oauth2 = OAuth2Store(clock)
         # Check OAuth 1.0a HMAC signatures (against the api.twitter.com URL tweepy signed).
         self.verify_signatures = True
+        # Enterprise access lifts the 2026 reply rule (self-serve apps may reply only where
+        # the author mentioned or engaged the replying account).
+        self.enterprise_access = False
         self._ids = IdGenerator()
         self._accounts: dict[str, SandboxAccount] = {}
         self._clear()
@@ -74,6 +77,7 @@ class World:
             self.limits.reset()
             self.faults.clear()
             self.oauth2.clear()
+            self.enterprise_access = False
             for account in accounts:
                 self.add_account(account)
 
@@ -305,7 +309,10 @@ class World:
             return tweet
 
     def may_reply(self, replier: User, parent: Tweet) -> bool:
-        """X's 2026 rule: reply only where the author mentioned, quoted or engaged you."""
+        """X's 2026 rule: reply only where the author mentioned, quoted or engaged you
+        (unless the app has enterprise access)."""
+        if self.enterprise_access:
+            return True
         if parent.author_id == replier.id or parent.in_reply_to_user_id == replier.id:
             return True
         if replier.username.lower() in parent.mention_names:

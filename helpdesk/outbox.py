@@ -1,0 +1,160 @@
+"""What a supervisor does with a reply X refused for good (DESIGN: permanent errors go back to
+a supervisor with the reason): send it again, perhaps edited; give the question back to the
+queue for someone else; or dismiss the question with a reason.
+
+Like every reply action: validate, lock, move along the state tables with audit events in the
+same transaction, announce after commit. A retried reply goes back to the outbox (``queued``)
+and its question to ``approved``, so the dispatcher sends it under the account's limits; it
+was never posted (X refused it), so sending it again cannot post it twice.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.models import Question, Reply
+from helpdesk.replies import (
+    ReplyError,
+    _locked,
+    _locked_question,
+    _move_question,
+    _move_reply,
+    _require_supervisor,
+    lint_edit,
+)
+from helpdesk.states import QuestionState, ReplyState
+from helpdesk.x import posting
+
+MAX_REASON_CHARS = 200
+
+
+def _failed(reply: Reply, by: User | AnonymousUser) -> tuple[Reply, User]:
+    reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
+    supervisor = _require_supervisor(by, reply.question.brand_id)
+    return reply, supervisor
+
+
+def _check_failed(locked: Reply, question: Question) -> None:
+    if locked.state != ReplyState.FAILED:
+        raise ReplyError("not_failed", f"This reply is {locked.state}, not failed.")
+    if question.state != QuestionState.FAILED:
+        raise ReplyError(
+            "question_moved",
+            f"Its question is {question.state} now; nothing to do for this reply.",
+        )
+
+
+def retry_failed_reply(
+    reply: Reply,
+    *,
+    by: User | AnonymousUser,
+    edited_text: str | None = None,
+    from_care_account: bool = False,
+) -> Reply:
+    """Send a failed reply again, as it is or edited (an edit is linted again and a blocking
+    finding refuses it); a reply meant for the author's linked account may be sent from the
+    care account instead (X refuses a linked account that the customer did not mention,
+    unless the app has enterprise access). The reply goes back to the outbox in this
+    transaction."""
+    reply, supervisor = _failed(reply, by)
+    new_text = edited_text.strip() if edited_text is not None else None
+    if new_text == "":
+        raise ReplyError("empty", "The edited reply is empty.")
+    edited = new_text is not None and new_text != reply.text
+    if edited and supervisor.pk == reply.author_id:
+        raise ReplyError("own_reply", "Someone else must review your edit.")
+    lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
+    with transaction.atomic():
+        locked = _locked(reply)
+        question = _locked_question(locked.question_id)
+        _check_failed(locked, question)
+        reason = locked.failure_reason
+        if lint_json is not None and new_text is not None:
+            if not locked.original_text:
+                locked.original_text = locked.text
+            locked.text = new_text
+            locked.lint = lint_json
+            locked.edited_by_reviewer = True
+        now = timezone.now()
+        switched = from_care_account and locked.from_linked_account
+        if switched:
+            # Never posted from the linked account (X refused it), so nothing to look for.
+            locked.from_linked_account = False
+            locked.from_x_user_id = ""
+            locked.from_username = ""
+        locked.failure_reason = ""
+        locked.queued_at = now
+        locked.scheduled_for = now
+        locked.dispatched_at = None
+        _move_reply(
+            locked,
+            ReplyState.QUEUED,
+            "reply.retried",
+            actor=supervisor,
+            data={"edited": edited, "failure": reason, "from_care_account": switched},
+        )
+        locked.save()
+        _move_question(
+            question,
+            QuestionState.APPROVED,
+            actor=supervisor,
+            data={"reply_id": locked.pk, "retried": True},
+        )
+        locked.question = question
+        posting.announce_reply(locked, "reply.retried", {"edited": edited})
+    return locked
+
+
+def return_failed_question(reply: Reply, *, by: User | AnonymousUser) -> Question:
+    """Give the question of a failed reply back to the queue, unclaimed, for anyone to answer;
+    the failed reply stays as it is, for the record."""
+    reply, supervisor = _failed(reply, by)
+    with transaction.atomic():
+        locked = _locked(reply)
+        question = _locked_question(locked.question_id)
+        _check_failed(locked, question)
+        _move_question(
+            question,
+            QuestionState.QUEUED,
+            actor=supervisor,
+            data={"reply_id": locked.pk, "after_failure": locked.failure_reason},
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            offered_to=None,
+            offer_expires_at=None,
+        )
+        posting.announce_reply(locked, "question.requeued")
+    return question
+
+
+def dismiss_failed_question(reply: Reply, *, by: User | AnonymousUser, reason: str) -> Question:
+    """Close the question of a failed reply without an answer (the customer deleted the
+    tweet, limited who may reply, ...); the reason is required and kept."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ReplyError("reason_required", "Say why the question is dismissed.")
+    if len(reason) > MAX_REASON_CHARS:
+        raise ReplyError("reason_too_long", f"Keep the reason under {MAX_REASON_CHARS} characters.")
+    reply, supervisor = _failed(reply, by)
+    with transaction.atomic():
+        locked = _locked(reply)
+        question = _locked_question(locked.question_id)
+        _check_failed(locked, question)
+        _move_question(
+            question,
+            QuestionState.DISMISSED,
+            actor=supervisor,
+            data={"reply_id": locked.pk, "reason": reason},
+            dismissed_reason=reason,
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+        )
+        posting.announce_reply(locked, "question.dismissed", {"reason": reason})
+    return question
+
+
+__all__ = ["dismiss_failed_question", "retry_failed_reply", "return_failed_question"]

@@ -1,0 +1,550 @@
+"""Every page on a phone and on a desk screen, and the desk used with the keyboard alone, in a
+real browser (STYLE: "fits a 375 px wide phone without sideways scrolling, and can be used
+with the keyboard").
+
+Given the demo brand with hostile-ish tweets in every place a tweet shows (a 200-character
+URL, a 200-character word, CJK and emoji without a space), when each person opens each page
+they use, in English and in French, then nothing scrolls sideways and every page has its
+language and a title. A trainee claims, writes and submits a reply with keys only, and the
+supervisor approves it with keys only, seeing where the focus is at every stop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from charter.models import TrainingModule
+from charter.training import start_attempt
+from helpdesk.enrolment import create_invitation, enrol_employee
+from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+from helpdesk.models import AuditEvent, Brand, Question, Reply, Source, Store, Volunteer, XAccount
+from helpdesk.replies import reject_reply, submit_reply
+from helpdesk.states import QuestionState, ReplyState
+from helpdesk.x.ingest import ingest_batch
+from helpdesk.x.normalize import parse_any
+from routing.claims import claim_question
+from routing.presence import start_shift
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+WAIT_MS = 15_000
+PHONE: ViewportSize = {"width": 375, "height": 740}
+DESK: ViewportSize = {"width": 1280, "height": 800}
+
+# Hostile-ish text that a layout has to wrap: nothing in these offers a line break.
+LONG_URL = "https://northwind.example/track/" + "0123456789abcdef" * 11
+LONG_WORD = "Whereismyorder" * 14 + "!!!!"
+CJK_EMOJI = (
+    "注文した商品が届きません退款怎么办주문취소" * 3
+    + "\U0001f600\U0001f469\U0001f3fd\u200d\U0001f4bb\U0001f44d\U0001f3fd\U0001f1eb\U0001f1f7" * 8
+)
+LONG_NAME = "Maximilianaxavierabernadettebartholomew" * 2  # 78 characters, one word
+BASE_ID = 1_950_000_000_000_000_000
+
+
+@dataclass
+class World:
+    """The records the pages show; ``fill`` fills the paths in the table of pages."""
+
+    brand: Brand
+    fill: dict[str, str] = field(default_factory=dict)
+
+
+def user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def ingest(brand: Brand, tweets: list[tuple[str, str, str]]) -> list[Question]:
+    """Store ``(handle, name, text)`` tweets to @NorthwindHelp the way the gateway does, and
+    return their questions in order."""
+    account = XAccount.objects.get(brand=brand, username="NorthwindHelp")
+    data, users = [], []
+    for n, (handle, name, text) in enumerate(tweets, start=1):
+        tweet_id, author_id = str(BASE_ID + n), str(700_000 + n)
+        data.append(
+            {
+                "id": tweet_id,
+                "text": text,
+                "author_id": author_id,
+                "lang": "en",
+                "created_at": "2026-01-01T12:00:00.000Z",
+                "edit_history_tweet_ids": [tweet_id],
+            }
+        )
+        users.append({"id": author_id, "username": handle, "name": name})
+    payload = json.loads(json.dumps({"data": data, "includes": {"users": users}}))
+    _, batch = parse_any(payload)
+    result = ingest_batch(brand, batch, source=Source.MENTIONS, account=account)
+    assert result.new == len(tweets), result
+    by_pk = Question.objects.in_bulk(result.question_ids)
+    return [by_pk[pk] for pk in result.question_ids]
+
+
+def claimed(question: Question, username: str) -> Question:
+    result = claim_question(question.pk, user(username))
+    assert result.won, result
+    return Question.objects.get(pk=question.pk)
+
+
+@pytest.fixture
+def world(server_url: str) -> World:
+    """The demo brand with its training, people on shift, and hostile tweets everywhere: in
+    the queue, held by a volunteer, in review, in feedback, late on the floor, and in an
+    enrolment waiting for the supervisor."""
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    call_command("seed_training", stdout=StringIO(), stderr=StringIO())
+    brand = Brand.objects.get(slug="northwind")
+    for name in ("alice", "bruno", "dev", "sam"):
+        start_shift(user(name), brand.pk)
+    held, rejected, pending, late, queued_url, queued_emoji, refused = ingest(
+        brand,
+        [
+            ("rosa_buys", LONG_NAME, f"@NorthwindHelp my order never arrived, see {LONG_URL}"),
+            ("tomas_k", "Tomas K", f"@NorthwindHelp where is my order? {CJK_EMOJI}"),
+            ("mei_l", CJK_EMOJI[:40], f"@NorthwindHelp {CJK_EMOJI} order"),
+            ("wordy", LONG_NAME, f"@NorthwindHelp order {LONG_WORD}"),
+            ("linky", "Linky", f"@NorthwindHelp my order {LONG_URL}"),
+            ("emoji_fan", CJK_EMOJI[:30], f"@NorthwindHelp order? {CJK_EMOJI}"),
+            ("refusing", LONG_NAME, f"@NorthwindHelp order {LONG_URL}"),
+        ],
+    )
+    # Alice holds one question (the composer); Dev's first reply was rejected with feedback
+    # and the second waits for review; one queued question is past its deadline.
+    claimed(held, "alice")
+    first = submit_reply(
+        claimed(rejected, "dev"), user("dev"), f"@tomas_k {LONG_WORD[:180]} ^DP", language="en"
+    )
+    second = submit_reply(
+        claimed(pending, "dev"), user("dev"), f"@mei_l {LONG_WORD[:150]} ^DP", language="en"
+    )
+    assert (first.state, second.state) == (ReplyState.PENDING_REVIEW, ReplyState.PENDING_REVIEW)
+    reject_reply(first, by=user("sam"), feedback=f"Link, don't paste: {LONG_URL} {CJK_EMOJI}")
+    # A reply X refused for good, with a long reason, waits in the supervisors' outbox.
+    failing = submit_reply(
+        claimed(refused, "alice"), user("alice"), f"@refusing {LONG_WORD[:150]} ^AM", language="en"
+    )
+    Reply.objects.filter(pk=failing.pk).update(
+        state=ReplyState.FAILED, failure_reason=f"403 {LONG_WORD} {CJK_EMOJI}"
+    )
+    Question.objects.filter(pk=refused.pk).update(state=QuestionState.FAILED)
+    Question.objects.filter(pk=late.pk).update(sla_due_at=late.received_at)
+    Question.objects.filter(pk=held.pk).update(sla_due_at=held.received_at)
+    chicago = Store.objects.get(brand=brand, code="NW-CHI")
+    enrol_employee(
+        username="maximiliana",
+        password="Tr0ub4dor&3-horse",
+        display_name=LONG_NAME,
+        brand=brand,
+        store=chicago,
+        employee_number="E-" + "9" * 28,
+        languages=["en", "fr"],
+    )
+    create_invitation(brand, store=chicago, by=Volunteer.objects.get(user__username="sam"))
+    module = TrainingModule.objects.filter(brand=brand).order_by("position").first()
+    assert module is not None
+    attempt = start_attempt(user("dev").pk, module)
+    assert {queued_url.state, queued_emoji.state} == {QuestionState.QUEUED}
+    return World(
+        brand,
+        {
+            "held": str(held.pk),
+            "late": str(late.pk),
+            "attempt": str(attempt.pk),
+            "module": module.slug,
+        },
+    )
+
+
+# --- phone and desk layout -------------------------------------------------------------------
+
+
+def check_the_draft(page: Page) -> None:
+    """The composer with what the linter found on show: a price, and a long link."""
+    page.locator("#reply-text").fill(f"@rosa_buys It is $199 this week, see {LONG_URL} ^AM")
+    page.locator("button[name=action][value=check]").click()
+    expect(page.locator("#lint .findings")).to_be_visible()
+    expect(page.locator("#lint mark").first).to_be_visible()
+
+
+def live_queue(page: Page) -> None:
+    expect(page.locator("#queue button[data-claim]").first).to_be_visible()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as one person sees it. ``path`` may name the world's records in braces;
+    ``ready`` waits for (or brings about) the state worth measuring; ``shot`` names the
+    phone screenshot."""
+
+    who: str
+    path: str
+    ready: Callable[[Page], None] | None = None
+    shot: str = ""
+
+
+PAGES: list[Visit] = [
+    Visit("anonymous", "/accounts/login/"),
+    Visit("anonymous", "/charter/enrol/"),
+    Visit("alice", "/queue/", live_queue, shot="queue"),
+    Visit("alice", "/desk/questions/{held}/"),
+    Visit("alice", "/desk/questions/{held}/compose/", check_the_draft, shot="composer"),
+    Visit("alice", "/charter/"),
+    Visit("alice", "/charter/status/"),
+    Visit("dev", "/desk/my-feedback/"),
+    Visit("dev", "/training/"),
+    Visit("dev", "/training/modules/{module}/"),
+    Visit("dev", "/training/attempts/{attempt}/"),
+    Visit("dev", "/training/practice/"),
+    Visit("sam", "/queue/", live_queue),
+    Visit("sam", "/desk/questions/{late}/"),
+    Visit("sam", "/desk/review/", shot="review"),
+    Visit("sam", "/desk/floor/"),
+    Visit("sam", "/desk/outbox/", shot="outbox"),
+    Visit("sam", "/desk/outbox/?show=queued"),
+    Visit("sam", "/desk/saved-replies/"),
+    Visit("sam", "/desk/saved-replies/new/"),
+    Visit("sam", "/supervision/"),
+    Visit("sam", "/supervision/people/"),
+    Visit("sam", "/supervision/invitations/"),
+    Visit("sam", "/training/practice/grade/"),
+]
+
+MEASURE = """() => {
+  const width = window.innerWidth;
+  const wide = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > width + 0.5) {
+      const cls = typeof el.className === "string" && el.className.trim()
+        ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+      wide.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + cls
+        + " (right " + Math.round(box.right) + ")");
+    }
+  }
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: width,
+    lang: document.documentElement.lang,
+    title: document.title,
+    wide: wide.slice(0, 6),
+  };
+}"""
+
+
+def log_in(
+    browser: Browser, server_url: str, who: str, *, viewport: ViewportSize, locale: str
+) -> Page:
+    context = browser.new_context(base_url=server_url, viewport=viewport, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    if who != "anonymous":
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", who)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.locator("main form [type=submit]").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+SHOTS = ("queue", "composer", "review")
+
+
+def shot_path(name: str, lang: str) -> Path:
+    """Where the phone screenshot goes: the conftest's artifacts directory."""
+    return ARTIFACTS / (f"phone-{name}.png" if lang == "en" else f"phone-{name}-{lang}.png")
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale", "lang"),
+    [(PHONE, "en-US", "en"), (PHONE, "fr-FR", "fr"), (DESK, "en-US", "en")],
+    ids=["phone-en", "phone-fr", "desk-en"],
+)
+def test_every_page_fits_the_screen_with_its_language_and_title(
+    world: World,
+    browser: Browser,
+    server_url: str,
+    viewport: ViewportSize,
+    locale: str,
+    lang: str,
+) -> None:
+    pages: dict[str, Page] = {}
+    problems: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if viewport == PHONE:
+        for name in SHOTS:
+            shot_path(name, lang).unlink(missing_ok=True)
+    for visit in PAGES:
+        page = pages.get(visit.who)
+        if page is None:
+            page = log_in(browser, server_url, visit.who, viewport=viewport, locale=locale)
+            pages[visit.who] = page
+        path = visit.path.format(**world.fill)
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (visit.who, path)
+        if visit.ready is not None:
+            visit.ready(page)
+        seen: dict[str, Any] = page.evaluate(MEASURE)
+        where = f"{visit.who} {path}"
+        if seen["scrollWidth"] > seen["innerWidth"]:
+            problems.append(
+                f"{where}: {seen['scrollWidth']}px wide in {seen['innerWidth']}px: "
+                + "; ".join(seen["wide"])
+            )
+        if seen["lang"] != lang:
+            problems.append(f"{where}: <html lang={seen['lang']!r}>")
+        title = str(seen["title"]).strip()
+        if not title or title.startswith("Helpforce ·"):
+            problems.append(f"{where}: no title of its own ({title!r})")
+        if visit.shot and viewport == PHONE:
+            page.screenshot(path=str(shot_path(visit.shot, lang)), full_page=True)
+    for page in pages.values():
+        page.context.close()
+
+    assert problems == [], "\n".join(problems)
+    if viewport == PHONE:
+        for name in SHOTS:
+            assert shot_path(name, lang).stat().st_size > 0, name
+
+
+# --- keyboard only ---------------------------------------------------------------------------
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) {
+    return null;
+  }
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    tag: el.tagName.toLowerCase(),
+    text: (el.innerText || el.value || el.getAttribute("name") || "").trim().slice(0, 40),
+    visible: el.matches(":focus-visible"),
+    outline: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    onScreen: box.width > 0 && box.right > 0 && box.left < window.innerWidth,
+  };
+}"""
+
+
+class Keys:
+    """A person at the keyboard: Tab, type, press; every place the focus lands is checked
+    for a visible outline."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.unseen: list[str] = []
+
+    def check_focus(self) -> None:
+        focus: dict[str, Any] | None = self.page.evaluate(FOCUSED)
+        assert focus is not None, "the focus is on nothing"
+        if not (
+            focus["visible"]
+            and focus["outline"] == "solid"
+            and focus["width"] >= 2
+            and focus["onScreen"]
+        ):
+            self.unseen.append(f"{self.page.url} {focus}")
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+
+    def has_focus(self, selector: str) -> bool:
+        return bool(
+            self.page.evaluate(
+                "(s) => !!document.activeElement && document.activeElement.matches(s)", selector
+            )
+        )
+
+    def tab_to(self, selector: str, limit: int = 60) -> None:
+        """Tab forward until the element matching ``selector`` has the focus (if it has not
+        already, as an autofocus field has)."""
+        for _ in range(limit):
+            if self.has_focus(selector):
+                self.check_focus()
+                return
+            self.page.keyboard.press("Tab")
+            self.check_focus()
+        pytest.fail(f"{limit} Tabs did not reach {selector} on {self.page.url}")
+
+    def log_in(self, username: str) -> None:
+        self.tab_to("#id_username")
+        self.type(username)
+        self.tab_to("#id_password")
+        self.type(DEMO_PASSWORD)
+        self.press("Enter")
+        self.page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def keyboard_person(browser: Browser, server_url: str) -> Keys:
+    context = browser.new_context(base_url=server_url, viewport=DESK)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto("/accounts/login/")
+    return Keys(page)
+
+
+def focused_question_id(page: Page) -> str | None:
+    value: str | None = page.evaluate(
+        "() => document.activeElement && document.activeElement.getAttribute('data-question-id')"
+    )
+    return value
+
+
+@pytest.fixture
+def two_questions(server_url: str) -> tuple[Question, Question]:
+    """The demo brand and a trainee on shift with two questions in their queue."""
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    brand = Brand.objects.get(slug="northwind")
+    start_shift(user("dev"), brand.pk)
+    first, second = ingest(
+        brand,
+        [
+            ("rosa_buys", "Rosa Buys", "@NorthwindHelp my order never arrived, can you help?"),
+            ("tomas_k", "Tomas K", "@NorthwindHelp is my order shipped yet?"),
+        ],
+    )
+    return first, second
+
+
+def test_a_reply_from_queue_to_approval_with_the_keyboard_alone(
+    two_questions: tuple[Question, Question], browser: Browser, server_url: str
+) -> None:
+    # Given a trainee on shift with two questions in their queue
+    first, second = two_questions
+
+    # When the trainee logs in and lands on the queue, all with keys, and skips the menu
+    dev = keyboard_person(browser, server_url)
+    dev.log_in("dev")
+    dev.page.wait_for_url("**/queue/")
+    expect(dev.page.locator("#queue button[data-claim]")).to_have_count(2)
+    expect(dev.page.locator("#queue-status")).to_have_text("Live.")
+    dev.tab_to("a.skip")
+    dev.press("Enter")
+    assert dev.has_focus("main#main")
+
+    # Then j and k move between the questions, with the focus in sight, and c claims one
+    dev.press("j")
+    assert focused_question_id(dev.page) == str(first.pk)
+    dev.check_focus()
+    dev.press("j")
+    assert focused_question_id(dev.page) == str(second.pk)
+    dev.check_focus()
+    dev.press("k")
+    assert focused_question_id(dev.page) == str(first.pk)
+    dev.press("c")
+    expect(dev.page.locator("#queue-status")).to_have_text("You have it.")
+    first.refresh_from_db()
+    assert (first.state, first.claimed_by_id) == (QuestionState.CLAIMED, user("dev").pk)
+
+    # And the focus moves to a link to answer it: Enter opens the composer
+    assert dev.has_focus(f'#queue-claimed a[href="/desk/questions/{first.pk}/compose/"]')
+    dev.check_focus()
+    dev.press("Enter")
+    dev.page.wait_for_url(f"**/desk/questions/{first.pk}/compose/")
+    dev.tab_to("#reply-text")
+    dev.press("ControlOrMeta+a")
+    text = "@rosa_buys Sorry for the wait, it usually ships in about two days. ^DP"
+    dev.type(text)
+    dev.tab_to("button[name=action][value=submit]")
+    dev.press("Enter")
+    dev.page.wait_for_url(f"**/desk/questions/{first.pk}/")
+    expect(dev.page.locator(".messages")).to_contain_text("went to a supervisor for review")
+
+    # And the reply is recorded, waiting for review, as typed
+    reply = Reply.objects.get(question=first)
+    assert (reply.state, reply.text, reply.author_id) == (
+        ReplyState.PENDING_REVIEW,
+        text,
+        user("dev").pk,
+    )
+
+    # When the supervisor opens Review from the menu and approves it, with keys
+    sam = keyboard_person(browser, server_url)
+    sam.log_in("sam")
+    sam.tab_to('header a[href="/desk/review/"]')
+    sam.press("Enter")
+    sam.page.wait_for_url("**/desk/review/")
+    sam.tab_to(f'#reply-{reply.pk} form[action="/desk/review/{reply.pk}/approve/"] button')
+    sam.press("Enter")
+    expect(sam.page.locator(".messages")).to_contain_text("Reply approved")
+
+    # Then it is approved by them and on its way; the other question is still waiting
+    reply.refresh_from_db()
+    assert (reply.state, reply.reviewed_by_id) == (ReplyState.QUEUED, user("sam").pk)
+    approved = AuditEvent.objects.get(kind="reply.approved", question=first)
+    assert (approved.actor_id, approved.data["reply_id"]) == (user("sam").pk, reply.pk)
+    second.refresh_from_db()
+    assert (second.state, second.claimed_by_id) == (QuestionState.QUEUED, None)
+    # Every place the focus landed showed a solid outline of at least 2 px.
+    assert dev.unseen + sam.unseen == [], "\n".join(dev.unseen + sam.unseen)
+
+
+# --- the live floor --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def floor_question(server_url: str) -> Question:
+    """The demo brand with Alice and Bruno on shift and one question in the queue."""
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    brand = Brand.objects.get(slug="northwind")
+    for name in ("alice", "bruno"):
+        start_shift(user(name), brand.pk)
+    (question,) = ingest(
+        brand, [("rosa_buys", "Rosa Buys", "@NorthwindHelp my order never arrived, help?")]
+    )
+    return question
+
+
+def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
+    floor_question: Question, browser: Browser, server_url: str
+) -> None:
+    # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"
+    sam = log_in(browser, server_url, "sam", viewport={"width": 375, "height": 400}, locale="en")
+    sam.goto("/desk/floor/")
+    body = sam.locator("#floor-body")
+    alice_card = body.locator(f'.person[data-user-id="{user("alice").pk}"]')
+    expect(alice_card).to_contain_text("Holds nothing.")
+    drawn = sam.locator("#floor-body .updated time").inner_text()
+    sam.evaluate("() => { window.notReloaded = true; window.scrollTo(0, 120); }")
+    sam.locator("a.button", has_text="Refresh now").focus()
+
+    # When Alice claims the question in her own browser
+    alice = log_in(browser, server_url, "alice", viewport=DESK, locale="en")
+    alice.goto(f"/desk/questions/{floor_question.pk}/")
+    alice.locator(f'form[action="/desk/questions/{floor_question.pk}/claim/"] button').click()
+    alice.wait_for_url(f"**/desk/questions/{floor_question.pk}/compose/")
+
+    # Then the floor shows it within a refresh, in place: same page, focus and scroll
+    expect(alice_card).to_contain_text("my order never arrived", timeout=WAIT_MS)
+    assert sam.locator("#floor-body .updated time").inner_text() != drawn
+    assert sam.evaluate("() => window.notReloaded === true && window.scrollY") == 120
+    expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
+
+    # While the supervisor works in it (the focus on a reassign menu), it holds still
+    menu = alice_card.locator("select[name=to]")
+    menu.focus()
+    held = sam.locator("#floor-body .updated time").inner_text()
+    sam.wait_for_timeout(11_000)
+    expect(menu).to_be_focused()
+    assert sam.locator("#floor-body .updated time").inner_text() == held
+
+    # And "Refresh now" from the keyboard redraws it at once, leaving the focus on it
+    sam.locator("a.button", has_text="Refresh now").focus()
+    sam.keyboard.press("Enter")
+    expect(sam.locator("#floor-body .updated time")).not_to_have_text(held)
+    expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
+    assert sam.evaluate("() => window.notReloaded === true")
