@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, Concat, Lower, Replace, StrIndex, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -249,6 +250,32 @@ class Question(models.Model):
             models.Index(fields=["state", "sla_due_at"], name="question_sla"),
             models.Index(fields=["state", "lease_expires_at"], name="question_lease"),
             models.Index(fields=["claimed_by", "state"], name="question_claimed_by"),
+            # The open queue keyed by topic (0: none) and primary language subtag (``fr-CA``,
+            # ``FR`` -> ``fr``), carrying every column the queue's eligibility reads: counting
+            # what a volunteer may take is an index-only scan over the entries of their
+            # topics and languages. ``routing.queries`` builds the same two expressions.
+            models.Index(
+                models.F("brand"),
+                Coalesce("topic", models.Value(0), output_field=models.BigIntegerField()),
+                Substr(
+                    Concat(
+                        Replace(Lower("lang"), models.Value("_"), models.Value("-")),
+                        models.Value("-"),
+                    ),
+                    1,
+                    StrIndex(
+                        Concat(
+                            Replace(Lower("lang"), models.Value("_"), models.Value("-")),
+                            models.Value("-"),
+                        ),
+                        models.Value("-"),
+                    )
+                    - 1,
+                ),
+                include=["topic", "lang", "store", "offered_to", "offer_expires_at", "id"],
+                condition=models.Q(state=QuestionState.QUEUED),
+                name="question_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:

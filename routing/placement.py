@@ -27,11 +27,12 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.events import announce, brand_queue_group
-from helpdesk.models import AuditEvent, Question
+from helpdesk.models import AuditEvent, Question, Store
 from helpdesk.states import QuestionState
 from routing.eligibility import ANY_LANGUAGE, EligibilityIndex
 from routing.models import Placement, Topic
 from routing.presence import is_on_shift
+from routing.queries import NO_TOPIC, language_key, topic_key
 
 OFFERED = "question.offered"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -235,7 +236,11 @@ def queue_for(
 ) -> QuerySet[Question]:
     """The queue this person sees: the brand's queued questions they are eligible for that
     sit in the pool, plus those offered to them; most urgent first, then oldest first.
-    Empty when they are not on shift or the gate refuses them."""
+    Empty when they are not on shift or the gate refuses them.
+
+    Eligibility is written on the keys of the open-queue index (``routing.queries``): the
+    topic and language conditions are ``IN`` lists of keys, so counting the queue reads
+    only the index entries this person may take, whatever the size of the whole queue."""
     now = now or timezone.now()
     filters = filters or {}
     none = Question.objects.none()
@@ -245,18 +250,38 @@ def queue_for(
     person = index.people.get(user.pk)
     if person is None or not person.gate_allowed:
         return none
-    language = Q(lang="") | Q(lang__in=sorted(_any_language_tags()))
-    for tag in sorted(person.languages):
-        language |= Q(lang__iexact=tag) | Q(lang__istartswith=f"{tag}-")
-    skills = Q(topic__isnull=True) | Q(topic__slug__in=sorted(person.skills))
-    local = Q(topic__isnull=True) | Q(topic__is_local=False) | Q(store__isnull=True)
-    if person.store_id is not None:
-        local |= Q(store_id=person.store_id)
-    if person.region:
-        local |= Q(store__region=person.region)
+    skilled = {pk for pk, topic in index.topics.items() if topic.slug in person.skills}
+    local = {pk for pk in skilled if index.topics[pk].is_local}
+    topics = {NO_TOPIC} | skilled
+    languages = set(ANY_LANGUAGE) | set(person.languages)
+    offered = Q(offered_to=user.pk, offer_expires_at__gte=now)
+    queued = (
+        Question.objects.filter(brand_id=brand_id, state=QuestionState.QUEUED)
+        .alias(topic_key=topic_key(), language_key=language_key())
+        .order_by()
+    )
+    # Questions offered to this person show whatever their topic and language (a sticky
+    # follow-up, skills changed since): widen the keys to theirs. A handful of rows.
+    offers = set(queued.filter(offered).values_list(topic_key(), language_key()))
+    offered_topics = {int(topic) for topic, _language in offers} - topics
+    offered_languages = {str(language) for _topic, language in offers} - languages
+    eligible = Q()
+    if offered_topics or offered_languages:
+        eligible = Q(topic_key__in=sorted(topics), language_key__in=sorted(languages))
+    if local:
+        nearby = Q(topic_key__in=sorted(topics - local)) | Q(store__isnull=True)
+        if person.store_id is not None:
+            nearby |= Q(store_id=person.store_id)
+        if person.region:
+            nearby |= Q(store_id__in=Store.objects.filter(region=person.region).values("pk"))
+        eligible &= nearby
     visible = Q(offered_to__isnull=True) | Q(offer_expires_at__lt=now) | Q(offered_to=user.pk)
-    queue = Question.objects.filter(brand_id=brand_id, state=QuestionState.QUEUED).filter(
-        (language & skills & local & visible) | Q(offered_to=user.pk, offer_expires_at__gte=now)
+    queue = queued.filter(
+        Q(
+            topic_key__in=sorted(topics | offered_topics),
+            language_key__in=sorted(languages | offered_languages),
+        ),
+        (eligible & visible) | offered,
     )
     if filters.get("topic"):
         queue = queue.filter(topic__slug=filters["topic"])
@@ -269,10 +294,6 @@ def queue_for(
     return queue.select_related("customer", "conversation", "topic").order_by(
         "priority", "received_at", "pk"
     )
-
-
-def _any_language_tags() -> set[str]:
-    return set(ANY_LANGUAGE) - {""}
 
 
 def _queue_order(question: Question) -> tuple[int, datetime, int]:

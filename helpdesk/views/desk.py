@@ -12,9 +12,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -88,22 +92,52 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
     )
 
 
+class _PlainSelect(forms.Select):
+    """A select whose options are written here rather than by a template each: the store
+    filter lists every store of the brand, and an included template per option made the
+    form a third of the queue page's rendering time. Same markup, escaped the same way."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>\n{}\n</select>', name, flatatt(widget["attrs"]), options
+        )
+
+
 class QueueFilterForm(forms.Form):
     """The queue's GET filters. A bad value is dropped (and named), never an error page."""
 
-    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=_PlainSelect)
     lang = forms.CharField(
         label=_("Language"),
         required=False,
         max_length=16,
         validators=[RegexValidator(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")],
     )
-    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    store = forms.TypedChoiceField(
+        label=_("Store"), required=False, coerce=int, empty_value=None, widget=_PlainSelect
+    )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
         required=False,
         coerce=int,
         empty_value=None,
+        widget=_PlainSelect,
         choices=[("", _("Any priority"))] + [(str(n), str(n)) for n in range(4)],
     )
     after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -216,3 +216,46 @@ def test_the_queue_shows_only_what_the_person_may_take(desk: Brand) -> None:
     assert list(queue_for(suspended.user, desk.pk)) == []
     assert list(queue_for(off.user, desk.pk)) == []
     assert list(queue_for(alice.user, desk.pk, {"topic": "pickup"})) == [local_here]
+
+
+def test_a_language_tag_matches_by_its_primary_subtag_whatever_its_case(desk: Brand) -> None:
+    # Given a French speaker, and tags as X, older rows or hand-made questions may spell them
+    alice = member(desk, now=T0, languages=["fr"])
+    seen = [question(desk, lang=lang).pk for lang in ("fr", "FR", "Fr-ca", "fr_CA", "UND", "und-x")]
+    question(desk, lang="en")
+    question(desk, lang="EN-gb")
+    question(desk, lang="fra")  # another code, not "fr"
+
+    # Then she sees every French one and the undetermined ones (anyone's), as the routing
+    # of offers does (``primary_language``), and nothing else
+    assert sorted(q.pk for q in queue_for(alice.user, desk.pk)) == seen
+
+
+def test_local_topics_show_to_the_store_and_its_region_and_offers_whatever_the_skills(
+    desk: Brand,
+) -> None:
+    # Given a local topic, stores in two regions, and a volunteer of a Paris store
+    pickup = Topic.objects.create(brand=desk, slug="pickup", name="Pickup", is_local=True)
+    returns = Topic.objects.create(brand=desk, slug="returns", name="Returns")
+    paris = make_store(desk, region="idf")
+    versailles = make_store(desk, region="idf")
+    lyon = make_store(desk, region="ara")
+    alice = member(desk, now=T0, store=paris, skills=["pickup"], languages=["en"])
+    bob = member(desk, now=T0, skills=["pickup", "returns"], languages=["en", "de"])
+    soon, gone = T0 + timedelta(minutes=5), T0 - timedelta(minutes=5)
+    at_paris = question(desk, topic=pickup, store=paris)
+    at_versailles = question(desk, topic=pickup, store=versailles)
+    no_store = question(desk, topic=pickup)
+    question(desk, topic=pickup, store=lyon)
+    # Offers: to her in a language and topic she lacks; to Bob, live and lapsed
+    offered_to_her = question(
+        desk, topic=returns, lang="de", offered_to=alice.user, offer_expires_at=soon
+    )
+    question(desk, topic=pickup, store=paris, offered_to=bob.user, offer_expires_at=soon)
+    lapsed = question(desk, topic=pickup, store=paris, offered_to=bob.user, offer_expires_at=gone)
+    # Her own offer once lapsed is back to what she is eligible for: not this one
+    question(desk, topic=returns, lang="de", offered_to=alice.user, offer_expires_at=gone)
+
+    queue = {q.pk for q in queue_for(alice.user, desk.pk)}
+
+    assert queue == {at_paris.pk, at_versailles.pk, no_store.pk, offered_to_her.pk, lapsed.pk}
