@@ -3,19 +3,25 @@
 Builds a throw-away PostgreSQL database with one brand, one care account and N volunteers
 who may follow the live queue (desk role, certified and trained, charter accepted: the gate
 passes), each with a signed-in Django session; starts ONE uvicorn process on
-``helpdesk.asgi`` with the channels-redis layer; connects N websocket clients to
-``ws/queue/`` (session cookie, allowed Origin) from one event loop; then ingests M new
+``helpdesk.asgi`` with the project's Redis channel layers; connects N websocket clients to
+``ws/queue/`` (session cookie, allowed Origin), spread over ``--client-processes`` processes
+so that the measuring side does not starve the single server process; then ingests M new
 questions, one tweet per ``ingest_batch`` call, at R per second from this process. Each
 ``questions.queued`` announcement goes to the brand's queue group with a sequence number.
 
 Every client records each event's number and receive time; a gap in the numbers makes it
-send ``{"action": "resync"}`` as the real page does, and the missing events up to the
-``resync`` answer's number count as recovered. Latency is the client's receive time minus
-the time just before ``ingest_batch`` was called (same machine clock). Memory per connection
-is the growth of the server's RSS across connecting the clients, divided by their number.
+send ``{"action": "resync"}`` as the page does, and the missing events up to the ``resync``
+answer's number count as recovered. At the end every client sends ``{"action": "ping"}``:
+a ``pong`` ahead of the client shows lost last events (which no later event would reveal),
+and the client resyncs; those count as recovered too and are reported apart
+(``trailing_recovered``). Events neither received nor covered by a resync are lost.
+Latency is the client's receive time minus the time just before ``ingest_batch`` was called,
+both ``time.time_ns()`` (CLOCK_REALTIME, one clock for every process on the machine). Memory
+per connection is the growth of the server's RSS across connecting the clients, divided by
+their number; the server's CPU time while the questions were produced is reported too.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpforce_dev \\
-    REDIS_URL=redis://127.0.0.1:6379/10 SECRET_KEY=x .venv/bin/python bench/fanout.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpforce_fanout \\
+    REDIS_URL=redis://127.0.0.1:6379/10 SECRET_KEY=x DEBUG=1 .venv/bin/python bench/fanout.py
 
 The Redis database named in REDIS_URL is flushed: give it one of its own. Prints its
 figures as one JSON line at the end.
@@ -34,7 +40,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -119,7 +124,9 @@ def build_world(clients: int) -> dict[str, Any]:
 # --- the server ----------------------------------------------------------------------------
 
 
-def start_server(port: int, database_url: str, redis_url: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, database_url: str, redis_url: str, *, ws_deflate: bool = True
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -145,6 +152,8 @@ def start_server(port: int, database_url: str, redis_url: str) -> subprocess.Pop
             "warning",
             "--ws-max-size",
             "65536",
+            # uvicorn's default is on, as in the README's production command.
+            *([] if ws_deflate else ["--ws-per-message-deflate", "false"]),
         ],
         cwd=ROOT,
         env=env,
@@ -174,7 +183,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-# --- the clients ---------------------------------------------------------------------------
+# --- the clients (each group of them in a process of its own) ------------------------------
 
 
 @dataclass
@@ -182,15 +191,42 @@ class Client:
     number: int
     hello_seq: int = -1
     last_seq: int = 0
-    # seq -> (kind, receive time ns, payload question ids)
-    events: dict[int, tuple[str, int, list[int]]] = field(default_factory=dict)
+    # (seq, kind, receive time in ns since the epoch, payload question ids)
+    events: list[tuple[int, str, int, list[int]]] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
     duplicates: int = 0
     out_of_order: int = 0
     gaps: int = 0
     resyncs_sent: int = 0
     resynced_upto: int = 0
+    # A final ping whose pong was ahead of the client: a lost last event, then resynced.
+    trailing_gaps: int = 0
+    pong_seq: int = -1
+    done: bool = False
     errors: list[str] = field(default_factory=list)
     closed_early: bool = False
+
+    @property
+    def known(self) -> int:
+        return max(self.last_seq, self.resynced_upto)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "hello_seq": self.hello_seq,
+            "last_seq": self.last_seq,
+            "events": self.events,
+            "duplicates": self.duplicates,
+            "out_of_order": self.out_of_order,
+            "gaps": self.gaps,
+            "resyncs_sent": self.resyncs_sent,
+            "resynced_upto": self.resynced_upto,
+            "trailing_gaps": self.trailing_gaps,
+            "pong_seq": self.pong_seq,
+            "done": self.done,
+            "errors": self.errors,
+            "closed_early": self.closed_early,
+        }
 
 
 async def run_client(
@@ -198,16 +234,18 @@ async def run_client(
     url: str,
     origin: str,
     session_key: str,
-    connected: asyncio.Semaphore,
-    ready: asyncio.Event,
-    stop: asyncio.Event,
+    connecting: asyncio.Semaphore,
+    sockets: dict[int, Any],
+    closing: asyncio.Event,
 ) -> None:
+    """One page: hello, then events; a gap sends ``resync`` as queue.js does; the final
+    ``ping`` (sent by ``finish``) is answered by a ``pong`` carrying the current number."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
     from websockets.typing import Origin
 
     try:
-        async with connected:
+        async with connecting:
             ws = await asyncio.wait_for(
                 connect(
                     url,
@@ -228,14 +266,10 @@ async def run_client(
         await ws.close()
         return
     client.hello_seq = client.last_seq = int(first["seq"])
-    ready.set()
+    sockets[client.number] = ws
     try:
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            received = time.time_ns()
+        async for raw in ws:
+            received = time.time_ns()  # CLOCK_REALTIME: comparable across processes
             message = json.loads(raw)
             kind = message.get("type")
             if kind == "event":
@@ -243,13 +277,14 @@ async def run_client(
                 if not isinstance(seq, int):
                     client.errors.append(f"event without seq: {str(message)[:200]}")
                     continue
-                if seq in client.events:
+                if seq in client.seen:
                     client.duplicates += 1
                     continue
+                client.seen.add(seq)
                 payload = message.get("payload") or {}
                 ids = [int(i) for i in payload.get("question_ids", [])]
-                client.events[seq] = (str(message.get("kind")), received, ids)
-                if seq > client.last_seq + 1 and seq > client.resynced_upto + 1:
+                client.events.append((seq, str(message.get("kind")), received, ids))
+                if seq > client.known + 1:
                     # A gap: what the page does is reload from the database.
                     client.gaps += 1
                     client.resyncs_sent += 1
@@ -259,14 +294,95 @@ async def run_client(
                 client.last_seq = max(client.last_seq, seq)
             elif kind == "resync":
                 client.resynced_upto = max(client.resynced_upto, int(message["seq"]))
-                client.last_seq = max(client.last_seq, client.resynced_upto)
+                if client.pong_seq >= 0 and client.known >= client.pong_seq:
+                    client.done = True
+            elif kind == "pong":
+                client.pong_seq = int(message["seq"])
+                if client.pong_seq > client.known:
+                    # The last events never came: only the ping shows it. Reload.
+                    client.trailing_gaps += 1
+                    client.resyncs_sent += 1
+                    await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
+                else:
+                    client.done = True
             else:
                 client.errors.append(f"unexpected: {str(message)[:200]}")
+        if not closing.is_set():
+            client.closed_early = True
+            client.errors.append(f"closed by the server: {ws.close_code}")
     except ConnectionClosed as closed:
         client.closed_early = True
         client.errors.append(f"closed: {closed}")
     finally:
+        sockets.pop(client.number, None)
         await ws.close()
+
+
+async def client_group(
+    conn: Any, url: str, origin: str, members: list[tuple[int, str]]
+) -> dict[str, Any]:
+    """Connects ``members`` (number, session key), reports how many are live, waits for
+    ``finish``, lets them catch up, pings from every client and returns what each saw."""
+    loop = asyncio.get_running_loop()
+    clients = {number: Client(number) for number, _ in members}
+    sockets: dict[int, Any] = {}
+    connecting = asyncio.Semaphore(25)
+    closing = asyncio.Event()
+    tasks = [
+        asyncio.create_task(run_client(clients[n], url, origin, key, connecting, sockets, closing))
+        for n, key in members
+    ]
+    started = time.monotonic()
+    while time.monotonic() - started < 90:
+        if all(c.hello_seq >= 0 or c.errors for c in clients.values()):
+            break
+        await asyncio.sleep(0.1)
+    live = sum(1 for c in clients.values() if c.hello_seq >= 0 and not c.errors)
+    conn.send(("connected", live))
+
+    cpu_before = time.process_time()
+    command, end_seq, drain = await loop.run_in_executor(None, conn.recv)
+    assert command == "finish"
+    cpu_seconds = time.process_time() - cpu_before
+    # Drain: a bound on the wait for late events; what counts is decided by the pings below.
+    drain_started = time.monotonic()
+    while time.monotonic() - drain_started < drain:
+        if all(clients[n].known >= end_seq for n in list(sockets)):
+            break
+        await asyncio.sleep(0.1)
+    drain_seconds = time.monotonic() - drain_started
+    # What a page that pings does: a pong ahead of it means the last events were lost.
+    for number, ws in list(sockets.items()):
+        try:
+            await ws.send(json.dumps({"action": "ping"}))
+        except Exception as error:
+            clients[number].errors.append(f"ping: {type(error).__name__}: {error}")
+    ping_started = time.monotonic()
+    while time.monotonic() - ping_started < 15:
+        if all(clients[n].done for n in list(sockets)):
+            break
+        await asyncio.sleep(0.1)
+    closing.set()
+    for ws in list(sockets.values()):
+        await ws.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "clients": [c.summary() for c in clients.values()],
+        "cpu_seconds": cpu_seconds,
+        "drain_seconds": drain_seconds,
+    }
+
+
+def client_process(conn: Any, url: str, origin: str, members: list[tuple[int, str]]) -> None:
+    """Entry point of a client process (spawned: no Django here, only websockets)."""
+    try:
+        import uvloop
+
+        results = uvloop.run(client_group(conn, url, origin, members))
+    except ImportError:
+        results = asyncio.run(client_group(conn, url, origin, members))
+    conn.send(("results", results))
+    conn.close()
 
 
 # --- the producer --------------------------------------------------------------------------
@@ -333,113 +449,142 @@ def produce(world: dict[str, Any], events: int, rate: float) -> dict[str, Any]:
 # --- the run -------------------------------------------------------------------------------
 
 
-async def bench(
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench(
     args: argparse.Namespace, world: dict[str, Any], server: subprocess.Popen[bytes], port: int
 ) -> dict[str, Any]:
+    import multiprocessing
+
     from helpdesk.events import brand_queue_group
     from helpdesk.sequence import current_sequence
 
     url = f"ws://127.0.0.1:{port}/ws/queue/"
     origin = f"http://127.0.0.1:{port}"
-    clients = [Client(n) for n in range(args.clients)]
-    semaphore = asyncio.Semaphore(50)
-    ready = asyncio.Event()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="producer")
     group = brand_queue_group(world["brand"].pk)
+    numbered = list(enumerate(world["session_keys"]))
+    size = -(-len(numbered) // args.client_processes)
+    shares = [numbered[i : i + size] for i in range(0, len(numbered), size)]
+    # Spawned, not forked: the clients need none of this process's Django state.
+    context = multiprocessing.get_context("spawn")
+    pipes: list[Any] = []
+    workers: list[Any] = []
 
     rss_before = rss_kb(server.pid)
     connect_started = time.monotonic()
-    tasks = [
-        asyncio.create_task(
-            run_client(c, url, origin, world["session_keys"][c.number], semaphore, ready, stop)
+    for share in shares:
+        ours, theirs = context.Pipe()
+        worker = context.Process(target=client_process, args=(theirs, url, origin, share))
+        worker.start()
+        theirs.close()
+        pipes.append(ours)
+        workers.append(worker)
+    try:
+        connected = 0
+        for pipe in pipes:
+            if not pipe.poll(120):
+                raise SystemExit("a client process did not report its connections")
+            kind, live = pipe.recv()
+            connected += int(live)
+        connect_seconds = time.monotonic() - connect_started
+        time.sleep(1.0)  # let the server settle before reading its RSS
+        rss_after = rss_kb(server.pid)
+        print(
+            f"connected {connected}/{args.clients} in {connect_seconds:.1f} s from "
+            f"{len(workers)} client processes; server RSS {rss_before} -> {rss_after} KiB",
+            file=sys.stderr,
         )
-        for c in clients
-    ]
-    while time.monotonic() - connect_started < 90:
-        settled = sum(1 for c in clients if c.hello_seq >= 0 or c.errors)
-        if settled == len(clients):
-            break
-        await asyncio.sleep(0.2)
-    connect_seconds = time.monotonic() - connect_started
-    await asyncio.sleep(1.0)  # let the server settle before reading its RSS
-    rss_after = rss_kb(server.pid)
-    connected = [c for c in clients if c.hello_seq >= 0 and not c.errors]
-    print(
-        f"connected {len(connected)}/{len(clients)} in {connect_seconds:.1f} s; "
-        f"server RSS {rss_before} -> {rss_after} KiB",
-        file=sys.stderr,
-    )
 
-    start_seq = await loop.run_in_executor(executor, current_sequence, group)
-    produced = await loop.run_in_executor(executor, produce, world, args.events, args.rate)
-    end_seq = await loop.run_in_executor(executor, current_sequence, group)
-    print(
-        f"produced {args.events} in {produced['seconds']:.1f} s "
-        f"(ingest p50 {produced['ingest_p50_ms']:.1f} ms, p95 {produced['ingest_p95_ms']:.1f}); "
-        f"queue seq {start_seq} -> {end_seq}",
-        file=sys.stderr,
-    )
-
-    # Drain: until every connected client has seen (or resynced past) the last number.
-    drain_started = time.monotonic()
-    while time.monotonic() - drain_started < args.drain:
-        if all(max(c.last_seq, c.resynced_upto) >= end_seq or c.closed_early for c in connected):
-            break
-        await asyncio.sleep(0.2)
-    drain_seconds = time.monotonic() - drain_started
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    executor.shutdown(wait=True)
+        start_seq = current_sequence(group)
+        server_cpu_before = cpu_seconds(server.pid)
+        produced = produce(world, args.events, args.rate)
+        server_cpu = cpu_seconds(server.pid) - server_cpu_before
+        end_seq = current_sequence(group)
+        print(
+            f"produced {args.events} in {produced['seconds']:.1f} s "
+            f"(ingest p50 {produced['ingest_p50_ms']:.1f} ms, "
+            f"p95 {produced['ingest_p95_ms']:.1f}); queue seq {start_seq} -> {end_seq}; "
+            f"server CPU {server_cpu:.1f} s",
+            file=sys.stderr,
+        )
+        for pipe in pipes:
+            pipe.send(("finish", end_seq, args.drain))
+        reports: list[dict[str, Any]] = []
+        for pipe in pipes:
+            if not pipe.poll(args.drain + 60):
+                raise SystemExit("a client process did not report its results")
+            kind, report = pipe.recv()
+            reports.append(report)
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
 
     t0 = produced["t0"]
+    clients = [c for r in reports for c in r["clients"]]
+    live = [c for c in clients if c["hello_seq"] >= 0 and not c["errors"]]
+    broken = [c for c in clients if c["hello_seq"] >= 0 and c["errors"]]
     latencies: list[float] = []
-    delivered = recovered = lost = 0
+    delivered = recovered = trailing_recovered = lost = 0
     other_kinds = 0
-    for c in connected:
-        for seq in range(max(start_seq, c.hello_seq) + 1, end_seq + 1):
-            event = c.events.get(seq)
+    for c in clients:
+        if c["hello_seq"] < 0:
+            continue  # never connected: its events count as not delivered
+        received = {seq: (kind, at, ids) for seq, kind, at, ids in c["events"]}
+        for seq in range(max(start_seq, c["hello_seq"]) + 1, end_seq + 1):
+            event = received.get(seq)
             if event is None:
-                if seq <= c.resynced_upto:
+                if seq <= c["resynced_upto"]:
                     recovered += 1
+                    if seq > c["last_seq"]:
+                        trailing_recovered += 1
                 else:
                     lost += 1
                 continue
             delivered += 1
-            kind, received, ids = event
+            kind, at, ids = event
             if kind != "questions.queued":
                 other_kinds += 1
                 continue
             starts = [t0[i] for i in ids if i in t0]
             if starts:
-                latencies.append((received - min(starts)) / 1e6)
-    announced = end_seq - start_seq
-    expected = args.events * args.clients
+                latencies.append((at - min(starts)) / 1e6)
     return {
-        "connected": len(connected),
-        "connect_failures": len(clients) - len(connected),
-        "connect_errors": sorted({e[:120] for c in clients for e in c.errors})[:5],
+        "connected": connected,
+        "connect_failures": args.clients - connected,
+        "client_errors": sorted({e[:120] for c in clients for e in c["errors"]})[:5],
+        "clients_with_errors": len(broken),
         "connect_seconds": round(connect_seconds, 1),
+        "client_processes": len(workers),
         "rss_before_kb": rss_before,
         "rss_after_kb": rss_after,
-        "announced": announced,
+        "announced": end_seq - start_seq,
         "delivered": delivered,
         "recovered": recovered,
+        "trailing_recovered": trailing_recovered,
         "lost": lost,
         "other_kinds": other_kinds,
-        "gaps": sum(c.gaps for c in connected),
-        "resyncs": sum(c.resyncs_sent for c in connected),
-        "duplicates": sum(c.duplicates for c in connected),
-        "out_of_order": sum(c.out_of_order for c in connected),
-        "closed_early": sum(1 for c in connected if c.closed_early),
-        "expected": expected,
+        "gaps": sum(c["gaps"] for c in clients),
+        "trailing_gaps": sum(c["trailing_gaps"] for c in clients),
+        "resyncs": sum(c["resyncs_sent"] for c in clients),
+        "duplicates": sum(c["duplicates"] for c in clients),
+        "out_of_order": sum(c["out_of_order"] for c in clients),
+        "closed_early": sum(1 for c in clients if c["closed_early"]),
+        "unanswered_pings": sum(1 for c in live if not c["done"]),
+        "expected": args.events * args.clients,
         "latencies": latencies,
         "produce_seconds": produced["seconds"],
+        "server_cpu_seconds": server_cpu,
+        "client_cpu_seconds": sum(r["cpu_seconds"] for r in reports),
         "ingest_p50_ms": produced["ingest_p50_ms"],
         "ingest_p95_ms": produced["ingest_p95_ms"],
         "not_stored": produced["not_stored"],
-        "drain_seconds": drain_seconds,
+        "drain_seconds": max(r["drain_seconds"] for r in reports),
     }
 
 
@@ -468,6 +613,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--rate", type=float, default=10.0, help="questions per second")
     parser.add_argument("--drain", type=float, default=15.0, help="seconds to wait at the end")
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=4,
+        help="processes the websocket clients are spread over (the server stays one process)",
+    )
+    parser.add_argument(
+        "--ws-deflate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="permessage-deflate on the server's websockets (uvicorn's default: on)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... : this benchmark measures PostgreSQL")
@@ -493,8 +650,10 @@ def main() -> None:
         world = build_world(args.clients)
         connection.close()
         port = free_port()
-        server = start_server(port, database_url_for(connection.settings_dict), redis_url)
-        figures = asyncio.run(bench(args, world, server, port))
+        server = start_server(
+            port, database_url_for(connection.settings_dict), redis_url, ws_deflate=args.ws_deflate
+        )
+        figures = bench(args, world, server, port)
     finally:
         if server is not None:
             stop_server(server)
@@ -516,10 +675,13 @@ def main() -> None:
         "max_ms": round(max(latencies, default=0.0), 1),
         "receipts": len(latencies),
         "produce_seconds": round(figures["produce_seconds"], 1),
+        "server_cpu_seconds": round(figures["server_cpu_seconds"], 1),
+        "client_cpu_seconds": round(figures["client_cpu_seconds"], 1),
         "ingest_p50_ms": round(figures["ingest_p50_ms"], 1),
         "ingest_p95_ms": round(figures["ingest_p95_ms"], 1),
         "drain_seconds": round(figures["drain_seconds"], 1),
         "total_seconds": round(total_seconds, 1),
+        "ws_deflate": args.ws_deflate,
     }
     print(json.dumps(detail), file=sys.stderr)
     print(

@@ -12,7 +12,11 @@ Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "resync", "since": int}``, ``{"action": "ping"}``.
 Server → client: ``hello``, ``event``, ``claim_result``, ``release_result``,
 ``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. Bad input gets an
-``error`` and the socket stays open (invariant 9).
+``error`` and the socket stays open (invariant 9). ``pong`` carries the group's current
+number, so a client that pings learns of a lost last event.
+
+Events arrive on the ``EVENTS_LAYER`` channel layer (``helpdesk.events``) with their frame
+already encoded, and are forwarded as they are.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from charter.gate import may_claim
-from helpdesk.events import brand_queue_group
+from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame
 from helpdesk.models import Question
 from helpdesk.permissions import DESK_ROLES, volunteer_for
 from helpdesk.sequence import current_sequence
@@ -59,6 +63,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     per process every event is one message per socket. The checks and actions, which read
     the database, run in a worker thread (``database_sync_to_async``) and return the reply.
     """
+
+    channel_layer_alias = EVENTS_LAYER
 
     user_id: int | None = None
     brand_id: int | None = None
@@ -139,9 +145,26 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     # channel-layer events
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Before every handler, channels closes stale database connections through the
+        # thread-sensitive executor: one thread hop per socket per event, all of them queued
+        # on one thread, which was most of the fan-out's cost. Forwarding an event touches no
+        # database, so it skips that; everything else goes through channels as before (and
+        # database_sync_to_async closes stale connections around each database call anyway).
+        if message.get("type") == "desk.event":
+            await self.desk_event(message)
+        else:
+            await super().dispatch(message)
+
     async def desk_event(self, message: dict[str, Any]) -> None:
-        if not self.ended:
-            await self.send_json(_event_frame(message))
+        if self.ended:
+            return
+        frame = message.get("frame")
+        if isinstance(frame, str):
+            # Encoded once by announce() with event_frame(), for every socket in the group.
+            await self.send(text_data=frame)
+        else:
+            await self.send_json(event_frame(message))
 
     # client messages
 
@@ -254,20 +277,6 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong", "seq": current_sequence(self.group)}
-
-
-def _event_frame(message: dict[str, Any]) -> dict[str, Any]:
-    """What the page receives for a channel-layer ``desk.event``."""
-    seq = message.get("seq")
-    payload = message.get("payload")
-    if seq is None and isinstance(payload, dict):
-        seq = payload.get("seq")
-    return {
-        "type": "event",
-        "kind": str(message.get("kind", "")),
-        "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
-        "payload": payload if isinstance(payload, dict) else {},
-    }
 
 
 def _error(error: str, **extra: Any) -> dict[str, Any]:

@@ -2,6 +2,17 @@
 
 The database is the truth; an event only tells listeners to look again, so a failed send is
 logged and never undoes or blocks the write that caused it (DESIGN invariant 7).
+
+Announcements go through the ``EVENTS_LAYER`` channel layer. With ``REDIS_URL`` that is
+channels-redis's pub/sub layer: one Redis ``PUBLISH`` per event and group, received once by
+each ASGI process, which hands it to its own sockets in the group. Delivery is at most once
+(nothing is queued for a process that is not listening), which is what an announcement
+needs: every event carries its group's sequence number, and a listener that sees a gap
+reloads from the database.
+
+Each event is encoded once, here: the message carries the finished websocket frame
+(``frame``, JSON text) so that a process with hundreds of sockets in the group only copies
+it to each of them.
 """
 
 from __future__ import annotations
@@ -18,6 +29,10 @@ from helpdesk.sequence import next_sequence
 
 log = logging.getLogger(__name__)
 
+# The channel-layer alias for announcements (settings.CHANNEL_LAYERS); the live queue's
+# consumer listens on it too.
+EVENTS_LAYER = "events"
+
 
 def brand_queue_group(brand_id: int) -> str:
     return f"queue.brand.{brand_id}"
@@ -27,22 +42,64 @@ def monitoring_group(brand_id: int) -> str:
     return f"monitor.brand.{brand_id}"
 
 
+def event_frame(message: dict[str, Any]) -> dict[str, Any]:
+    """What a page receives for a channel-layer ``desk.event`` message: ``kind`` as a
+    string, ``seq`` an integer or None, ``payload`` an object (empty when it is not one)."""
+    seq = message.get("seq")
+    payload = message.get("payload")
+    if seq is None and isinstance(payload, dict):
+        seq = payload.get("seq")
+    return {
+        "type": "event",
+        "kind": str(message.get("kind", "")),
+        "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+        "payload": payload if isinstance(payload, dict) else {},
+    }
+
+
+def numbered_message(group: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for the next event of ``group``: numbered, with its
+    websocket frame encoded once."""
+    message: dict[str, Any] = {
+        "type": "desk.event",
+        "kind": kind,
+        "payload": payload,
+        # Numbered per group, so a listener that sees a gap knows to reload.
+        "seq": next_sequence(group),
+    }
+    message["frame"] = json.dumps(event_frame(message))
+    return message
+
+
 def announce(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
     """Send ``kind`` with a plain-JSON ``payload`` to ``groups`` once the current
     transaction commits (at once when there is none)."""
-    message = {"type": "desk.event", "kind": kind, "payload": payload}
-    json.dumps(message)  # a payload that is not plain JSON fails here, in the caller
+    json.dumps({"kind": kind, "payload": payload})  # not plain JSON: fails here, in the caller
 
     def send() -> None:
-        layer = get_channel_layer()
+        layer = get_channel_layer(EVENTS_LAYER)
         if layer is None:
             return
+        messages: list[tuple[str, dict[str, Any]]] = []
         for group in groups:
             try:
-                # Numbered per group, so a listener that sees a gap knows to reload.
-                numbered = {**message, "seq": next_sequence(group)}
-                async_to_sync(layer.group_send)(group, numbered)
+                messages.append((group, numbered_message(group, kind, payload)))
             except Exception:
-                log.warning("could not announce %s to %s", kind, group, exc_info=True)
+                log.warning("could not number %s for %s", kind, group, exc_info=True)
+        if not messages:
+            return
+        try:
+            # One event loop (and so one Redis connection) for all the groups of the event.
+            async_to_sync(_send_all)(layer, kind, messages)
+        except Exception:
+            log.warning("could not announce %s", kind, exc_info=True)
 
     transaction.on_commit(send)
+
+
+async def _send_all(layer: Any, kind: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    for group, message in messages:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            log.warning("could not announce %s to %s", kind, group, exc_info=True)

@@ -101,15 +101,32 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Two channel layers. "default" queues messages per channel (channels-redis core): for
+# direct sends to a channel, which must not be lost when nobody is reading yet. "events"
+# carries the announcements (helpdesk.events): Redis pub/sub, one PUBLISH per event that each
+# ASGI process receives once and hands to its own sockets, at most once (a listener that sees
+# a gap in the numbers reloads from the database). Redis pub/sub ignores the database number,
+# so it goes into the prefix: two desks on one Redis server never hear each other.
 if REDIS_URL:
+    from redis import ConnectionPool as _RedisPool
+
+    _CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "helpforce")
+    _REDIS_DB = int(_RedisPool.from_url(REDIS_URL).connection_kwargs.get("db") or 0)
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "helpforce")},
-        }
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": _CHANNELS_PREFIX},
+        },
+        "events": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{_CHANNELS_PREFIX}.db{_REDIS_DB}."},
+        },
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        "events": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    }
 
 # Celery: with no broker the tasks run in-process, eagerly, in the caller's thread.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"

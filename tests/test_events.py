@@ -1,42 +1,105 @@
-"""Announcements are numbered per group, so a listener that sees a gap reloads."""
+"""Announcements are numbered per group and encoded once, so a listener that sees a gap
+reloads and a process forwards the same frame to each of its sockets."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
-from helpdesk.events import announce
+import helpdesk.sequence
+from helpdesk.events import EVENTS_LAYER, announce, event_frame
 from helpdesk.sequence import current_sequence
 
 
+@pytest.fixture(autouse=True)
+def _own_counters(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    tag = uuid.uuid4().hex[:12]
+    monkeypatch.setattr(helpdesk.sequence, "KEY_PREFIX", f"helpforce-test-{tag}:seq:")
+    yield
+    monkeypatch.setattr(helpdesk.sequence, "_counters", {})
+
+
 @pytest.mark.django_db(transaction=True)
-def test_each_announcement_carries_the_next_number_of_its_group() -> None:
-    layer = get_channel_layer()
+def test_each_announcement_carries_the_next_number_of_its_group_and_its_frame() -> None:
+    layer = get_channel_layer(EVENTS_LAYER)
     group = f"test.{uuid.uuid4().hex}"
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
     start = current_sequence(group)
 
-    announce([group], "questions.queued", {"question_ids": [1]})
-    announce([group], "question.claimed", {"question_id": 1})
+    async def listen() -> list[dict[str, Any]]:
+        # Subscribed and received in one event loop: pub/sub keeps nothing for a listener
+        # that is not there.
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            await sync_to_async(announce)([group], "questions.queued", {"question_ids": [1]})
+            await sync_to_async(announce)([group], "question.claimed", {"question_id": 1})
+            return [await layer.receive(channel) for _ in range(2)]
+        finally:
+            await layer.group_discard(group, channel)
 
-    async def take_two() -> list[dict[str, object]]:
-        # One event loop for both: channels-redis buffers per loop.
-        return [await layer.receive(channel) for _ in range(2)]
+    received = async_to_sync(listen)()
 
-    received = async_to_sync(take_two)()
-    async_to_sync(layer.group_discard)(group, channel)
-    # The layer may hand them over in either order; the numbers say which came first.
-    assert sorted((int(str(m["seq"])), str(m["kind"])) for m in received) == [
-        (start + 1, "questions.queued"),
-        (start + 2, "question.claimed"),
-    ]
+    # The numbers say which came first, whatever order the layer hands them over in.
+    first, second = sorted(received, key=lambda m: int(m["seq"]))
+    assert first == {
+        "type": "desk.event",
+        "kind": "questions.queued",
+        "payload": {"question_ids": [1]},
+        "seq": start + 1,
+        "frame": json.dumps(
+            {
+                "type": "event",
+                "kind": "questions.queued",
+                "seq": start + 1,
+                "payload": {"question_ids": [1]},
+            }
+        ),
+    }
+    assert (second["seq"], second["kind"]) == (start + 2, "question.claimed")
+    assert json.loads(second["frame"]) == event_frame(second)
     assert current_sequence(group) == start + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_group_of_an_announcement_gets_its_own_number() -> None:
+    quiet, busy = f"test.{uuid.uuid4().hex}", f"test.{uuid.uuid4().hex}"
+    announce([busy], "question.claimed", {"question_id": 1})
+
+    announce([quiet, busy], "question.queued", {"question_id": 2})
+
+    assert (current_sequence(quiet), current_sequence(busy)) == (1, 2)
 
 
 def test_a_payload_that_is_not_plain_json_fails_in_the_caller() -> None:
     with pytest.raises(TypeError):
         announce(["g"], "bad", {"when": object()})
+
+
+@pytest.mark.parametrize(
+    ("message", "frame"),
+    [
+        (
+            {"kind": "question.queued", "seq": 3, "payload": {"question_id": 1}},
+            {"type": "event", "kind": "question.queued", "seq": 3, "payload": {"question_id": 1}},
+        ),
+        (
+            {"kind": "x", "payload": {"seq": 4}},
+            {"type": "event", "kind": "x", "seq": 4, "payload": {"seq": 4}},
+        ),
+        (
+            {"kind": 5, "seq": True, "payload": [1]},
+            {"type": "event", "kind": "5", "seq": None, "payload": {}},
+        ),
+        ({"seq": "7"}, {"type": "event", "kind": "", "seq": None, "payload": {}}),
+    ],
+)
+def test_an_event_frame_holds_only_well_typed_fields(
+    message: dict[str, Any], frame: dict[str, Any]
+) -> None:
+    assert event_frame(message) == frame

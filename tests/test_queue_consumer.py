@@ -3,10 +3,12 @@ routing): refusals, hello and event numbers, resync, claims, re-checks, bad inpu
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import channels.consumer
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
@@ -17,7 +19,7 @@ from django.test import Client
 import helpdesk.sequence
 from charter.standing import suspend
 from helpdesk.asgi import application
-from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.events import EVENTS_LAYER, announce, brand_queue_group, monitoring_group
 from helpdesk.models import Brand, Question, Role
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
@@ -40,10 +42,17 @@ def _own_layer_and_counters(settings: Any, monkeypatch: pytest.MonkeyPatch) -> I
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"hftest{tag}"},
-            }
+            },
+            EVENTS_LAYER: {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"hftest{tag}."},
+            },
         }
     else:
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+            EVENTS_LAYER: {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        }
     yield
     monkeypatch.setattr(helpdesk.sequence, "_counters", {})
 
@@ -89,11 +98,11 @@ async def refused_with(comm: WebsocketCommunicator, code: int) -> list[str]:
 
 
 def send_numbered(brand_id: int, kind: str, payload: dict[str, Any]) -> int:
-    """What ``announce`` does once it numbers events: group_send with the group's next
-    number."""
+    """A numbered event as a sender without the encoded ``frame`` sends it (an older
+    process during a deploy): group_send with the group's next number."""
     group = brand_queue_group(brand_id)
     seq = next_sequence(group)
-    layer = get_channel_layer()
+    layer = get_channel_layer(EVENTS_LAYER)
     async_to_sync(layer.group_send)(
         group, {"type": "desk.event", "kind": kind, "payload": payload, "seq": seq}
     )
@@ -226,29 +235,35 @@ def test_an_announced_event_reaches_the_brand_and_no_other(desk: Brand) -> None:
     h1 = headers_for(here.user)
     h2 = headers_for(there.user)
 
-    async def flow() -> tuple[dict[str, Any], bool]:
+    async def flow() -> tuple[int, str, bool]:
         comm_here, comm_there = communicator(h1), communicator(h2)
         await comm_here.connect()
         await comm_there.connect()
         try:
-            await until(comm_here, "hello")
+            hello, _ = await until(comm_here, "hello")
             await until(comm_there, "hello")
             await sync_to_async(announce)(
                 [brand_queue_group(desk.pk), monitoring_group(desk.pk)],
                 "question.queued",
                 {"question_id": 7},
             )
-            event = await comm_here.receive_json_from(timeout=TIMEOUT)
+            text = await comm_here.receive_from(timeout=TIMEOUT)
             quiet = await comm_there.receive_nothing(timeout=0.5)
-            return event, quiet
+            return int(hello["seq"]), text, quiet
         finally:
             await comm_here.disconnect()
             await comm_there.disconnect()
 
-    event, quiet = async_to_sync(flow)()
-    assert event["type"] == "event"
-    assert event["kind"] == "question.queued"
-    assert event["payload"] == {"question_id": 7}
+    start, text, quiet = async_to_sync(flow)()
+    # The frame announce() encoded once, forwarded as it is.
+    assert text == json.dumps(
+        {
+            "type": "event",
+            "kind": "question.queued",
+            "seq": start + 1,
+            "payload": {"question_id": 7},
+        }
+    )
     assert quiet is True
 
 
@@ -275,6 +290,60 @@ def test_a_client_that_sees_a_gap_resyncs_and_is_told_to_reload(desk: Brand) -> 
 
     start, _event, resync = async_to_sync(flow)()
     assert resync == {"type": "resync", "seq": start + 2, "reload": True, "state_url": "/queue/"}
+
+
+def test_forwarding_an_event_takes_no_thread_hop_and_a_client_message_still_does(
+    desk: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    volunteer = member(desk)
+    h1 = headers_for(volunteer.user)
+    hops: list[str] = []
+
+    async def counted() -> None:
+        hops.append("hop")
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+
+    async def flow() -> tuple[int, int]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            before = len(hops)
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 4})
+            await until(comm, "event")
+            after_event = len(hops)
+            await comm.send_json_to({"action": "ping"})
+            await until(comm, "pong")
+            return after_event - before, len(hops) - after_event
+        finally:
+            await comm.disconnect()
+
+    # With hundreds of sockets a hop per socket per event was most of the fan-out's cost.
+    assert async_to_sync(flow)() == (0, 1)
+
+
+def test_a_client_that_pings_learns_of_a_lost_last_event(desk: Brand) -> None:
+    volunteer = member(desk)
+
+    h1 = headers_for(volunteer.user)
+
+    async def flow() -> tuple[int, dict[str, Any], bool]:
+        comm = communicator(h1)
+        await comm.connect()
+        try:
+            hello = await comm.receive_json_from(timeout=TIMEOUT)
+            await sync_to_async(next_sequence)(brand_queue_group(desk.pk))  # the last, lost
+            quiet = await comm.receive_nothing(timeout=0.2)
+            await comm.send_json_to({"action": "ping"})
+            pong = await comm.receive_json_from(timeout=TIMEOUT)
+            return int(hello["seq"]), pong, quiet
+        finally:
+            await comm.disconnect()
+
+    start, pong, quiet = async_to_sync(flow)()
+    assert quiet is True  # no later event would have shown the gap
+    assert pong == {"type": "pong", "seq": start + 1}  # ahead of the client: it resyncs
 
 
 # claims
