@@ -125,7 +125,7 @@ def build_world(clients: int) -> dict[str, Any]:
 
 
 def start_server(
-    port: int, database_url: str, redis_url: str, *, ws_deflate: bool = True
+    port: int, database_url: str, redis_url: str, *, ws_deflate: bool = False
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -622,8 +622,9 @@ def main() -> None:
     parser.add_argument(
         "--ws-deflate",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="permessage-deflate on the server's websockets (uvicorn's default: on)",
+        default=False,
+        help="permessage-deflate on the server's websockets (uvicorn's default: on; off "
+        "as the README runs production and the demo: the frames are small)",
     )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):

@@ -128,6 +128,10 @@ else:
         "events": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
     }
 
+# How often the live queue asks the server for the number of the last event, to notice a
+# lost last event (one with no later event to reveal the gap).
+QUEUE_PING_SECONDS = env_float("HELPFORCE_QUEUE_PING_SECONDS", 25.0, minimum=1.0)
+
 # Celery: with no broker the tasks run in-process, eagerly, in the caller's thread.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None

@@ -242,6 +242,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         else "",
         "newest_url": _queue_url(filters) if after is not None else "",
         "poll_url": request.get_full_path(),
+        "ping_ms": int(settings.QUEUE_PING_SECONDS * 1000),
     }
     template = "helpdesk/_queue_rows.html" if request.headers.get("HX-Request") else None
     return render(request, template or "helpdesk/queue.html", context)

@@ -26,9 +26,11 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from charter.models import TrainingModule
 from charter.training import start_attempt
 from helpdesk.enrolment import create_invitation, enrol_employee
+from helpdesk.events import brand_queue_group
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import AuditEvent, Brand, Question, Reply, Source, Store, Volunteer, XAccount
 from helpdesk.replies import reject_reply, submit_reply
+from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import parse_any
@@ -548,3 +550,24 @@ def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     expect(sam.locator("#floor-body .updated time")).not_to_have_text(held)
     expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
     assert sam.evaluate("() => window.notReloaded === true")
+
+
+def test_a_lost_last_event_is_noticed_by_the_ping(
+    two_questions: tuple[Question, Question], browser: Browser, server_url: str, settings: Any
+) -> None:
+    # Given a volunteer's live queue that asks for the last event's number every second
+    settings.QUEUE_PING_SECONDS = 1.0
+    first, second = two_questions
+    page = log_in(browser, server_url, "dev", viewport=DESK, locale="en-US")
+    page.goto("/queue/")
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+    expect(page.locator("#queue [data-question-id]")).to_have_count(2)
+
+    # When a question leaves the queue and its event is numbered but never arrives (no
+    # later event would show the gap)
+    Question.objects.filter(pk=second.pk).update(state=QuestionState.DISMISSED)
+    next_sequence(brand_queue_group(second.brand_id))
+
+    # Then the page notices from the ping's answer and reloads the list from the server
+    expect(page.locator("#queue [data-question-id]")).to_have_count(1)
+    expect(page.locator(f'#queue [data-question-id="{first.pk}"]')).to_have_count(1)

@@ -205,6 +205,9 @@ class Command(BaseCommand):
                 port=port,
                 lifespan="off",
                 log_level="info",
+                # The desk's frames are small JSON: compressing them saves little and costs
+                # about 35 kB of memory and CPU per socket (bench/fanout.py).
+                ws_per_message_deflate=False,
             )
         )
         try:

@@ -18,6 +18,7 @@
   var backoff = 1000;
   var reloading = false;
   var focusedId = null;
+  var PING_MS = parseInt(queue.getAttribute("data-ping-ms"), 10) || 25000;
 
   var claimed = document.getElementById("queue-claimed");
 
@@ -104,6 +105,12 @@
       case "resync":
         last = message.seq;
         reload();
+        break;
+      case "pong":
+        // The server's number is ahead: an event was lost with none after it to show the gap.
+        if (typeof message.seq === "number" && last !== null && message.seq > last) {
+          send({ action: "resync", since: last });
+        }
         break;
       case "claim_result":
         say(message.won ? words("won", "You have it.") : message.message || words("lost", "Could not claim it."));
@@ -212,4 +219,10 @@
   });
   showButtons();
   connect();
+  // A lost last event shows no gap until the next one: ask for the number now and then.
+  window.setInterval(function () {
+    if (open && !document.hidden) {
+      send({ action: "ping" });
+    }
+  }, PING_MS);
 })();
