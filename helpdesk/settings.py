@@ -234,5 +234,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"tweepy": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "tweepy": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+        # Every login and clean-up at INFO; lockouts and repeated failures are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
