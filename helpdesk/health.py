@@ -1,4 +1,4 @@
-"""What /healthz reports: the database, the channel layer, the broker and each X account."""
+"""What /healthz reports: the database, the channel layers, the broker and each X account."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.events import EVENTS_LAYER
 from helpdesk.models import XAccount
 
 
@@ -23,11 +24,22 @@ def _check_database() -> dict[str, Any]:
     return {"ok": True, "vendor": connection.vendor}
 
 
-def _check_channel_layer() -> dict[str, Any]:
-    layer = get_channel_layer()
+def _check_channel_layer(alias: str = "default") -> dict[str, Any]:
+    try:
+        layer = get_channel_layer(alias)
+    except Exception as error:  # an alias missing from CHANNEL_LAYERS, a bad backend
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
     if layer is None:
         return {"ok": False, "error": "no channel layer configured"}
     backend = type(layer).__name__
+    if alias == EVENTS_LAYER and not isinstance(layer, InMemoryChannelLayer):
+        # Redis pub/sub: a publish proves Redis takes the announcements. A round trip would
+        # subscribe this process to a channel, which pub/sub keeps until the process ends.
+        try:
+            async_to_sync(layer.send)("healthz.events", {"type": "healthz.ping"})
+        except Exception as error:
+            return {"ok": False, "backend": backend, "error": f"{type(error).__name__}: {error}"}
+        return {"ok": True, "backend": backend}
     try:
         channel = async_to_sync(layer.new_channel)("healthz.")
         token = uuid.uuid4().hex
@@ -67,14 +79,17 @@ def _accounts() -> list[dict[str, Any]]:
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:
-    """(healthy, report). Healthy means the database, channel layer and broker answer;
+    """(healthy, report). Healthy means the database, both channel layers and the broker
+    answer;
     an X account's errors are reported but do not make the desk unhealthy."""
     report: dict[str, Any] = {
         "database": _check_database(),
         "channel_layer": _check_channel_layer(),
+        "events_layer": _check_channel_layer(EVENTS_LAYER),
         "broker": _check_broker(),
     }
     report["x_accounts"] = _accounts() if report["database"]["ok"] else []
-    healthy = all(report[k]["ok"] for k in ("database", "channel_layer", "broker"))
+    parts = ("database", "channel_layer", "events_layer", "broker")
+    healthy = all(report[k]["ok"] for k in parts)
     report["ok"] = healthy
     return healthy, report

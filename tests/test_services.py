@@ -76,6 +76,7 @@ def test_health_reports_redis_for_the_channel_layer_and_the_broker() -> None:
 
     assert healthy is True
     assert report["channel_layer"] == {"ok": True, "backend": "RedisChannelLayer"}
+    assert report["events_layer"] == {"ok": True, "backend": "RedisPubSubChannelLayer"}
     assert report["broker"] == {"ok": True, "mode": "redis"}
 
 

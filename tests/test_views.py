@@ -61,6 +61,7 @@ def test_healthz_reports_each_part_and_each_x_account(client: Client, brand: Bra
     assert report["ok"] is True
     assert report["database"] == {"ok": True, "vendor": connection.vendor}
     assert report["channel_layer"]["ok"] is True
+    assert report["events_layer"]["ok"] is True
     assert report["broker"] == {"ok": True, "mode": "in-process" if eager else "redis"}
     assert report["x_accounts"] == [
         {
@@ -97,6 +98,7 @@ def test_healthz_is_unhealthy_without_a_channel_layer(client: Client, settings: 
     report = response.json()
     assert report["ok"] is False
     assert report["channel_layer"] == {"ok": False, "error": "no channel layer configured"}
+    assert report["events_layer"]["ok"] is False
     assert report["database"]["ok"] is True
 
 
