@@ -10,6 +10,8 @@ was never posted (X refused it), so sending it again cannot post it twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
@@ -110,24 +112,15 @@ def retry_failed_reply(
 def return_failed_question(reply: Reply, *, by: User | AnonymousUser) -> Question:
     """Give the question of a failed reply back to the queue, unclaimed, for anyone to answer;
     the failed reply stays as it is, for the record."""
-    reply, supervisor = _failed(reply, by)
-    with transaction.atomic():
-        locked = _locked(reply)
-        question = _locked_question(locked.question_id)
-        _check_failed(locked, question)
-        _move_question(
-            question,
-            QuestionState.QUEUED,
-            actor=supervisor,
-            data={"reply_id": locked.pk, "after_failure": locked.failure_reason},
-            claimed_by=None,
-            claimed_at=None,
-            lease_expires_at=None,
-            offered_to=None,
-            offer_expires_at=None,
-        )
-        posting.announce_reply(locked, "question.requeued")
-    return question
+    return _move_failed_question(
+        reply,
+        by,
+        QuestionState.QUEUED,
+        "question.requeued",
+        data={},
+        offered_to=None,
+        offer_expires_at=None,
+    )
 
 
 def dismiss_failed_question(reply: Reply, *, by: User | AnonymousUser, reason: str) -> Question:
@@ -138,6 +131,26 @@ def dismiss_failed_question(reply: Reply, *, by: User | AnonymousUser, reason: s
         raise ReplyError("reason_required", "Say why the question is dismissed.")
     if len(reason) > MAX_REASON_CHARS:
         raise ReplyError("reason_too_long", f"Keep the reason under {MAX_REASON_CHARS} characters.")
+    return _move_failed_question(
+        reply,
+        by,
+        QuestionState.DISMISSED,
+        "question.dismissed",
+        data={"reason": reason},
+        dismissed_reason=reason,
+    )
+
+
+def _move_failed_question(
+    reply: Reply,
+    by: User | AnonymousUser,
+    to_state: str,
+    kind: str,
+    *,
+    data: dict[str, Any],
+    **fields: Any,
+) -> Question:
+    """Move the question of a failed reply on, unclaimed; the reply stays failed."""
     reply, supervisor = _failed(reply, by)
     with transaction.atomic():
         locked = _locked(reply)
@@ -145,15 +158,15 @@ def dismiss_failed_question(reply: Reply, *, by: User | AnonymousUser, reason: s
         _check_failed(locked, question)
         _move_question(
             question,
-            QuestionState.DISMISSED,
+            to_state,
             actor=supervisor,
-            data={"reply_id": locked.pk, "reason": reason},
-            dismissed_reason=reason,
+            data={"reply_id": locked.pk, "after_failure": locked.failure_reason, **data},
             claimed_by=None,
             claimed_at=None,
             lease_expires_at=None,
+            **fields,
         )
-        posting.announce_reply(locked, "question.dismissed", {"reason": reason})
+        posting.announce_reply(locked, kind, {k: v for k, v in data.items() if k == "reason"})
     return question
 
 
