@@ -10,8 +10,17 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.crypto import TokenDecryptionError
 from helpdesk.events import EVENTS_LAYER
 from helpdesk.models import XAccount
+
+CREDENTIALS = (
+    "bearer_token",
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+)
 
 
 def _check_database() -> dict[str, Any]:
@@ -74,8 +83,22 @@ def _accounts() -> list[dict[str, Any]]:
             "last_error": a.last_error,
             "last_error_at": a.last_error_at.isoformat() if a.last_error_at else None,
         }
-        for a in XAccount.objects.order_by("username")
+        for a in XAccount.objects.defer(*CREDENTIALS).order_by("username")
     ]
+
+
+def _check_credentials() -> dict[str, Any]:
+    """Whether this process can read the care accounts' credentials: they are encrypted with
+    a key from SECRET_KEY (or HELPFORCE_TOKEN_KEY), which every process must share."""
+    try:
+        list(XAccount.objects.only("pk", *CREDENTIALS))  # loading decrypts them
+    except TokenDecryptionError:
+        return {
+            "ok": False,
+            "error": "the care accounts' credentials cannot be decrypted: SECRET_KEY or "
+            "HELPFORCE_TOKEN_KEY differs from the one they were stored with",
+        }
+    return {"ok": True}
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:
@@ -88,8 +111,13 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "events_layer": _check_channel_layer(EVENTS_LAYER),
         "broker": _check_broker(),
     }
-    report["x_accounts"] = _accounts() if report["database"]["ok"] else []
-    parts = ("database", "channel_layer", "events_layer", "broker")
+    if report["database"]["ok"]:
+        report["credentials"] = _check_credentials()
+        report["x_accounts"] = _accounts()
+    else:
+        report["credentials"] = {"ok": False, "error": "the database does not answer"}
+        report["x_accounts"] = []
+    parts = ("database", "channel_layer", "events_layer", "broker", "credentials")
     healthy = all(report[k]["ok"] for k in parts)
     report["ok"] = healthy
     return healthy, report

@@ -62,6 +62,7 @@ def test_healthz_reports_each_part_and_each_x_account(client: Client, brand: Bra
     assert report["database"] == {"ok": True, "vendor": connection.vendor}
     assert report["channel_layer"]["ok"] is True
     assert report["events_layer"]["ok"] is True
+    assert report["credentials"] == {"ok": True}
     assert report["broker"] == {"ok": True, "mode": "in-process" if eager else "redis"}
     assert report["x_accounts"] == [
         {
@@ -215,3 +216,22 @@ def test_a_french_browser_gets_a_french_page(client: Client, brand: Brand) -> No
     assert response.status_code == 200
     assert '<html lang="fr">' in page
     assert "Accept-Language" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_healthz_says_when_the_credentials_cannot_be_decrypted(
+    client: Client, settings: Any
+) -> None:
+    # Given an account stored under one secret key, and a process started with another
+    make_account(make_brand(), username="Care")
+    settings.SECRET_KEY = "another-secret-key"
+
+    # When the probe is asked
+    response = client.get("/healthz")
+
+    # Then it is unhealthy and says why, instead of failing with a 500
+    assert response.status_code == 503
+    report = response.json()
+    assert report["credentials"]["ok"] is False
+    assert "SECRET_KEY or HELPFORCE_TOKEN_KEY" in report["credentials"]["error"]
+    assert [a["username"] for a in report["x_accounts"]] == ["Care"]

@@ -43,7 +43,9 @@ def _worker(queue: str, sandbox: Any) -> subprocess.Popen[bytes]:
         "REDIS_URL": str(django_settings.REDIS_URL),
         "X_API_BASE_URL": sandbox.base_url,
         "X_HTTP_TIMEOUT_SECONDS": str(DESK_TIMEOUT),
-        "SECRET_KEY": "fault-test",
+        # The same keys as this process: the workers decrypt the account's credentials.
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "HELPFORCE_TOKEN_KEY": django_settings.TOKEN_ENCRYPTION_KEY,
         "DEBUG": "1",
         "CELERY_QUEUE": queue,
     }
