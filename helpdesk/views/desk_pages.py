@@ -457,16 +457,16 @@ def review_news(request: HttpRequest) -> HttpResponse:
     """What changed in the review queue since the page was drawn (``seen``: the ids it
     shows), polled by the page; it never redraws the list under a supervisor's edit."""
     supervisor = _supervisor(request)
-    seen = {int(value) for value in request.GET.get("seen", "").split(",") if value.isdigit()}
-    pending = set(
-        Reply.objects.filter(
-            state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
-        ).values_list("pk", flat=True)[: REVIEW_SHOWN * 2]
+    values = request.GET.get("seen", "").split(",")[:REVIEW_SHOWN]
+    seen = {int(value) for value in values if value.isdigit()}
+    pending = Reply.objects.filter(
+        state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
     )
+    still_there = pending.filter(pk__in=seen).count()
     context = {
-        "seen": request.GET.get("seen", "")[:2000],
-        "arrived": len(pending - seen),
-        "gone": len(seen - pending),
+        "seen": ",".join(str(pk) for pk in sorted(seen)),
+        "arrived": pending.count() - still_there,
+        "gone": len(seen) - still_there,
         "now": timezone.now(),
     }
     return render(request, "desk/_review_news.html", context)
