@@ -33,6 +33,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import User
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from charter.gate import may_claim
 from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame
@@ -68,6 +70,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     user_id: int | None = None
     brand_id: int | None = None
+    language: str = settings.LANGUAGE_CODE
     group: str = ""
     ended: bool = False
 
@@ -77,9 +80,15 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         # Accept first: a close before accepting reaches the browser as a bare HTTP 403,
         # without the close code or the reasons.
         await self.accept()
+        # The person's language, as the pages pick it: their saved choice, else the browser's.
+        self.language = _language_of(self.scope)
+        with translation.override(self.language):
+            await self._connect()
+
+    async def _connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self._end(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", "Sign in first.")])
+            await self._end(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", _("Sign in first."))])
             return
         try:
             brand_id = await database_sync_to_async(self._allowed)(user)
@@ -101,11 +110,15 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def _allowed(self, user: User) -> int:
         """The brand whose queue ``user`` may follow now, or _Refused."""
+        with translation.override(self.language):
+            return self._allowed_brand(user)
+
+    def _allowed_brand(self, user: User) -> int:
         volunteer = volunteer_for(user)
         if volunteer is None or volunteer.role not in DESK_ROLES:
             raise _Refused(
                 CLOSE_FORBIDDEN,
-                [_reason("not_desk_role", "The live queue is not part of your role.")],
+                [_reason("not_desk_role", _("The live queue is not part of your role."))],
             )
         decision = may_claim(user, volunteer.brand_id)
         if not decision.allowed:
@@ -130,10 +143,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     def _recheck(self) -> User:
         user = self._session_user()
         if user is None:
-            raise _Refused(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", "Sign in again.")])
+            raise _Refused(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", _("Sign in again."))])
         if self._allowed(user) != self.brand_id:
             raise _Refused(
-                CLOSE_FORBIDDEN, [_reason("brand_changed", "Your programme changed; reload.")]
+                CLOSE_FORBIDDEN, [_reason("brand_changed", _("Your programme changed; reload."))]
             )
         return user
 
@@ -169,21 +182,27 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     # client messages
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         if self.ended:
             return
         if text_data is None:
-            await self.send_json(_error("Send JSON text, not binary frames."))
+            await self.send_json(_error(_("Send JSON text, not binary frames.")))
             return
         if len(text_data.encode()) > MAX_MESSAGE_BYTES:
-            await self.send_json(_error(f"Message too large (at most {MAX_MESSAGE_BYTES} bytes)."))
+            await self.send_json(
+                _error(_("Message too large (at most %(n)s bytes).") % {"n": MAX_MESSAGE_BYTES})
+            )
             return
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.send_json(_error("Not valid JSON."))
+            await self.send_json(_error(_("Not valid JSON.")))
             return
         if not isinstance(content, dict):
-            await self.send_json(_error("Send a JSON object with an action."))
+            await self.send_json(_error(_("Send a JSON object with an action.")))
             return
         await self.receive_json(content)
 
@@ -191,7 +210,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         action = content.get("action")
         handler = self._handlers().get(action) if isinstance(action, str) else None
         if handler is None:
-            await self.send_json(_error("Unknown action."))
+            await self.send_json(_error(_("Unknown action.")))
             return
         try:
             reply = await database_sync_to_async(self._checked)(handler, content)
@@ -203,8 +222,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     def _checked(
         self, handler: Callable[[User, dict[str, Any]], dict[str, Any]], content: dict[str, Any]
     ) -> dict[str, Any]:
-        """Check the session, role and gate again, then act; the reply to send."""
-        return handler(self._recheck(), content)
+        """Check the session, role and gate again, then act; the reply to send (in the
+        person's language: this runs in a worker thread)."""
+        with translation.override(self.language):
+            return handler(self._recheck(), content)
 
     def _handlers(self) -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
         return {
@@ -220,12 +241,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         none at all), or the error to send."""
         value = content.get("question_id")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            return _error("question_id must be a positive integer.")
+            return _error(_("question_id must be a positive integer."))
         if (
             self.brand_id is None
             or not Question.objects.filter(pk=value, brand_id=self.brand_id).exists()
         ):
-            return _error("No such question.", question_id=value)
+            return _error(_("No such question."), question_id=value)
         return value
 
     def _claim(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +287,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     def _resync(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         since = content.get("since", 0)
         if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-            return _error("since must be a non-negative integer.")
+            return _error(_("since must be a non-negative integer."))
         # The database is the truth: the client reloads its list and continues from here.
         return {
             "type": "resync",
@@ -277,6 +298,15 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong", "seq": current_sequence(self.group)}
+
+
+def _language_of(scope: dict[str, Any]) -> str:
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
 
 
 def _error(error: str, **extra: Any) -> dict[str, Any]:

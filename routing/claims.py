@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from helpdesk.audit import record
 from helpdesk.events import announce, brand_queue_group, monitoring_group
@@ -100,7 +101,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     now = now or timezone.now()
     row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).first()
     if row is None:
-        return ClaimResult(question_id, False, "not_found", message="No such question.")
+        return ClaimResult(question_id, False, "not_found", message=_("No such question."))
     lost = _lost_from(row, user, now)
     if lost is not None:
         return lost
@@ -130,7 +131,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             question_id,
             False,
             "not_eligible",
-            message="You may not claim this question now.",
+            message=_("You may not claim this question now."),
             refusals=tuple(refusals),
         )
     lease = timedelta(minutes=settings.claim_lease_minutes)
@@ -165,11 +166,11 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     if won:
         display = index.people[user.pk].display
         return ClaimResult(
-            question_id, True, "claimed", display, user.pk, now + lease, "You have it."
+            question_id, True, "claimed", display, user.pk, now + lease, _("You have it.")
         )
     row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).get()
     return _lost_from(row, user, now) or ClaimResult(
-        question_id, False, "changed", message="The question changed meanwhile; look again."
+        question_id, False, "changed", message=_("The question changed meanwhile; look again.")
     )
 
 
@@ -187,7 +188,7 @@ def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | 
             question_id,
             False,
             "offered_to_someone_else",
-            message="This question is offered to someone else for a moment.",
+            message=_("This question is offered to someone else for a moment."),
         )
     if holder_id is not None:
         holder = (
@@ -198,13 +199,17 @@ def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | 
         until = row["lease_expires_at"]
         when = formats.time_format(timezone.localtime(until), "H:i") if until else ""
         message = (
-            f"Already claimed by {holder} (until {when})"
+            _("Already claimed by %(holder)s (until %(until)s).")
+            % {"holder": holder, "until": when}
             if when
-            else f"Already claimed by {holder}"
+            else _("Already claimed by %(holder)s.") % {"holder": holder}
         )
         return ClaimResult(question_id, False, "already_claimed", holder, holder_id, until, message)
     return ClaimResult(
-        question_id, False, "not_queued", message=f"This question is {state}, not in the queue."
+        question_id,
+        False,
+        "not_queued",
+        message=_("This question is %(state)s, not in the queue.") % {"state": state},
     )
 
 
@@ -221,7 +226,7 @@ def renew_lease(question_id: int, user: User, *, now: datetime | None = None) ->
         lease_expires_at__gt=now,
     ).update(lease_expires_at=until)
     if not renewed:
-        raise ClaimError("not_holder", "You do not hold this question (or the claim lapsed).")
+        raise ClaimError("not_holder", _("You do not hold this question (or the claim lapsed)."))
     return until
 
 
@@ -230,7 +235,7 @@ def release_question(question_id: int, user: User, *, now: datetime | None = Non
     now = now or timezone.now()
     question = _get(question_id)
     if question.claimed_by_id != user.pk or question.state not in OPEN_CLAIM_STATES:
-        raise ClaimError("not_holder", "You do not hold this question.")
+        raise ClaimError("not_holder", _("You do not hold this question."))
     _back_to_queue(question, now, "question.released", actor=user, data={"holder_id": user.pk})
 
 
@@ -254,9 +259,9 @@ def release_for_holder(
         or supervisor.brand_id != question.brand_id
         or (holder is not None and not supervises(supervisor, holder.store))
     ):
-        raise ClaimError("forbidden", "Only a supervisor of the holder may release this claim.")
+        raise ClaimError("forbidden", _("Only a supervisor of the holder may release this claim."))
     if question.claimed_by_id is None or question.state not in OPEN_CLAIM_STATES:
-        raise ClaimError("not_claimed", "Nobody holds this question.")
+        raise ClaimError("not_claimed", _("Nobody holds this question."))
     _back_to_queue(
         question,
         now,
@@ -284,15 +289,20 @@ def reassign_question(
         or target.brand_id != question.brand_id
         or not supervises(supervisor, target.store)
     ):
-        raise ClaimError("forbidden", "Only a supervisor of this person may reassign to them.")
+        raise ClaimError("forbidden", _("Only a supervisor of this person may reassign to them."))
     index = EligibilityIndex.build(question.brand_id, user_ids=[to_user.pk], fresh_gate=True)
     eligible, refusals = index.is_eligible(to_user.pk, question)
     if not eligible:
-        raise ClaimError("not_eligible", "They may not take it: " + ", ".join(refusals))
+        raise ClaimError(
+            "not_eligible", _("They may not take it: %(why)s") % {"why": ", ".join(refusals)}
+        )
     from_state = question.state
     to_state = QuestionState.CLAIMED if from_state == QuestionState.QUEUED else from_state
     if from_state not in (QuestionState.QUEUED, *OPEN_CLAIM_STATES):
-        raise ClaimError("not_open", f"A question that is {from_state} cannot be reassigned.")
+        raise ClaimError(
+            "not_open",
+            _("A question that is %(state)s cannot be reassigned.") % {"state": from_state},
+        )
     if to_state != from_state:
         check_question_transition(from_state, to_state)
     until = now + timedelta(minutes=index.settings.claim_lease_minutes)
@@ -309,7 +319,7 @@ def reassign_question(
             offer_expires_at=None,
         )
         if not moved:
-            raise ClaimError("changed", "The question changed meanwhile; look again.")
+            raise ClaimError("changed", _("The question changed meanwhile; look again."))
         record(
             "question.reassigned",
             actor=by_supervisor,
@@ -329,17 +339,20 @@ def escalate_question(
     now = now or timezone.now()
     note = note.strip()
     if not note:
-        raise ClaimError("note_required", "Say what was tried and why it goes to the care team.")
+        raise ClaimError("note_required", _("Say what was tried and why it goes to the care team."))
     question = _get(question_id)
     by = volunteer_for(by_user)
     is_supervisor = (
         by is not None and by.role in SUPERVISING_ROLES and by.brand_id == question.brand_id
     )
     if question.claimed_by_id != by_user.pk and not is_supervisor:
-        raise ClaimError("forbidden", "Only the holder or a supervisor may escalate.")
+        raise ClaimError("forbidden", _("Only the holder or a supervisor may escalate."))
     from_state = question.state
     if from_state not in ESCALATABLE_STATES:
-        raise ClaimError("not_open", f"A question that is {from_state} cannot be escalated.")
+        raise ClaimError(
+            "not_open",
+            _("A question that is %(state)s cannot be escalated.") % {"state": from_state},
+        )
     check_question_transition(from_state, QuestionState.ESCALATED)
     thread = [
         {
@@ -370,7 +383,7 @@ def escalate_question(
             offer_expires_at=None,
         )
         if not moved:
-            raise ClaimError("changed", "The question changed meanwhile; look again.")
+            raise ClaimError("changed", _("The question changed meanwhile; look again."))
         record(
             "question.escalated",
             actor=by_user,
@@ -440,7 +453,7 @@ def expire_leases(now: datetime | None = None) -> int:
 def _get(question_id: int) -> Question:
     question = Question.objects.filter(pk=question_id).first()
     if question is None:
-        raise ClaimError("not_found", "No such question.")
+        raise ClaimError("not_found", _("No such question."))
     return question
 
 
@@ -462,7 +475,7 @@ def _back_to_queue(
             offer_expires_at=None,
         )
         if not moved:
-            raise ClaimError("changed", "The question changed meanwhile; look again.")
+            raise ClaimError("changed", _("The question changed meanwhile; look again."))
         record(
             kind,
             actor=actor,

@@ -23,6 +23,7 @@ from helpdesk.events import EVENTS_LAYER, announce, brand_queue_group, monitorin
 from helpdesk.models import Brand, Question, Role
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
+from routing.claims import claim_question
 from tests.factories import make_brand, make_volunteer, publish_charter
 from tests.routing.onshift import member, question
 
@@ -387,6 +388,55 @@ def test_of_two_volunteers_claiming_at_once_one_wins_and_the_other_learns_who(
     queued.refresh_from_db()
     assert queued.state == QuestionState.CLAIMED
     assert queued.claimed_by_id == (first if holder == "Ada" else second).user_id
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ([(b"accept-language", b"fr-FR,fr;q=0.9")], "Déjà réclamée par Ada"),
+        ([(b"accept-language", b"fr")], "Déjà réclamée par Ada"),
+        # The saved choice wins over the browser's language, as on the pages.
+        (
+            [(b"accept-language", b"en"), (b"cookie", b"django_language=fr")],
+            "Déjà réclamée par Ada",
+        ),
+        ([(b"accept-language", b"de")], "Already claimed by Ada"),
+    ],
+)
+def test_the_socket_answers_in_the_persons_language(
+    desk: Brand, extra: list[tuple[bytes, bytes]], expected: str
+) -> None:
+    holder = member(desk, display_name="Ada")
+    other = member(desk, display_name="Grace")
+    queued = question(desk)
+    claim_question(queued.pk, holder.user)
+    headers = headers_for(other.user)
+    cookies = [value for name, value in extra if name == b"cookie"]
+    if cookies:
+        headers = [
+            (name, value + b"; " + cookies[0] if name == b"cookie" else value)
+            for name, value in headers
+        ]
+    headers += [(name, value) for name, value in extra if name != b"cookie"]
+
+    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "claim", "question_id": queued.pk})
+            result, _ = await until(comm, "claim_result")
+            await comm.send_json_to({"action": "dance"})
+            error, _ = await until(comm, "error")
+            return result, error
+        finally:
+            await comm.disconnect()
+
+    result, error = async_to_sync(flow)()
+    assert result["won"] is False
+    assert result["message"].startswith(expected)
+    french = expected.startswith("Déjà")
+    assert error["error"] == ("Action inconnue." if french else "Unknown action.")
 
 
 def test_claim_release_and_renew_by_socket_and_the_claim_is_announced(desk: Brand) -> None:

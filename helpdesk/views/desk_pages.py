@@ -207,19 +207,10 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     if result.won:
         messages.success(request, _("You hold this question now."))
         return redirect("desk:compose", pk=question.pk)
-    if result.reason == "already_claimed":
-        if result.until is not None:
-            until = formats.time_format(timezone.localtime(result.until), "H:i")
-            text = _("Already claimed by %(holder)s (until %(until)s).") % {
-                "holder": result.holder_display,
-                "until": until,
-            }
-        else:
-            text = _("Already claimed by %(holder)s.") % {"holder": result.holder_display}
-    else:
-        text = result.message or _("You cannot claim this question.")
-        if result.refusals:
-            text = f"{text} ({', '.join(result.refusals)})"
+    # The claim's own message says who has it, in the person's language.
+    text = result.message or _("You cannot claim this question.")
+    if result.refusals:
+        text = f"{text} ({', '.join(result.refusals)})"
     messages.error(request, text)
     return redirect("desk:question", pk=question.pk)
 

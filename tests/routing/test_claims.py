@@ -62,7 +62,7 @@ def test_the_first_claim_wins_a_lease_and_the_next_is_told_who_has_it(desk: Bran
     assert lost.won is False
     assert lost.reason == "already_claimed"
     assert lost.holder_display == "Alice" and lost.holder_id == alice.user.pk
-    assert lost.message == "Already claimed by Alice (until 09:10)"
+    assert lost.message == "Already claimed by Alice (until 09:10)."
     asked.refresh_from_db()
     assert asked.state == QuestionState.CLAIMED
     assert asked.claimed_by == alice.user
