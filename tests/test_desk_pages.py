@@ -107,7 +107,7 @@ def test_question_page_by_role(client: Client, desk: Desk, role: str, expected: 
         ("other-brand", 403),
     ],
 )
-@pytest.mark.parametrize("page", ["/desk/review/", "/desk/floor/"])
+@pytest.mark.parametrize("page", ["/desk/review/", "/desk/review/news/?seen=", "/desk/floor/"])
 def test_supervisor_pages_by_role(
     client: Client, desk: Desk, role: str, expected: int, page: str
 ) -> None:

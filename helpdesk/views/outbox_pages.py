@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +25,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Reply, Volunteer, XAccount
 from helpdesk.outbox import dismiss_failed_question, retry_failed_reply, return_failed_question
-from helpdesk.permissions import SUPERVISING_ROLES, require_role
 from helpdesk.replies import ReplyError, delete_sent_reply
 from helpdesk.states import QuestionState, ReplyState
+
+# The desk's own access helpers: the one way a view gets at a reply of its brand.
+from helpdesk.views.desk_pages import _reply_of, _supervisor, _user
 from helpdesk.x import posting
 
 SHOWN = 50
@@ -48,20 +50,6 @@ _ERRORS = {
     "reason_too_long": gettext_lazy("Keep the reason under 200 characters."),
     "not_sent": gettext_lazy("This reply is not on X (any more)."),
 }
-
-
-def _supervisor(request: HttpRequest) -> Volunteer:
-    return require_role(request, SUPERVISING_ROLES)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required ran first
-    return user
-
-
-def _reply_of(supervisor: Volunteer, pk: int) -> Reply:
-    return get_object_or_404(Reply, pk=pk, question__brand_id=supervisor.brand_id)
 
 
 def _in_state(supervisor: Volunteer, state: str) -> QuerySet[Reply]:

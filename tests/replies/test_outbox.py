@@ -367,27 +367,6 @@ def test_the_outbox_in_french(client: Client, live_desk: Desk) -> None:
 # --- the review page's news ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("anonymous", 302),
-        ("nobody", 403),
-        ("agency", 403),
-        ("volunteer", 403),
-        ("supervisor", 200),
-        ("admin", 200),
-    ],
-)
-def test_the_review_news_by_role(client: Client, desk: Desk, role: str, expected: int) -> None:
-    user = person(desk, role)
-    if user is not None:
-        client.force_login(user)
-
-    response = client.get("/desk/review/news/?seen=")
-
-    assert response.status_code == expected
-
-
 def pending_reply(desk: Desk) -> Reply:
     trainee = desk.member("trainee")
     question = desk.question(trainee)
