@@ -4,8 +4,10 @@ conversations, questions, and the append-only audit log."""
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce, Concat, Lower, Replace, StrIndex, Substr
 from django.utils import timezone
@@ -20,10 +22,28 @@ from helpdesk.states import (
 )
 
 
+def validate_time_zone(name: str) -> None:
+    """An IANA time zone name (``Europe/Paris``), as ``zoneinfo`` knows them."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            _("%(name)s is not an IANA time zone (for example Europe/Paris)."),
+            params={"name": name},
+        ) from error
+
+
 class Brand(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Reports cut days and weeks at midnight here, across daylight-saving changes.
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("IANA time zone of the brand's days and weeks, e.g. America/Chicago"),
+    )
     # TwelpForce's employees answered from their own handles; a brand may allow that.
     replies_from_linked_accounts = models.BooleanField(
         default=False,
@@ -96,6 +116,13 @@ class Store(models.Model):
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=120)
     region = models.CharField(max_length=60, blank=True)
+    # The store's opening hours (reports' business time) are read in its own zone.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("IANA time zone of the store's opening hours; empty: the brand's"),
+    )
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
@@ -213,6 +240,15 @@ class Question(models.Model):
     priority = models.PositiveSmallIntegerField(default=2)
     dismissed_reason = models.CharField(max_length=200, blank=True)
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # The priority ``sla_due_at`` was computed for: the SLA sweep raises ``priority`` once
+    # the deadline has passed, and compliance is reported against the promise made.
+    sla_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The first reply X accepted, and when (written once, when that reply is marked sent;
+    # a later deletion from X does not undo a response the customer saw).
+    first_reply = models.ForeignKey(
+        "helpdesk.Reply", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -250,6 +286,8 @@ class Question(models.Model):
             models.Index(fields=["state", "sla_due_at"], name="question_sla"),
             models.Index(fields=["state", "lease_expires_at"], name="question_lease"),
             models.Index(fields=["claimed_by", "state"], name="question_claimed_by"),
+            # Reports read a brand's questions by when they arrived.
+            models.Index(fields=["brand", "received_at"], name="question_brand_received"),
             # The open queue keyed by topic (0: none) and primary language subtag (``fr-CA``,
             # ``FR`` -> ``fr``), carrying every column the queue's eligibility reads: counting
             # what a volunteer may take is an index-only scan over the entries of their
@@ -423,6 +461,11 @@ class Reply(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies"
     )
     account = models.ForeignKey(XAccount, on_delete=models.PROTECT, related_name="replies")
+    # The author's store when they submitted it: reports credit the store the reply came
+    # from, even after the author moves.
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
     text = models.TextField()
     language = models.CharField(max_length=16, blank=True)
     state = models.CharField(max_length=16, choices=ReplyState.choices, default=ReplyState.DRAFT)

@@ -200,7 +200,11 @@ def submit_reply(
             "no_linked_account",
             "Replying from your own X account needs the brand's leave and a linked account.",
         )
-    signature = _signature(author.pk, question.brand_id)
+    signature, store_id = (
+        Volunteer.objects.filter(user_id=author.pk, brand_id=question.brand_id)
+        .values_list("signature", "store_id")
+        .first()
+    ) or ("", None)
     number = Reply.objects.filter(question=question, author=author).count() + 1
     decision = may_send(
         author,
@@ -232,6 +236,7 @@ def submit_reply(
             question=locked,
             author=author,
             account=account,
+            store_id=store_id,
             text=text,
             language=language,
             state=ReplyState.DRAFT,

@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "django_ratelimit",
+    "rest_framework",
+    "drf_spectacular",
     "helpdesk",
     "routing",
     "charter",
+    "helpdesk.reports",
 ]
 
 MIDDLEWARE = [
@@ -191,7 +194,8 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "helpdesk:queue"
+# Each role's own first page (helpdesk.views.home): the queue, review, the reports.
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -212,6 +216,48 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- E-mail (the weekly report) -----------------------------------------------------------
+# Embedded: printed on the console. Production: SMTP with the EMAIL_* variables, or any of
+# Django's backends by its dotted path (the file backend with EMAIL_FILE_PATH, for example).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Helpforce <reports@helpforce.invalid>")
+# The desk's public address, for links in e-mails (no request to take it from).
+SITE_URL = env_url("HELPFORCE_SITE_URL", {"http", "https"}) or "http://127.0.0.1:8000"
+
+# --- Reporting API (Django REST framework, OpenAPI by drf-spectacular) ---------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "helpdesk.reports.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["helpdesk.reports.api.permissions.ReadsReports"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Helpforce reporting API",
+    "DESCRIPTION": (
+        "Read-only figures of a brand's desk for its agency staff: the same figures as the "
+        "report pages and exports (definitions in docs/metrics.md)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 # --- X -----------------------------------------------------------------------------------
 # Base URL that replaces https://api.twitter.com/ (the X sandbox); empty means the real X.

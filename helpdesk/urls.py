@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from helpdesk.views import desk as views
+from helpdesk.views.home import RoleLoginView, home
 
 app_patterns = (
     [
@@ -13,10 +13,10 @@ app_patterns = (
 )
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="helpdesk:queue", permanent=False)),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("x/webhook", views.x_webhook, name="x-webhook"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", RoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -28,4 +28,6 @@ urlpatterns = [
     path("desk/saved-replies/", include("helpdesk.views.saved_replies")),
     path("desk/", include("helpdesk.views.desk_pages")),
     path("exports/", include("helpdesk.views.exports")),
+    path("reports/", include("helpdesk.reports.urls")),
+    path("api/", include("helpdesk.reports.api.urls")),
 ]

@@ -44,6 +44,7 @@ _ROUTED_FIELDS = (
     "priority",
     "dismissed_reason",
     "sla_due_at",
+    "sla_priority",
 )
 
 
@@ -172,6 +173,7 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
         else:
             question.state = QuestionState.QUEUED
             question.sla_due_at = sla_due(question.received_at, question.priority, minutes)
+            question.sla_priority = question.priority
     return hits
 
 
@@ -265,7 +267,16 @@ def undo_dismissal(question: Question, *, by_user: User) -> Question:
         locked.state_changed_at = now
         locked.dismissed_reason = ""
         locked.sla_due_at = sla_due(now, locked.priority, sla_minutes_for(locked.brand_id))
-        locked.save(update_fields=["state", "state_changed_at", "dismissed_reason", "sla_due_at"])
+        locked.sla_priority = locked.priority
+        locked.save(
+            update_fields=[
+                "state",
+                "state_changed_at",
+                "dismissed_reason",
+                "sla_due_at",
+                "sla_priority",
+            ]
+        )
         record(
             "question.restored",
             actor=by_user,

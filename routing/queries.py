@@ -25,10 +25,11 @@ def topic_key() -> Func:
     return Coalesce("topic", Value(NO_TOPIC), output_field=BigIntegerField())
 
 
-def language_key() -> Func:
+def language_key(field: str = "lang") -> Func:
     """The primary subtag of the question's language, lower case: ``fr-CA``, ``FR`` and
     ``fr_ca`` give ``fr``; ``""`` gives ``""``. The same as
-    ``routing.eligibility.primary_language`` before it maps X's "undetermined" codes."""
-    dashed = Concat(Replace(Lower("lang"), Value("_"), Value("-")), Value("-"))
+    ``routing.eligibility.primary_language`` before it maps X's "undetermined" codes.
+    ``field`` reaches the language from another model (``question__lang``)."""
+    dashed = Concat(Replace(Lower(field), Value("_"), Value("-")), Value("-"))
     before_dash: CombinedExpression = StrIndex(dashed, Value("-")) - 1
     return Substr(dashed, 1, before_dash)

@@ -37,7 +37,13 @@ def log_in(client: Client, username: str, password: str, address: str = STORE_CO
 
 
 def signed_in(response: Any) -> bool:
-    return bool(response.status_code == 302 and response["Location"] == "/queue/")
+    """Logged in: sent on to the person's first page with a session (a person without a
+    desk record lands on the programme's status page)."""
+    return bool(
+        response.status_code == 302
+        and response["Location"] == "/charter/status/"
+        and "_auth_user_id" in response.client.session
+    )
 
 
 def test_five_wrong_passwords_lock_that_username_at_that_computer(

@@ -401,6 +401,10 @@ def _mark_sent(claim: _Claim, reply: Reply, tweet_id: str, *, found: bool) -> No
                 "found_on_x": found,
             },
         )
+        # The customer's first response: written once, whatever happens to the reply later.
+        Question.objects.filter(pk=reply.question_id, first_response_at__isnull=True).update(
+            first_reply=reply, first_response_at=now
+        )
         _move_question(reply.question, QuestionState.SENDING, QuestionState.ANSWERED, reply)
         announce_reply(reply, "reply.sent", {"tweet_id": tweet_id})
 

@@ -1,0 +1,38 @@
+"""Who sees which reports.
+
+* Agency staff and admins: every report of their brand (and the API).
+* Supervisors: the reports of their store (of the whole brand when they have none, as
+  ``helpdesk.permissions.supervises`` reads it).
+* Volunteers: their own figures only.
+* Anyone of another brand: nothing; a report's brand is always the reader's own.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from helpdesk.models import Role, Volunteer
+from helpdesk.permissions import volunteer_for
+
+REPORT_ROLES = frozenset({Role.AGENCY, Role.SUPERVISOR, Role.ADMIN})
+API_ROLES = frozenset({Role.AGENCY, Role.ADMIN})
+OWN_FIGURES_ROLES = frozenset({Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN})
+
+
+def report_reader(user: User | AnonymousUser | None) -> Volunteer | None:
+    """The person's desk record if they may read their brand's reports."""
+    volunteer = volunteer_for(user) if user is not None else None
+    return volunteer if volunteer is not None and volunteer.role in REPORT_ROLES else None
+
+
+def api_reader(user: User | AnonymousUser | None) -> Volunteer | None:
+    """The person's desk record if they may use the reporting API."""
+    volunteer = volunteer_for(user) if user is not None else None
+    return volunteer if volunteer is not None and volunteer.role in API_ROLES else None
+
+
+def allowed_stores(reader: Volunteer) -> frozenset[int] | None:
+    """The stores whose figures ``reader`` may see; ``None`` for all of the brand's."""
+    if reader.role == Role.SUPERVISOR and reader.store_id is not None:
+        return frozenset({reader.store_id})
+    return None

@@ -1,0 +1,17 @@
+"""Who may read the reporting API: agency staff and admins of a brand, for that brand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from helpdesk.reports.access import api_reader
+
+
+class ReadsReports(BasePermission):
+    message = "The reporting API is for the brand's agency staff and administrators."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in ("GET", "HEAD", "OPTIONS") and api_reader(request.user) is not None

@@ -1,0 +1,160 @@
+"""One report: every section a page, an export, the command, the e-mail and the API show,
+built once from the query layer and turned into JSON, tables or a page from the same
+object. A summary card and the total row of the table under it are the same ``Figures``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.models import Brand
+from helpdesk.reports import queries
+from helpdesk.reports.queries import (
+    Figures,
+    Resolution,
+    Reviews,
+    Scope,
+    SeriesPoint,
+    Sla,
+    VolunteerActivity,
+)
+
+GROUPING_LABELS = {
+    "store": _("Store"),
+    "region": _("Region"),
+    "volunteer": _("Volunteer"),
+    "topic": _("Topic"),
+    "language": _("Language"),
+}
+NO_GROUP_LABELS = {
+    "store": _("No store"),
+    "region": _("No region"),
+    "volunteer": _("Not answered"),
+    "topic": _("No topic"),
+    "language": _("Unknown"),
+}
+PRIORITY_LABELS = {0: _("Urgent"), 1: _("High"), 2: _("Normal"), 3: _("Low")}
+WEEKDAYS = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: Any
+    label: str
+    figures: Figures
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, **self.figures.as_json()}
+
+
+@dataclass(frozen=True)
+class Report:
+    brand: Brand
+    scope: Scope
+    grouping: str
+    anonymise: bool
+    summary: Figures
+    previous: Figures
+    groups: list[GroupRow]
+    sla: dict[int, Sla]
+    resolution: Resolution
+    reviews: Reviews
+    series: list[SeriesPoint]
+    heatmap: list[list[int]]
+    dismissed: list[tuple[str, int]]
+    volunteers: list[VolunteerActivity]
+
+    @property
+    def first(self) -> date:
+        return self.scope.period.first
+
+    @property
+    def last(self) -> date:
+        return self.scope.period.last
+
+    def as_json(self) -> dict[str, Any]:
+        """The whole report, as the API and ``manage.py report --format json`` give it.
+        Durations are seconds; rates are fractions of 1; ``null`` where nothing counts."""
+        period = self.scope.period
+        previous = period.previous()
+        return {
+            "brand": self.brand.slug,
+            "time_zone": self.brand.time_zone,
+            "period": {
+                "first": period.first.isoformat(),
+                "last": period.last.isoformat(),
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "granularity": period.granularity,
+            },
+            "previous_period": {
+                "first": previous.first.isoformat(),
+                "last": previous.last.isoformat(),
+            },
+            "filters": {
+                "stores": sorted(self.scope.stores) if self.scope.stores is not None else None,
+                "region": self.scope.region or None,
+                "volunteer": self.scope.volunteer_id,
+                "topic": self.scope.topic_id,
+                "language": self.scope.language or None,
+            },
+            "business_time": self.scope.business_time,
+            "group_by": self.grouping,
+            "anonymised": self.anonymise,
+            "summary": self.summary.as_json(),
+            "previous": self.previous.as_json(),
+            "groups": [row.as_json() for row in self.groups],
+            "sla_by_priority": [
+                {"priority": priority, **sla.as_json()} for priority, sla in self.sla.items()
+            ],
+            "resolution": self.resolution.as_json(),
+            "reviews": self.reviews.as_json(),
+            "series": [point.as_json() for point in self.series],
+            "heatmap": {"weekdays": [str(day) for day in WEEKDAYS], "counts": self.heatmap},
+            "dismissed_by_reason": [
+                {"reason": reason, "count": count} for reason, count in self.dismissed
+            ],
+            "volunteers": [person.as_json() for person in self.volunteers],
+        }
+
+
+def build_report(scope: Scope, *, grouping: str = "store", anonymise: bool = False) -> Report:
+    """Every section of the report of ``scope``, grouped by ``grouping``."""
+    if grouping not in queries.GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}")
+    brand = Brand.objects.get(pk=scope.brand_id)
+    by_group = queries.figures_by(scope, grouping)
+    labels = queries.group_labels(scope.brand_id, grouping, by_group, anonymise=anonymise)
+    groups = [
+        GroupRow(key, labels.get(key) or str(NO_GROUP_LABELS[grouping]), value)
+        for key, value in by_group.items()
+    ]
+    groups.sort(key=lambda row: (-row.figures.volumes.received, row.label))
+    return Report(
+        brand=brand,
+        scope=scope,
+        grouping=grouping,
+        anonymise=anonymise,
+        summary=queries.figures(scope),
+        previous=queries.figures(scope, scope.period.previous()),
+        groups=groups,
+        sla=queries.sla_by_priority(scope),
+        resolution=queries.resolution(scope),
+        reviews=queries.reviews(scope),
+        series=queries.series(scope),
+        heatmap=queries.heatmap(scope),
+        dismissed=queries.dismissed_by_reason(scope),
+        volunteers=queries.volunteer_activity(scope, anonymise=anonymise),
+    )
