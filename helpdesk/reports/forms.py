@@ -174,4 +174,3 @@ class ReportForm(forms.Form):
     @property
     def anonymise(self) -> bool:
         return self.cleaned_data.get("names") == "anonymised"
-
