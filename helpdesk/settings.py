@@ -285,5 +285,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Every login and clean-up at INFO; lockouts and repeated failures are warnings.
         "axes": {"level": "WARNING"},
+        # The PDF exports: WeasyPrint narrates every step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

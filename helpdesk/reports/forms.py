@@ -97,6 +97,22 @@ class ReportForm(forms.Form):
             {store.region for store in self._store_choices if store.region}, key=str.casefold
         )
 
+    def languages(self) -> list[str]:
+        """The languages the brand's people answer in, the chosen one included."""
+        found: set[str] = set()
+        for spoken in Volunteer.objects.filter(brand_id=self.reader.brand_id).values_list(
+            "languages", flat=True
+        ):
+            found.update(
+                str(code).lower().replace("_", "-").split("-")[0]
+                for code in (spoken or [])
+                if isinstance(code, str) and code
+            )
+        chosen = str(self.data.get("language") or "").lower() if self.data else ""
+        if chosen.isascii() and chosen.isalpha():
+            found.add(chosen)
+        return sorted(found)
+
     def volunteers(self) -> Any:
         people = Volunteer.objects.filter(brand_id=self.reader.brand_id).select_related("user")
         allowed = allowed_stores(self.reader)

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -392,12 +393,12 @@ def calendars_for(brand_id: int, zone: ZoneInfo) -> dict[int | None, BusinessCal
     return calendars
 
 
-def _business_durations(
+def _business_rows(
     scope: Scope, queryset: QuerySet[Question], key: Any
-) -> dict[Any, tuple[Durations, Durations]]:
-    """First-response and desk-share durations in business time, per group (a single
-    group, ``None``, when ``key`` is None): the question's store's calendar if it has one,
-    else the brand's."""
+) -> Iterator[tuple[Any, float, float]]:
+    """``(group, first-response seconds, desk's-share seconds)`` in business time for each
+    answered question (group ``None`` when ``key`` is None): the question's store's
+    calendar if it has one, else the brand's."""
     calendars = calendars_for(scope.brand_id, scope.zone)
     answered = queryset.filter(first_response_at__isnull=False).annotate(
         store_key=_key_expressions()["store"]
@@ -412,12 +413,25 @@ def _business_durations(
         )
     else:
         rows = ((None, *row) for row in answered.values_list(*columns).order_by().iterator(5000))
-    first: dict[Any, list[float]] = defaultdict(list)
-    desk: dict[Any, list[float]] = defaultdict(list)
     for group, store_id, tweeted, received, responded in rows:
         calendar = calendars.get(store_id, calendars[None])
-        first[group].append(calendar.seconds(tweeted or received, responded))
-        desk[group].append(calendar.seconds(received, responded))
+        yield (
+            group,
+            calendar.seconds(tweeted or received, responded),
+            calendar.seconds(received, responded),
+        )
+
+
+def _business_durations(
+    scope: Scope, queryset: QuerySet[Question], key: Any
+) -> dict[Any, tuple[Durations, Durations]]:
+    """First-response and desk-share durations in business time, per group (a single
+    group, ``None``, when ``key`` is None)."""
+    first: dict[Any, list[float]] = defaultdict(list)
+    desk: dict[Any, list[float]] = defaultdict(list)
+    for group, first_seconds, desk_seconds in _business_rows(scope, queryset, key):
+        first[group].append(first_seconds)
+        desk[group].append(desk_seconds)
     result = {
         group: (Durations.from_values(first[group]), Durations.from_values(desk[group]))
         for group in first
@@ -881,3 +895,36 @@ def group_labels(
     if grouping == "volunteer":
         return person_labels(brand_id, keys, anonymise=anonymise)
     return {key: str(key) for key in keys}
+
+
+# --- the distribution of first-response times ------------------------------------------------
+
+# Upper bounds (seconds, excluded) of the histogram's buckets; the last bucket is open.
+RESPONSE_BUCKETS: tuple[int, ...] = (300, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+
+
+def response_distribution(scope: Scope) -> list[int]:
+    """Answered questions per first-response time bucket: under 5 min, 5-15 min, … 8-24 h,
+    24 h and more (``len(RESPONSE_BUCKETS) + 1`` counts; a time on a bound goes to the
+    bucket above it). In business time when the scope asks for it."""
+    if scope.business_time:
+        counts = [0] * (len(RESPONSE_BUCKETS) + 1)
+        for _group, seconds, _desk in _business_rows(scope, questions_in(scope), None):
+            counts[bisect_right(RESPONSE_BUCKETS, seconds)] += 1
+        return counts
+    annotated = (
+        questions_in(scope)
+        .filter(first_response_at__isnull=False)
+        .annotate(seconds=SecondsBetween(F("first_response_at"), _arrived(scope)))
+    )
+    bounds = (0, *RESPONSE_BUCKETS)
+    aggregates = {
+        f"b{i}": Count(
+            "pk",
+            filter=Q(seconds__gte=low)
+            & (Q(seconds__lt=bounds[i + 1]) if i + 1 < len(bounds) else Q()),
+        )
+        for i, low in enumerate(bounds)
+    }
+    row = annotated.aggregate(**aggregates)
+    return [row[f"b{i}"] for i in range(len(bounds))]

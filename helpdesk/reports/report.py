@@ -49,6 +49,12 @@ WEEKDAYS = (
 )
 
 
+def bucket_bounds() -> list[tuple[int, int | None]]:
+    """``(from, to)`` seconds of each first-response bucket; the last has no end."""
+    bounds = (0, *queries.RESPONSE_BUCKETS)
+    return [(low, bounds[i + 1] if i + 1 < len(bounds) else None) for i, low in enumerate(bounds)]
+
+
 @dataclass(frozen=True)
 class GroupRow:
     key: Any
@@ -72,6 +78,7 @@ class Report:
     resolution: Resolution
     reviews: Reviews
     series: list[SeriesPoint]
+    distribution: list[int]
     heatmap: list[list[int]]
     dismissed: list[tuple[str, int]]
     volunteers: list[VolunteerActivity]
@@ -122,6 +129,10 @@ class Report:
             "resolution": self.resolution.as_json(),
             "reviews": self.reviews.as_json(),
             "series": [point.as_json() for point in self.series],
+            "first_response_distribution": [
+                {"from_seconds": low, "to_seconds": high, "count": count}
+                for (low, high), count in zip(bucket_bounds(), self.distribution, strict=True)
+            ],
             "heatmap": {"weekdays": [str(day) for day in WEEKDAYS], "counts": self.heatmap},
             "dismissed_by_reason": [
                 {"reason": reason, "count": count} for reason, count in self.dismissed
@@ -154,7 +165,12 @@ def build_report(scope: Scope, *, grouping: str = "store", anonymise: bool = Fal
         resolution=queries.resolution(scope),
         reviews=queries.reviews(scope),
         series=queries.series(scope),
+        distribution=queries.response_distribution(scope),
         heatmap=queries.heatmap(scope),
         dismissed=queries.dismissed_by_reason(scope),
-        volunteers=queries.volunteer_activity(scope, anonymise=anonymise),
+        # The most active first: who answered is what a programme report is read for.
+        volunteers=sorted(
+            queries.volunteer_activity(scope, anonymise=anonymise),
+            key=lambda person: (-person.replies_sent, -person.shift_seconds, person.name),
+        ),
     )
