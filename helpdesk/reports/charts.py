@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 640
+# Labels carry their look as attributes (WeasyPrint's PDF ignores CSS on SVG text).
+TEXT = 'font-size="11" fill="#3b4450"'
 PALETTE = {"answered": "#1f6f43", "other": "#9aa5b1", "p50": "#13294b", "p90": "#c2410c"}
 
 
@@ -56,8 +58,8 @@ def _axis(top: float, x0: int, y0: int, height: int, label: str) -> SafeString:
     ticks = [top * i / 4 for i in range(5)]
     lines = format_html_join(
         "",
-        '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/>'
-        '<text x="{}" y="{}" class="tick" text-anchor="end">{}</text>',
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#e3e7ec" stroke-width="1"/>'
+        '<text x="{}" y="{}" ' + TEXT + ' text-anchor="end">{}</text>',
         (
             (
                 x0,
@@ -72,14 +74,14 @@ def _axis(top: float, x0: int, y0: int, height: int, label: str) -> SafeString:
         ),
     )
     return format_html(
-        '{}<text x="{}" y="{}" class="axis-label">{}</text>', lines, x0, y0 - height - 8, label
+        '{}<text x="{}" y="{}" ' + TEXT + ">{}</text>", lines, x0, y0 - height - 8, label
     )
 
 
 def _short(value: float) -> str:
     if value >= 1_000_000:
         return f"{value / 1_000_000:g}M"
-    if value >= 1000:
+    if value >= 10_000:
         return f"{value / 1000:g}k"
     return f"{value:g}"
 
@@ -118,7 +120,7 @@ def column_chart(
         if i % every == 0:
             shapes.append(
                 format_html(
-                    '<text x="{}" y="{}" class="tick" text-anchor="middle">{}</text>',
+                    '<text x="{}" y="{}" ' + TEXT + ' text-anchor="middle">{}</text>',
                     round(x + width / 2, 2),
                     y0 + 16,
                     bar.label,
@@ -186,7 +188,7 @@ def line_chart(
         if i % every == 0:
             pieces.append(
                 format_html(
-                    '<text x="{}" y="{}" class="tick" text-anchor="middle">{}</text>',
+                    '<text x="{}" y="{}" ' + TEXT + ' text-anchor="middle">{}</text>',
                     f"{x0 + i * step:.2f}",
                     y0 + 16,
                     label,
@@ -217,10 +219,10 @@ def bar_chart(
         part_w = span * bar.part / top
         shapes.append(
             format_html(
-                '<g><title>{}</title><text x="{}" y="{}" class="tick" text-anchor="end">{}</text>'
+                '<g><title>{}</title><text x="{}" y="{}" ' + TEXT + ' text-anchor="end">{}</text>'
                 '<rect x="{}" y="{}" width="{}" height="18" fill="{}"/>'
                 '<rect x="{}" y="{}" width="{}" height="18" fill="{}"/>'
-                '<text x="{}" y="{}" class="tick">{}</text></g>',
+                '<text x="{}" y="{}" ' + TEXT + ">{}</text></g>",
                 bar.note,
                 label_w - 6,
                 y + 13,
@@ -256,7 +258,7 @@ def heatmap_chart(
     for d, row in enumerate(grid):
         cells.append(
             format_html(
-                '<text x="{}" y="{}" class="tick" text-anchor="end">{}</text>',
+                '<text x="{}" y="{}" ' + TEXT + ' text-anchor="end">{}</text>',
                 label_w - 6,
                 d * cell_h + 16,
                 _clip(weekdays[d], 12),
@@ -282,7 +284,7 @@ def heatmap_chart(
     for h in range(0, 24, 3):
         cells.append(
             format_html(
-                '<text x="{}" y="{}" class="tick" text-anchor="middle">{}</text>',
+                '<text x="{}" y="{}" ' + TEXT + ' text-anchor="middle">{}</text>',
                 round(label_w + h * cell_w + cell_w / 2, 2),
                 7 * cell_h + 16,
                 f"{h:02d}",
@@ -301,7 +303,7 @@ def _legend(items: Sequence[tuple[str, str]], *, y: float) -> SafeString:
         parts.append(
             format_html(
                 '<rect x="{}" y="{}" width="10" height="10" fill="{}"/>'
-                '<text x="{}" y="{}" class="tick">{}</text>',
+                '<text x="{}" y="{}" ' + TEXT + ">{}</text>",
                 x,
                 y - 9,
                 colour,

@@ -31,7 +31,7 @@ GROUPING_LABELS = {
     "language": _("Language"),
 }
 NO_GROUP_LABELS = {
-    "store": _("No store"),
+    "store": _("No store (not answered)"),
     "region": _("No region"),
     "volunteer": _("Not answered"),
     "topic": _("No topic"),

@@ -87,7 +87,7 @@ def question_rows(
         queryset = queryset.filter(
             Q(received_at__gt=after[0]) | Q(received_at=after[0], pk__gt=after[1])
         )
-    queryset = (
+    values = (
         queryset.annotate(
             rejected_replies=Coalesce(
                 Subquery(rejected, output_field=IntegerField()), 0, output_field=IntegerField()
@@ -124,7 +124,8 @@ def question_rows(
     )
     calendars = calendars_for(scope.brand_id, scope.zone) if scope.business_time else {}
     names: dict[int, str] = {}
-    for row in queryset.iterator(chunk_size=CHUNK):
+    row: dict[str, Any]
+    for row in values.iterator(chunk_size=CHUNK):
         author = row["first_reply__author_id"]
         if author is not None and author not in names:
             names.update(person_labels(scope.brand_id, [author], anonymise=anonymise))

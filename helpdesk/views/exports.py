@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.models import Volunteer
 from helpdesk.permissions import READING_ROLES, require_role
+from helpdesk.reports.exports import spreadsheet_text
 from routing.presence import shift_hours
 
 MAX_DAYS = 366
@@ -69,19 +70,14 @@ def shift_hours_csv(request: HttpRequest) -> HttpResponse:
     for user_id, person in people.items():
         writer.writerow(
             [
-                _cell(person.user.get_username()),
-                _cell(person.display_name),
-                _cell(person.store.code if person.store else ""),
+                spreadsheet_text(person.user.get_username()),
+                spreadsheet_text(person.display_name),
+                spreadsheet_text(person.store.code if person.store else ""),
                 seconds[user_id],
                 f"{seconds[user_id] / 3600:.2f}",
             ]
         )
     return response
-
-
-def _cell(value: str) -> str:
-    """Names are typed by people: keep a spreadsheet from reading one as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 app_name = "exports"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -22,6 +22,8 @@ from django.utils import timezone
 from charter.acceptance import accept_charter, publish_version
 from charter.models import CharterVersion, Level, LinterSettings, Standing
 from helpdesk.models import Brand, Role, SavedReply, Store, Volunteer, XAccount
+from helpdesk.reports.demo_history import HistorySummary, make_history
+from helpdesk.reports.models import Holiday, OpeningHours
 
 DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
 DESK_URL = "http://127.0.0.1:8000/"
@@ -69,9 +71,49 @@ You answer customers in public, on behalf of Northwind Electronics.
 M = TypeVar("M", bound=models.Model)
 
 STORES: list[dict[str, str]] = [
-    {"code": "NW-SEA", "name": "Northwind Seattle Downtown", "region": "US West"},
-    {"code": "NW-CHI", "name": "Northwind Chicago Loop", "region": "US Midwest"},
-    {"code": "NW-MTL", "name": "Northwind Montréal Centre-Ville", "region": "Canada East"},
+    {
+        "code": "NW-SEA",
+        "name": "Northwind Seattle Downtown",
+        "region": "US West",
+        "time_zone": "America/Los_Angeles",
+    },
+    {
+        "code": "NW-CHI",
+        "name": "Northwind Chicago Loop",
+        "region": "US Midwest",
+        "time_zone": "",
+    },
+    {
+        "code": "NW-MTL",
+        "name": "Northwind Montréal Centre-Ville",
+        "region": "Canada East",
+        "time_zone": "America/Toronto",
+    },
+    # Stores whose people answered in the months of history the reports show.
+    {
+        "code": "NW-PDX",
+        "name": "Northwind Portland Pearl",
+        "region": "US West",
+        "time_zone": "America/Los_Angeles",
+    },
+    {"code": "NW-ATX", "name": "Northwind Austin South", "region": "US South", "time_zone": ""},
+    {
+        "code": "NW-NYC",
+        "name": "Northwind New York Midtown",
+        "region": "US East",
+        "time_zone": "America/New_York",
+    },
+    {
+        "code": "NW-QUE",
+        "name": "Northwind Québec Sainte-Foy",
+        "region": "Canada East",
+        "time_zone": "America/Toronto",
+    },
+]
+# The brand's days and weeks (reports) and its care hours (business time), local time.
+BRAND_TIME_ZONE = "America/Chicago"
+CARE_HOURS = [(weekday, time(8), time(20)) for weekday in range(5)] + [
+    (weekday, time(10), time(18)) for weekday in (5, 6)
 ]
 
 
@@ -237,7 +279,11 @@ def account_credentials(username: str) -> dict[str, str]:
 def seed(tally: Tally) -> Brand:
     """Create or restore the demo records; what changed goes into ``tally``."""
     brand = _ensure(
-        tally, "brand northwind", Brand, {"slug": BRAND["slug"]}, {"name": BRAND["name"]}
+        tally,
+        "brand northwind",
+        Brand,
+        {"slug": BRAND["slug"]},
+        {"name": BRAND["name"], "time_zone": BRAND_TIME_ZONE},
     )
     for spec in ACCOUNTS:
         _ensure(
@@ -260,7 +306,7 @@ def seed(tally: Tally) -> Brand:
             f"store {spec['code']}",
             Store,
             {"brand": brand, "code": spec["code"]},
-            {"name": spec["name"], "region": spec["region"]},
+            {"name": spec["name"], "region": spec["region"], "time_zone": spec["time_zone"]},
         )
         for spec in STORES
     }
@@ -304,7 +350,36 @@ def seed(tally: Tally) -> Brand:
         )
     seed_programme(tally, brand)
     seed_saved_replies(tally, brand)
+    seed_report_settings(tally, brand)
     return brand
+
+
+def seed_report_settings(tally: Tally, brand: Brand) -> None:
+    """The brand's care hours and this year's and next year's main holidays, for the
+    reports' business time; left alone once an admin has set any."""
+    if not OpeningHours.objects.filter(brand=brand).exists():
+        OpeningHours.objects.bulk_create(
+            OpeningHours(brand=brand, weekday=weekday, opens_at=opens, closes_at=closes)
+            for weekday, opens, closes in CARE_HOURS
+        )
+        tally.created.append("care hours")
+    if not Holiday.objects.filter(brand=brand).exists():
+        year = timezone.now().year
+        Holiday.objects.bulk_create(
+            Holiday(brand=brand, date=date(y, month, day), name=name)
+            for y in (year - 1, year, year + 1)
+            for month, day, name in (
+                (1, 1, "New Year's Day"),
+                (7, 4, "Independence Day"),
+                (12, 25, "Christmas Day"),
+            )
+        )
+        tally.created.append("holidays")
+
+
+def seed_history(brand: Brand) -> HistorySummary:
+    """Months of questions, replies and shifts for the reports (once)."""
+    return make_history(brand)
 
 
 def seed_saved_replies(tally: Tally, brand: Brand) -> None:
@@ -391,7 +466,15 @@ class Command(BaseCommand):
             )
         tally = Tally()
         with transaction.atomic():
-            seed(tally)
+            brand = seed(tally)
+        history = seed_history(brand)
+        if not history.skipped:
+            tally.created.append("history")
+            self.stdout.write(
+                f"History for the reports: {history.questions} questions, {history.replies} "
+                f"replies, {history.shifts} shifts of {history.people} more volunteers over "
+                "the last 120 days."
+            )
         if tally.changed:
             self.stdout.write(
                 self.style.SUCCESS(
