@@ -194,6 +194,7 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "helpdesk.views.home.csrf_failure"
 # Each role's own first page (helpdesk.views.home): the queue, review, the reports.
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -247,6 +248,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Per reader (token or session): generous for dashboards, a brake on a runaway script.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("HELPFORCE_API_RATE", "1200/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpforce reporting API",
@@ -256,6 +260,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is read by the same people as the API.
+    "SERVE_PERMISSIONS": ["helpdesk.reports.api.permissions.ReadsReports"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.reports.api.schema.empty_means_absent",
+    ],
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 

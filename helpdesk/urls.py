@@ -31,3 +31,5 @@ urlpatterns = [
     path("reports/", include("helpdesk.reports.urls")),
     path("api/", include("helpdesk.reports.api.urls")),
 ]
+
+handler403 = "helpdesk.views.home.permission_denied"

@@ -18,6 +18,7 @@ from django.db import models
 from helpdesk.management.commands import demo
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Customer, Question, Role, Store, Volunteer, XAccount
+from helpdesk.reports.demo_history import HISTORY_USER_PREFIX
 from helpdesk.states import QuestionState
 
 SEEDED_MODELS: list[type[models.Model]] = [Brand, XAccount, Store, Volunteer, get_user_model()]
@@ -67,8 +68,12 @@ def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_setting
             help_account.access_token_secret,
         ]
     )
-    assert Store.objects.filter(brand=brand).count() == 3
-    roles = sorted(Volunteer.objects.filter(brand=brand).values_list("role", flat=True))
+    stores = set(Store.objects.filter(brand=brand).values_list("code", flat=True))
+    assert {"NW-SEA", "NW-CHI", "NW-MTL"} <= stores and len(stores) == 7
+    demo_people = Volunteer.objects.filter(brand=brand).exclude(
+        user__username__startswith=HISTORY_USER_PREFIX
+    )
+    roles = sorted(demo_people.values_list("role", flat=True))
     assert roles == sorted([Role.ADMIN, Role.AGENCY, Role.SUPERVISOR] + [Role.VOLUNTEER] * 4)
     volunteer_languages = Volunteer.objects.filter(role=Role.VOLUNTEER).values_list(
         "languages", flat=True
@@ -77,10 +82,15 @@ def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_setting
     admin = get_user_model().objects.get(volunteer__role=Role.ADMIN)
     assert admin.is_superuser and admin.is_staff
     assert not get_user_model().objects.filter(is_staff=True).exclude(pk=admin.pk).exists()
-    for volunteer in Volunteer.objects.select_related("user"):
+    for volunteer in demo_people.select_related("user"):
         username = volunteer.user.get_username()
         assert authenticate(username=username, password=DEMO_PASSWORD) == volunteer.user
         assert f"  {username} " in output
+    # The people of the history cannot log in: they have no password.
+    history = Volunteer.objects.filter(user__username__startswith=HISTORY_USER_PREFIX)
+    assert history.count() == 20
+    assert not any(volunteer.user.has_usable_password() for volunteer in history)
+    assert "History for the reports:" in output
     assert "Log in at http://127.0.0.1:8000/" in output
     assert DEMO_PASSWORD in output
 
@@ -223,6 +233,7 @@ def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
     demo_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed_demo()
+    history = set(Question.objects.values_list("pk", flat=True))
     demo_settings.X_API_BASE_URL = ""
     monkeypatch.delenv("X_API_BASE_URL", raising=False)
     demo_settings.X_HTTP_TIMEOUT_SECONDS = 5.0
@@ -257,6 +268,7 @@ def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
         while question is None and time.monotonic() < deadline:
             question = (
                 Question.objects.filter(state=QuestionState.QUEUED)
+                .exclude(pk__in=history)
                 .select_related("account", "customer")
                 .first()
             )
@@ -270,7 +282,7 @@ def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
     assert question.account is not None and question.account.username == "NorthwindHelp"
     assert question.customer == Customer.objects.get(username="somecustomer")
     assert question.customer.name == "Some Customer"
-    assert Question.objects.count() == 1
+    assert Question.objects.exclude(pk__in=history).count() == 1
     assert not desk.poller.is_alive()
     assert demo_settings.X_API_BASE_URL == ""
     assert "X_API_BASE_URL" not in os.environ

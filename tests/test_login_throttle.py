@@ -38,10 +38,10 @@ def log_in(client: Client, username: str, password: str, address: str = STORE_CO
 
 def signed_in(response: Any) -> bool:
     """Logged in: sent on to the person's first page with a session (a person without a
-    desk record lands on the programme's status page)."""
+    desk record lands on the home page, which tells them how to join)."""
     return bool(
         response.status_code == 302
-        and response["Location"] == "/charter/status/"
+        and response["Location"] == "/"
         and "_auth_user_id" in response.client.session
     )
 

@@ -196,7 +196,11 @@ def make_history(
 ) -> HistorySummary:
     """``days`` days of history before ``now`` for ``brand`` (about ``per_day`` questions a
     day); nothing if the brand has it already."""
-    from helpdesk.x.sandbox.traffic import load_conversations, load_french_questions
+    from helpdesk.x.sandbox.traffic import (
+        load_conversations,
+        load_french_questions,
+        retarget,
+    )
 
     summary = HistorySummary()
     if has_history(brand):
@@ -222,8 +226,15 @@ def make_history(
     account_en = accounts.get("en") or next(iter(accounts.values()))
     account_fr = accounts.get("fr") or account_en
     minutes = default_sla_minutes()
-    english = [m for c in load_conversations() for m in c.messages[:1] if len(m) > 20]
-    french = [q.text for q in load_french_questions()]
+    # Addressed to the brand's care accounts, as the sandbox retargets them.
+    english = [
+        retarget(c.messages[0], c.company, account_en.username)
+        for c in load_conversations()
+        if c.messages and len(c.messages[0]) > 20
+    ]
+    french = [
+        q.text.replace("{handle}", f"@{account_fr.username}") for q in load_french_questions()
+    ]
     reviewers = list(
         get_user_model().objects.filter(
             volunteer__brand=brand, volunteer__role__in=(Role.SUPERVISOR, Role.ADMIN)

@@ -53,6 +53,35 @@ class _BoundedIntegerField(forms.IntegerField):
         return int(text)
 
 
+class _RawCheckbox(forms.CheckboxInput):
+    """A checkbox that hands the field what was sent (Django's turns any text into True)."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+class _SwitchField(forms.BooleanField):
+    """A switch as a checkbox or a query sends it: on/true/1 or off/false/0 (or absent);
+    anything else is an error rather than a guess."""
+
+    widget = _RawCheckbox
+    TRUE = frozenset({"on", "true", "1", "yes"})
+    FALSE = frozenset({"", "off", "false", "0", "no"})
+
+    def to_python(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = "" if value is None else str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(_("Say on or off (true or false)."), code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
 class ReportForm(forms.Form):
     period = forms.ChoiceField(
         label=_("Period"), choices=PERIOD_CHOICES, required=False, initial=DEFAULT_PERIOD
@@ -66,7 +95,7 @@ class ReportForm(forms.Form):
     language = forms.RegexField(
         label=_("Language"), required=False, max_length=8, regex=r"^[A-Za-z]{2,8}$"
     )
-    business_time = forms.BooleanField(label=_("Business hours only"), required=False)
+    business_time = _SwitchField(label=_("Business hours only"), required=False)
     group_by = forms.ChoiceField(
         label=_("Group by"), choices=GROUP_CHOICES, required=False, initial="store"
     )

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 # The widest period one report covers (a year, and a leap day).
 MAX_DAYS = 366
-# Dates a period may touch: far enough from year 1 and 9999 that the period before and the
+# Dates a reader may ask for: far enough from year 1 and 9999 that the period before and the
 # local midnights after stay representable in every zone.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2999, 12, 31)
+# What a period itself may cover: the period before the earliest one asked for, too.
+_FLOOR = EARLIEST - timedelta(days=MAX_DAYS)
 
 
 class PeriodError(ValueError):
@@ -36,7 +38,7 @@ class Period:
             raise PeriodError("The first day must not be after the last day.")
         if self.days > MAX_DAYS:
             raise PeriodError(f"A report covers at most {MAX_DAYS} days.")
-        if self.first < EARLIEST or self.last > LATEST:
+        if self.first < _FLOOR or self.last > LATEST:
             raise PeriodError(
                 f"Dates must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
             )

@@ -65,6 +65,33 @@ class GroupRow:
         return {"key": self.key, "label": self.label, **self.figures.as_json()}
 
 
+def scope_json(brand: Brand, scope: Scope) -> dict[str, Any]:
+    """What a report (or a part of one) covers: the brand, its zone, the period and the one
+    before, the filters and whether durations are business time."""
+    period = scope.period
+    previous = period.previous()
+    return {
+        "brand": brand.slug,
+        "time_zone": brand.time_zone,
+        "period": {
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "granularity": period.granularity,
+        },
+        "previous_period": {"first": previous.first.isoformat(), "last": previous.last.isoformat()},
+        "filters": {
+            "stores": sorted(scope.stores) if scope.stores is not None else None,
+            "region": scope.region or None,
+            "volunteer": scope.volunteer_id,
+            "topic": scope.topic_id,
+            "language": scope.language or None,
+        },
+        "business_time": scope.business_time,
+    }
+
+
 @dataclass(frozen=True)
 class Report:
     brand: Brand
@@ -94,30 +121,8 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         """The whole report, as the API and ``manage.py report --format json`` give it.
         Durations are seconds; rates are fractions of 1; ``null`` where nothing counts."""
-        period = self.scope.period
-        previous = period.previous()
         return {
-            "brand": self.brand.slug,
-            "time_zone": self.brand.time_zone,
-            "period": {
-                "first": period.first.isoformat(),
-                "last": period.last.isoformat(),
-                "start": period.start.isoformat(),
-                "end": period.end.isoformat(),
-                "granularity": period.granularity,
-            },
-            "previous_period": {
-                "first": previous.first.isoformat(),
-                "last": previous.last.isoformat(),
-            },
-            "filters": {
-                "stores": sorted(self.scope.stores) if self.scope.stores is not None else None,
-                "region": self.scope.region or None,
-                "volunteer": self.scope.volunteer_id,
-                "topic": self.scope.topic_id,
-                "language": self.scope.language or None,
-            },
-            "business_time": self.scope.business_time,
+            **scope_json(self.brand, self.scope),
             "group_by": self.grouping,
             "anonymised": self.anonymise,
             "summary": self.summary.as_json(),

@@ -9,7 +9,7 @@ chunk in memory, never the whole list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +70,7 @@ def _review(row: dict[str, Any]) -> str:
 
 def question_rows(
     scope: Scope, *, anonymise: bool = False, after: tuple[datetime, int] | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Generator[dict[str, Any], None, None]:
     """The scope's questions, oldest first (``received_at``, then id), as dicts keyed by
     ``COLUMNS``; times in the brand's zone with their offset, durations in seconds.
     ``after`` starts after that ``(received_at, id)`` (the API's cursor)."""

@@ -1,15 +1,22 @@
-"""Where each person lands: the page made for their role."""
+"""Where each person lands: the page made for their role; and the refusal pages (403, a
+stale form, 404, 500) in the site's layout and the person's language, each saying what the
+person can do instead."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from helpdesk.models import Role
+from helpdesk.models import Enrolment, Role
 from helpdesk.permissions import volunteer_for
 
 HOME_BY_ROLE: dict[str, str] = {
@@ -20,23 +27,112 @@ HOME_BY_ROLE: dict[str, str] = {
 }
 
 
-def home_url_name(role: str) -> str:
-    """The URL name of the first page of someone with ``role`` ("" without a desk record:
-    the programme's status page tells them how to join)."""
-    return HOME_BY_ROLE.get(role, "charter_pages:status")
+def home_url(user: User | AnonymousUser) -> str:
+    """The first page of ``user``: their role's page, else the home page (which tells
+    someone outside every programme how to join)."""
+    volunteer = volunteer_for(user)
+    if volunteer is not None and volunteer.role in HOME_BY_ROLE:
+        return reverse(HOME_BY_ROLE[volunteer.role])
+    if user.is_authenticated and Enrolment.objects.filter(user_id=user.pk).exists():
+        return reverse("charter_pages:status")
+    return reverse("home")
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    volunteer = volunteer_for(request.user)
-    return redirect(home_url_name(volunteer.role if volunteer is not None else ""))
+    target = home_url(request.user)
+    if target != reverse("home"):
+        return redirect(target)
+    return render(request, "helpdesk/no_programme.html")
 
 
 class RoleLoginView(LoginView):
-    """Django's login, then straight to the page of the person's role (a ``next`` that is
-    safe still wins)."""
+    """Django's login, then straight to the page of the person's role (a safe ``next``
+    still wins)."""
 
     def get_default_redirect_url(self) -> str:
-        volunteer = volunteer_for(self.request.user)
-        return reverse(home_url_name(volunteer.role if volunteer is not None else ""))
+        return home_url(self.request.user)
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+# What each part of the site is for, by the start of its path (the longest match wins).
+PARTS = (
+    ("/queue/", "queue"),
+    ("/desk/review", "supervision"),
+    ("/desk/outbox", "supervision"),
+    ("/desk/floor", "supervision"),
+    ("/desk/saved-replies", "supervision"),
+    ("/desk/", "desk"),
+    ("/supervision/", "supervision"),
+    ("/training/grading", "supervision"),
+    ("/training/", "desk"),
+    ("/charter/", "desk"),
+    ("/reports/me/", "desk"),
+    ("/reports/api-tokens/", "api"),
+    ("/reports/", "reports"),
+    ("/exports/", "reports"),
+    ("/admin/", "admin"),
+)
+
+
+def _part(path: str) -> str:
+    matches = [(prefix, part) for prefix, part in PARTS if path.startswith(prefix)]
+    return max(matches, key=lambda match: len(match[0]))[1] if matches else ""
+
+
+def _purpose(part: str) -> str:
+    return {
+        "queue": _("The queue is where volunteers claim and answer customers' questions."),
+        "desk": _("This page is for the volunteers who answer customers."),
+        "supervision": _("This page is for supervisors."),
+        "reports": _("Reports are for the agency's staff, supervisors and administrators."),
+        "api": _("The reporting API is for the agency's staff and administrators."),
+        "admin": _("The administration site is for the desk's administrators."),
+    }.get(part, _("This page is not part of your role."))
+
+
+def _instead(request: HttpRequest) -> list[tuple[str, str]]:
+    """Links to what this person can do: their own pages first."""
+    volunteer = volunteer_for(request.user)
+    role = volunteer.role if volunteer is not None else ""
+    links: list[tuple[str, str]] = []
+    if role == Role.AGENCY:
+        links += [(reverse("reports:index"), _("Your brand's reports"))]
+    elif role == Role.VOLUNTEER:
+        links += [
+            (reverse("helpdesk:queue"), _("The queue of questions you can answer")),
+            (reverse("reports:me"), _("Your figures")),
+        ]
+    elif role in (Role.SUPERVISOR, Role.ADMIN):
+        links += [
+            (reverse(HOME_BY_ROLE[role]), _("Your desk")),
+            (reverse("reports:index"), _("Reports")),
+        ]
+    else:
+        links += [(reverse("home"), _("How to join the programme"))]
+    return links
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: what the page is for, why not for this person, and what they can do."""
+    reason = str(exception) if exception is not None and str(exception) else ""
+    if request.headers.get("HX-Request"):
+        body = render_to_string(
+            "helpdesk/_refused.html", {"reason": reason or _purpose(_part(request.path))}
+        )
+        return HttpResponse(body, status=403)
+    context: dict[str, Any] = {
+        "purpose": _purpose(_part(request.path)),
+        "reason": reason,
+        "instead": _instead(request),
+    }
+    return render(request, "403.html", context, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security token: usually a page left open too long."""
+    return render(
+        request, "403_csrf.html", {"back": request.META.get("HTTP_REFERER", "")}, status=403
+    )

@@ -453,6 +453,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed even with DEBUG off. The demo users share a published password.",
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Leave out the months of past questions the reports show (a bare desk).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -467,7 +472,7 @@ class Command(BaseCommand):
         tally = Tally()
         with transaction.atomic():
             brand = seed(tally)
-        history = seed_history(brand)
+        history = HistorySummary(skipped=True) if options["no_history"] else seed_history(brand)
         if not history.skipped:
             tally.created.append("history")
             self.stdout.write(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -20,6 +21,7 @@ from rest_framework.request import Request
 from helpdesk.reports.models import ApiToken
 
 TOKEN_PREFIX = "hf_"  # noqa: S105 - a marker in front of every token, not a secret
+TOKEN_SHAPE = re.compile(r"hf_(?P<prefix>[0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
 # last_used_at is written at most this often per token (a busy integration polls often).
 TOUCH_SECONDS = 60
 
@@ -40,10 +42,13 @@ def make_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def token_user(token: str) -> User | None:
-    """The active user behind ``token``, or None."""
-    if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2 or len(token) > 200:
+    """The active user behind ``token``, or None. Only the shape ``make_token`` gives is
+    looked up: anything else (a NUL, other characters, another length) never reaches the
+    database."""
+    shape = TOKEN_SHAPE.fullmatch(token)
+    if shape is None:
         return None
-    prefix = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    prefix = shape["prefix"]
     row = (
         ApiToken.objects.select_related("user")
         .filter(prefix=prefix, revoked_at__isnull=True)
@@ -63,13 +68,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[User, None] | None:
-        header = authentication.get_authorization_header(request)
+        # Read as sent: DRF's helper encodes the header as Latin-1 and fails on the rest.
+        header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        try:
-            scheme, _, token = header.decode("ascii").partition(" ")
-        except UnicodeDecodeError as error:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.") from error
+        if not header.isascii() or not header.isprintable():
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        scheme, _, token = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
         user = token_user(token.strip())

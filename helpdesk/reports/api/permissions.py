@@ -14,4 +14,5 @@ class ReadsReports(BasePermission):
     message = "The reporting API is for the brand's agency staff and administrators."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return request.method in ("GET", "HEAD", "OPTIONS") and api_reader(request.user) is not None
+        # Readers only; what they may do is the views' (GET only: anything else is a 405).
+        return api_reader(request.user) is not None

@@ -1,0 +1,121 @@
+"""The agency's reports in a real browser: agnes (agency staff) logs in and lands on the
+reports, picks a period and a store, sees the charts and their tables, and downloads the
+XLSX, which holds the page's figures; no console error, and nothing scrolls sideways on a
+375 px phone."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+from helpdesk.models import Brand, Store
+from helpdesk.reports.period import Period, presets
+from helpdesk.reports.queries import Scope
+from helpdesk.reports.report import build_report
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def demo(server_url: str) -> Brand:
+    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    return Brand.objects.get(slug="northwind")
+
+
+def open_as_agnes(browser: Browser, server_url: str, width: int, errors: list[str]) -> Page:
+    context = browser.new_context(
+        base_url=server_url,
+        viewport={"width": width, "height": 900},
+        locale="en-US",
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "agnes")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+def sideways(page: Page) -> dict[str, Any]:
+    seen: dict[str, Any] = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, width: window.innerWidth})"
+    )
+    return seen
+
+
+@pytest.mark.parametrize("width", [375, 1280], ids=["phone", "desk"])
+def test_agnes_reads_the_reports_and_downloads_the_xlsx(
+    demo: Brand, browser: Browser, server_url: str, width: int, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    seattle = Store.objects.get(brand=demo, code="NW-SEA")
+
+    page = open_as_agnes(browser, server_url, width, errors)
+
+    # She lands on the reports.
+    assert page.url.rstrip("/").endswith("/reports")
+    expect(page.locator("h1")).to_contain_text("Reports")
+    # She picks the last 90 days and the Seattle store.
+    page.select_option("select[name=period]", "90d")
+    page.select_option("select[name=store]", str(seattle.pk))
+    page.locator("form.filters button[type=submit]").click()
+    page.wait_for_url(lambda url: f"store={seattle.pk}" in url and "period=90d" in url)
+    # The charts and the tables they draw are there, with the query layer's figures.
+    expect(page.locator("svg.chart")).to_have_count(5)
+    zone = ZoneInfo(demo.time_zone)
+    first, last = presets(timezone.now().astimezone(zone).date())["90d"]
+    report = build_report(
+        Scope(
+            brand_id=demo.pk,
+            period=Period(first, last, zone),
+            stores=frozenset({seattle.pk}),
+        )
+    )
+    assert report.summary.volumes.received > 0, "seed_demo gives the reports a history"
+    cards = page.locator(".cards .card .value")
+    expect(cards.first).to_have_text(str(report.summary.volumes.received))
+    groups = page.locator("table.groups")
+    expect(groups).to_be_visible()
+    expect(groups.locator("tfoot td").first).to_have_text(str(report.summary.volumes.received))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"reports-{width}.png"), full_page=True)
+    # Nothing scrolls sideways, even on a phone.
+    seen = sideways(page)
+    assert seen["scroll"] <= seen["width"], seen
+    # The XLSX download holds the same figures.
+    with page.expect_download() as download_info:
+        page.locator("nav.exports a", has_text="XLSX").first.click()
+    saved = tmp_path / "report.xlsx"
+    download_info.value.save_as(saved)
+    workbook = load_workbook(saved, read_only=True)
+    values = [
+        cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+    ]
+    assert report.summary.volumes.received in values
+    assert report.summary.volumes.answered in values
+    assert errors == []

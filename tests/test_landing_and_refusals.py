@@ -1,0 +1,194 @@
+"""Every person lands on the page made for their role, and a refusal anywhere is a page in
+the site's layout and the person's language that says what they can do instead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from helpdesk.models import Enrolment, Role
+from tests.factories import make_brand, make_store, make_volunteer
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+HOMES = {
+    "volunteer": "/queue/",
+    "supervisor": "/desk/review/",
+    "agency": "/reports/",
+    "admin": "/desk/floor/",
+}
+
+
+@pytest.fixture
+def people() -> dict[str, Any]:
+    brand = make_brand()
+    store = make_store(brand)
+    found: dict[str, Any] = {
+        role: make_volunteer(brand, role=role, store=store).user
+        for role in (Role.VOLUNTEER, Role.SUPERVISOR, Role.AGENCY, Role.ADMIN)
+    }
+    from django.contrib.auth import get_user_model
+
+    found["outsider"] = get_user_model().objects.create_user("outsider", password=PASSWORD)
+    return found
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_login_lands_on_the_roles_page(client: Client, people: dict[str, Any], role: str) -> None:
+    response = client.post(
+        "/accounts/login/", {"username": people[role].username, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == HOMES[role]
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_the_root_sends_each_role_home(client: Client, people: dict[str, Any], role: str) -> None:
+    client.force_login(people[role])
+
+    response = client.get("/")
+
+    assert (response.status_code, response["Location"]) == (302, HOMES[role])
+
+
+def test_a_safe_next_still_wins(client: Client, people: dict[str, Any]) -> None:
+    response = client.post(
+        "/accounts/login/?next=/reports/me/",
+        {"username": people["volunteer"].username, "password": PASSWORD},
+    )
+
+    assert response["Location"] == "/reports/me/"
+
+
+def test_someone_outside_every_programme_is_told_how_to_join(
+    client: Client, people: dict[str, Any]
+) -> None:
+    login = client.post("/accounts/login/", {"username": "outsider", "password": PASSWORD})
+    page = client.get("/")
+
+    assert login["Location"] == "/"
+    assert page.status_code == 200
+    assert "not part of a brand's programme yet" in page.content.decode()
+    assert 'href="/charter/enrol/"' in page.content.decode()
+
+
+def test_someone_who_asked_to_join_lands_on_their_request(
+    client: Client, people: dict[str, Any]
+) -> None:
+    brand = make_brand()
+    Enrolment.objects.create(
+        user=people["outsider"], brand=brand, store=make_store(brand), employee_number="E1"
+    )
+    client.force_login(people["outsider"])
+
+    assert client.get("/")["Location"] == "/charter/status/"
+
+
+def test_anonymous_people_are_asked_to_log_in(client: Client) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+REFUSED = [
+    ("agency", "/queue/", "/reports/", "The queue is where volunteers"),
+    ("agency", "/desk/review/", "/reports/", "This page is for supervisors."),
+    ("volunteer", "/desk/review/", "/queue/", "This page is for supervisors."),
+    ("volunteer", "/reports/", "/reports/me/", "Reports are for the agency"),
+    ("volunteer", "/reports/api-tokens/", "/queue/", "The reporting API is for"),
+    ("supervisor", "/reports/api-tokens/", "/desk/review/", "The reporting API is for"),
+    ("agency", "/reports/me/", "/reports/", "Your figures are kept"),
+    ("outsider", "/queue/", "/", "This page is not part of your role."),
+]
+
+
+@pytest.mark.parametrize(("role", "path", "suggested", "explained"), REFUSED)
+def test_a_refusal_is_a_page_that_says_what_to_do(
+    client: Client, people: dict[str, Any], role: str, path: str, suggested: str, explained: str
+) -> None:
+    client.force_login(people[role])
+
+    response = client.get(path)
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<title>Not for your role · Helpforce</title>" in page
+    assert '<header class="top">' in page  # the site's layout, with its navigation
+    assert "What you can do" in page
+    assert f'href="{suggested}"' in page
+    assert explained.replace("'", "&#x27;") in page
+    assert "Log in as someone else" in page
+
+
+def test_a_refusal_in_french(client: Client, people: dict[str, Any]) -> None:
+    client.force_login(people["agency"])
+
+    response = client.get("/queue/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert '<html lang="fr">' in page
+    assert "Ce que vous pouvez faire" in page
+    assert 'href="/reports/"' in page
+
+
+def test_an_htmx_refusal_is_a_fragment(client: Client, people: dict[str, Any]) -> None:
+    client.force_login(people["agency"])
+
+    response = client.get("/queue/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 403
+    assert "<html" not in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_an_expired_form_is_explained(people: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["volunteer"])
+
+    response = client.post("/desk/shift/", {"action": "start"})
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "The form expired" in page
+    assert "Nothing was changed." in page
+    assert '<header class="top">' in page
+
+
+def test_a_page_that_is_not_there(client: Client, people: dict[str, Any]) -> None:
+    client.force_login(people["volunteer"])
+
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "There is nothing here" in response.content.decode()
+    assert '<header class="top">' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("agency", ["/reports/", "/reports/api-tokens/"], ["/queue/", "/reports/me/"]),
+        ("volunteer", ["/queue/", "/reports/me/"], ['href="/reports/"', "/reports/api-tokens/"]),
+        ("supervisor", ["/queue/", "/reports/", "/desk/review/"], ["/reports/api-tokens/"]),
+        ("admin", ["/reports/", "/reports/api-tokens/", "/desk/floor/"], []),
+    ],
+)
+def test_the_navigation_offers_each_role_its_pages(
+    client: Client, people: dict[str, Any], role: str, shown: list[str], hidden: list[str]
+) -> None:
+    client.force_login(people[role])
+
+    nav = client.get(HOMES[role]).content.decode().split('<nav aria-label="Main">')[1]
+    nav = nav.split("</nav>")[0]
+
+    for link in shown:
+        assert link in nav
+    for link in hidden:
+        assert link not in nav
