@@ -30,6 +30,12 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "routing-advance-offers": {"task": "routing.tasks.advance_offers", "schedule": 15.0},
         "routing-sweep-sla": {"task": "routing.tasks.sweep_sla", "schedule": 60.0},
         "routing-end-idle-shifts": {"task": "routing.tasks.end_idle_shifts", "schedule": 60.0},
+        # Sends last week's report once per person; hourly, so a brand's Monday morning
+        # comes in every time zone and a missed run is made up.
+        "reports-weekly-email": {
+            "task": "helpdesk.reports.tasks.send_weekly_reports",
+            "schedule": 3600.0,
+        },
     }
 
 

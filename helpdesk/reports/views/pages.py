@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from helpdesk.reports.access import report_reader
+from helpdesk.reports.emails import is_subscribed
 from helpdesk.reports.forms import ReportForm
 from helpdesk.reports.presentation import report_context
 from helpdesk.reports.report import build_report
@@ -57,7 +58,11 @@ def index(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET or None, reader=reader)
     if not request.GET:
         form = ReportForm({"period": "30d"}, reader=reader)
-    context: dict[str, Any] = {"form": form, "reader": reader}
+    context: dict[str, Any] = {
+        "form": form,
+        "reader": reader,
+        "weekly_email": is_subscribed(reader.user, reader.role),
+    }
     status = 200
     if form.is_valid():
         report = build_report(form.scope(), grouping=form.grouping, anonymise=form.anonymise)
