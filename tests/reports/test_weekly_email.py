@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 
@@ -38,7 +39,7 @@ def desk(settings: Any) -> dict[str, Any]:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://desk.example.com"
     brand = make_brand(time_zone="America/New_York", name="Acme")
-    people = {
+    people: dict[str, Any] = {
         role: make_volunteer(brand, role=role)
         for role in (Role.VOLUNTEER, Role.SUPERVISOR, Role.AGENCY, Role.ADMIN)
     }
@@ -83,6 +84,7 @@ def test_agency_staff_get_last_weeks_report_once(desk: dict[str, Any]) -> None:
     assert link in english.body
     assert english.extra_headers["List-Unsubscribe"] == f"<{link}>"
     assert english.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert isinstance(english, EmailMultiAlternatives)
     html, kind = english.alternatives[0]
     assert kind == "text/html" and "<script" not in html and link in html
     french = next(m for m in mail.outbox if m.to == ["fr@acme.example"])
