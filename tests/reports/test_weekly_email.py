@@ -86,6 +86,7 @@ def test_agency_staff_get_last_weeks_report_once(desk: dict[str, Any]) -> None:
     assert english.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert isinstance(english, EmailMultiAlternatives)
     html, kind = english.alternatives[0]
+    assert isinstance(html, str)
     assert kind == "text/html" and "<script" not in html and link in html
     french = next(m for m in mail.outbox if m.to == ["fr@acme.example"])
     assert french.subject == "Acme : votre rapport hebdomadaire, semaine du 2026-10-26"
