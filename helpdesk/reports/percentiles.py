@@ -146,3 +146,11 @@ class SecondsBetween(Func):
             # SQLite's two-argument MAX is NULL when an argument is.
             return f"MAX(0, django_timestamp_diff({end_sql}, {start_sql}) / 1e6)", params
         raise NotImplementedError(f"reports do not run on {connection.vendor}")
+
+
+class EpochSeconds(Func):
+    """A datetime as seconds since 1970 (PostgreSQL only: reading floats is several times
+    faster than reading datetimes, where a report reads a month of rows)."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import Store
 from helpdesk.reports import charts
-from helpdesk.reports.queries import calendars_for
+from helpdesk.reports.queries import scope_calendars
 from helpdesk.reports.report import (
     GROUPING_LABELS,
     PRIORITY_LABELS,
@@ -85,7 +85,7 @@ def report_context(report: Report) -> dict[str, Any]:
             for priority, sla in report.sla.items()
         ],
         "store_codes": stores,
-        "always_open": calendars_for(scope.brand_id, scope.zone)[None].always_open,
+        "always_open": scope_calendars(scope)[None].always_open,
         "charts": {
             "volume": charts.column_chart(
                 [

@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import (
     Coalesce,
     ExtractHour,
@@ -44,7 +45,13 @@ from django.utils import timezone
 from helpdesk.models import Brand, Question, Reply, Store, Volunteer
 from helpdesk.reports.business_time import BusinessCalendar, calendar_from
 from helpdesk.reports.models import Holiday, OpeningHours
-from helpdesk.reports.percentiles import FRACTIONS, Percentiles, SecondsBetween, percentiles
+from helpdesk.reports.percentiles import (
+    FRACTIONS,
+    EpochSeconds,
+    Percentiles,
+    SecondsBetween,
+    percentiles,
+)
 from helpdesk.reports.period import Period
 from helpdesk.states import QuestionState, ReplyState
 from routing.models import Topic
@@ -75,6 +82,9 @@ class Scope:
     language: str = ""
     business_time: bool = False
     now: datetime = field(default_factory=timezone.now)
+    # What one report works out once for all its parts (the brand's calendars); shared with
+    # the scopes made from this one (the previous period, other filters).
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def previous(self) -> Scope:
         return replace(self, period=self.period.previous())
@@ -393,17 +403,37 @@ def calendars_for(brand_id: int, zone: ZoneInfo) -> dict[int | None, BusinessCal
     return calendars
 
 
+def scope_calendars(scope: Scope) -> dict[int | None, BusinessCalendar]:
+    """The brand's calendars for this report, built once: each keeps the days it has
+    worked out, so the report's parts do not count the same days again."""
+    calendars: dict[int | None, BusinessCalendar] | None = scope.cache.get("calendars")
+    if calendars is None:
+        calendars = calendars_for(scope.brand_id, scope.zone)
+        scope.cache["calendars"] = calendars
+    return calendars
+
+
 def _business_rows(
     scope: Scope, queryset: QuerySet[Question], key: Any
 ) -> Iterator[tuple[Any, float, float]]:
     """``(group, first-response seconds, desk's-share seconds)`` in business time for each
     answered question (group ``None`` when ``key`` is None): the question's store's
     calendar if it has one, else the brand's."""
-    calendars = calendars_for(scope.brand_id, scope.zone)
+    calendars = scope_calendars(scope)
     answered = queryset.filter(first_response_at__isnull=False).annotate(
-        store_key=_key_expressions()["store"]
+        store_key=_key_expressions()["store"],
+        began_at=_arrived(scope),
     )
-    columns = ("store_key", "tweeted_at", "received_at", "first_response_at")
+    columns: tuple[Any, ...] = ("store_key", "began_at", "received_at", "first_response_at")
+    if connection.vendor == "postgresql":
+        # Seconds since the epoch come back as floats, several times faster to read than
+        # datetimes; SQLite's own datetimes are read in Python either way.
+        answered = answered.annotate(
+            began_s=EpochSeconds("began_at"),
+            received_s=EpochSeconds("received_at"),
+            responded_s=EpochSeconds("first_response_at"),
+        )
+        columns = ("store_key", "began_s", "received_s", "responded_s")
     if key is not None:
         rows: Iterable[tuple[Any, ...]] = (
             answered.annotate(group_key=key)
@@ -413,12 +443,18 @@ def _business_rows(
         )
     else:
         rows = ((None, *row) for row in answered.values_list(*columns).order_by().iterator(5000))
-    for group, store_id, tweeted, received, responded in rows:
+    for group, store_id, began, received, responded in rows:
         calendar = calendars.get(store_id, calendars[None])
+        if isinstance(began, datetime):
+            began, received, responded = (
+                began.timestamp(),
+                received.timestamp(),
+                responded.timestamp(),
+            )
         yield (
             group,
-            calendar.seconds(tweeted or received, responded),
-            calendar.seconds(received, responded),
+            calendar.seconds_between(began, responded),
+            calendar.seconds_between(received, responded),
         )
 
 
@@ -490,67 +526,66 @@ CLOSED_STATES = (QuestionState.DISMISSED, QuestionState.ESCALATED)
 
 
 def resolution(scope: Scope) -> Resolution:
-    """Per conversation whose first question (earliest received) is one of the scope's:
-    resolved when each of its questions is answered, dismissed or escalated; resolution
-    time from its first tweet to the last close (an answer's first response, else the
-    moment it was dismissed or escalated). Conversations of noise only (every question
-    dismissed, none answered) have nothing to resolve and are left out."""
-    candidates = dict(questions_in(scope).values_list("pk", "conversation_id").order_by())
-    rows = (
+    """Per conversation whose first question (the earliest received; ties by id) is one of
+    the scope's: resolved when none of its questions is open; resolution time from its
+    earliest tweet to the last close of its questions (an answer's first response, else the
+    moment it was dismissed or escalated). Conversations with no answer and nothing open
+    (noise, or handed to the care team) have nothing the desk resolved and are left out.
+
+    One query: the scope's first questions (none earlier in their conversation), their
+    conversations' questions grouped per conversation, and the percentiles over that."""
+    earlier = Question.objects.filter(conversation_id=OuterRef("conversation_id")).filter(
+        Q(received_at__lt=OuterRef("received_at"))
+        | Q(received_at=OuterRef("received_at"), pk__lt=OuterRef("pk"))
+    )
+    firsts = questions_in(scope).filter(~Exists(earlier))
+    closing = Case(
+        When(first_response_at__isnull=False, then=F("first_response_at")),
+        When(state__in=CLOSED_STATES, then=F("state_changed_at")),
+    )
+    conversations = (
         Question.objects.filter(
-            brand_id=scope.brand_id, conversation_id__in=set(candidates.values())
+            brand_id=scope.brand_id, conversation_id__in=firsts.values("conversation_id")
         )
-        .annotate(store_key=_key_expressions()["store"])
-        .values_list(
-            "pk",
-            "conversation_id",
-            "tweeted_at",
-            "received_at",
-            "first_response_at",
-            "state",
-            "state_changed_at",
-            "store_key",
+        .values("conversation_id")
+        .order_by()
+        .annotate(
+            began=Min(_arrived(scope)),
+            closed=Max(closing),
+            still_open=Count(
+                "pk", filter=Q(first_response_at__isnull=True) & ~Q(state__in=CLOSED_STATES)
+            ),
+            answered=Count("pk", filter=Q(first_response_at__isnull=False)),
         )
+        .filter(Q(still_open__gt=0) | Q(answered__gt=0))
+    )
+    if not scope.business_time:
+        row = conversations.aggregate(
+            counted=Count("conversation_id"),
+            resolved=Count("conversation_id", filter=Q(still_open=0)),
+            time=Percentiles(
+                Case(When(still_open=0, then=SecondsBetween(F("closed"), F("began"))))
+            ),
+        )
+        return Resolution(
+            row["counted"], row["resolved"], Durations.of(row["resolved"], row["time"])
+        )
+    calendars = scope_calendars(scope)
+    stores = dict(
+        firsts.annotate(store_key=_key_expressions()["store"])
+        .values_list("conversation_id", "store_key")
         .order_by()
     )
-    began: dict[int, datetime] = {}
-    first: dict[int, tuple[datetime, int, int | None]] = {}
-    closed_at: dict[int, datetime] = {}
-    is_open: set[int] = set()
-    answered: set[int] = set()
-    for pk, conversation, tweeted, received, responded, state, changed, store_id in rows:
-        start = tweeted or received
-        if conversation not in began or start < began[conversation]:
-            began[conversation] = start
-        if conversation not in first or (received, pk) < first[conversation][:2]:
-            first[conversation] = (received, pk, store_id)
-        if responded is not None:
-            close = responded
-            answered.add(conversation)
-        elif state in CLOSED_STATES:
-            close = changed
-        else:
-            is_open.add(conversation)
-            continue
-        if conversation not in closed_at or close > closed_at[conversation]:
-            closed_at[conversation] = close
-    counted = [
-        conversation
-        for conversation, (_received, pk, _store) in first.items()
-        if pk in candidates and (conversation in answered or conversation in is_open)
-    ]
-    calendars = calendars_for(scope.brand_id, scope.zone) if scope.business_time else {}
+    counted = 0
     values: list[float] = []
-    for conversation in counted:
-        if conversation in is_open:
-            continue
-        start, end = began[conversation], closed_at[conversation]
-        if scope.business_time:
-            calendar = calendars.get(first[conversation][2], calendars[None])
-            values.append(calendar.seconds(start, end))
-        else:
-            values.append(max(0.0, (end - start).total_seconds()))
-    return Resolution(len(counted), len(values), Durations.from_values(values))
+    for conversation, began, closed, still_open in conversations.values_list(
+        "conversation_id", "began", "closed", "still_open"
+    ).iterator(chunk_size=5000):
+        counted += 1
+        if still_open == 0:
+            calendar = calendars.get(stores.get(conversation), calendars[None])
+            values.append(calendar.seconds(began, closed))
+    return Resolution(counted, len(values), Durations.from_values(values))
 
 
 # --- time series and the week's busiest hours ----------------------------------------------------
@@ -712,7 +747,7 @@ def reviews(scope: Scope) -> Reviews:
         ),
     )
     if scope.business_time:
-        calendars = calendars_for(scope.brand_id, scope.zone)
+        calendars = scope_calendars(scope)
         values = [
             calendars.get(store_id, calendars[None]).seconds(submitted, reviewed_at)
             for store_id, submitted, reviewed_at in queryset.filter(reviewed)

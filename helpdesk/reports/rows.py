@@ -17,7 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from helpdesk.models import Reply
-from helpdesk.reports.queries import Scope, calendars_for, person_labels, questions_in
+from helpdesk.reports.queries import Scope, person_labels, questions_in, scope_calendars
 from helpdesk.states import ReplyState
 
 COLUMNS: tuple[str, ...] = (
@@ -122,7 +122,7 @@ def question_rows(
         )
         .order_by("received_at", "pk")
     )
-    calendars = calendars_for(scope.brand_id, scope.zone) if scope.business_time else {}
+    calendars = scope_calendars(scope) if scope.business_time else {}
     names: dict[int, str] = {}
     row: dict[str, Any]
     for row in values.iterator(chunk_size=CHUNK):
