@@ -244,9 +244,7 @@ def main() -> None:
         or store not in theirs
         or ours[store][0] != theirs[store][0]
         or any(
-            a is None
-            or b is None
-            or not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+            a is None or b is None or not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
             for a, b in zip(ours[store][1], theirs[store][1], strict=True)
         )
     ]
