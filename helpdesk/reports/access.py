@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from helpdesk.models import Role, Volunteer
 from helpdesk.permissions import volunteer_for
@@ -23,6 +25,16 @@ def report_reader(user: User | AnonymousUser | None) -> Volunteer | None:
     """The person's desk record if they may read their brand's reports."""
     volunteer = volunteer_for(user) if user is not None else None
     return volunteer if volunteer is not None and volunteer.role in REPORT_ROLES else None
+
+
+def report_reader_or_refuse(user: User | AnonymousUser | None) -> Volunteer:
+    """``report_reader``, or a refusal (the 403 page) that says who reports are for."""
+    reader = report_reader(user)
+    if reader is None:
+        raise PermissionDenied(
+            _("Reports are for the agency's staff, supervisors and administrators.")
+        )
+    return reader
 
 
 def api_reader(user: User | AnonymousUser | None) -> Volunteer | None:

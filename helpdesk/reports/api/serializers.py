@@ -131,17 +131,25 @@ class VolunteerSerializer(serializers.Serializer[Any]):
     first_responses = serializers.IntegerField()
 
 
-class ReportSerializer(serializers.Serializer[Any]):
+class ScopeSerializer(serializers.Serializer[Any]):
+    """What a report covers (``helpdesk.reports.report.scope_json``)."""
+
     brand = serializers.CharField()
     time_zone = serializers.CharField()
     period = PeriodSerializer()
     previous_period = PreviousPeriodSerializer()
     filters = FiltersSerializer()
     business_time = serializers.BooleanField()
-    group_by = serializers.CharField()
-    anonymised = serializers.BooleanField()
+
+
+class SummarySerializer(ScopeSerializer):
     summary = FiguresSerializer()
     previous = FiguresSerializer()
+
+
+class ReportSerializer(SummarySerializer):
+    group_by = serializers.CharField()
+    anonymised = serializers.BooleanField()
     groups = GroupSerializer(many=True)
     sla_by_priority = SlaPrioritySerializer(many=True)
     resolution = ResolutionSerializer()
@@ -151,17 +159,6 @@ class ReportSerializer(serializers.Serializer[Any]):
     heatmap = HeatmapSerializer()
     dismissed_by_reason = DismissedSerializer(many=True)
     volunteers = VolunteerSerializer(many=True)
-
-
-class SummarySerializer(serializers.Serializer[Any]):
-    brand = serializers.CharField()
-    time_zone = serializers.CharField()
-    period = PeriodSerializer()
-    previous_period = PreviousPeriodSerializer()
-    filters = FiltersSerializer()
-    business_time = serializers.BooleanField()
-    summary = FiguresSerializer()
-    previous = FiguresSerializer()
 
 
 class QuestionRowSerializer(serializers.Serializer[Any]):

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
     FileResponse,
@@ -22,12 +21,11 @@ from django.http import (
 )
 from django.urls import path
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from helpdesk.models import Volunteer
 from helpdesk.reports import exports
-from helpdesk.reports.access import report_reader
+from helpdesk.reports.access import report_reader_or_refuse
 from helpdesk.reports.forms import ReportForm
 from helpdesk.reports.pdf import report_pdf
 from helpdesk.reports.report import Report, build_report
@@ -50,11 +48,7 @@ def _download(
     @login_required
     @require_GET
     def view(request: HttpRequest) -> HttpResponseBase:
-        reader = report_reader(request.user)
-        if reader is None:
-            raise PermissionDenied(
-                _("Reports are for the agency's staff, supervisors and administrators.")
-            )
+        reader = report_reader_or_refuse(request.user)
         form = ReportForm(request.GET or {"period": "30d"}, reader=reader)
         if not form.is_valid():
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)

@@ -8,14 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from helpdesk.reports.access import report_reader
+from helpdesk.reports.access import report_reader_or_refuse
 from helpdesk.reports.emails import is_subscribed
 from helpdesk.reports.forms import ReportForm
 from helpdesk.reports.presentation import report_context
@@ -50,11 +48,7 @@ def _links(names: tuple[tuple[str, str], ...], query: str) -> list[tuple[str, st
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The brand's report (a supervisor's: their store's) for the chosen period."""
-    reader = report_reader(request.user)
-    if reader is None:
-        raise PermissionDenied(
-            _("Reports are for the agency's staff, supervisors and administrators.")
-        )
+    reader = report_reader_or_refuse(request.user)
     form = ReportForm(request.GET or None, reader=reader)
     if not request.GET:
         form = ReportForm({"period": "30d"}, reader=reader)
