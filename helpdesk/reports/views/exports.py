@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.urls import path
 from django.utils.translation import get_language
@@ -29,6 +25,7 @@ from helpdesk.reports.access import report_reader_or_refuse
 from helpdesk.reports.forms import ReportForm
 from helpdesk.reports.pdf import report_pdf
 from helpdesk.reports.report import Report, build_report
+from helpdesk.reports.streaming import file_chunks, streamed
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,7 +37,7 @@ def _filename(reader: Volunteer, form: ReportForm, what: str, extension: str) ->
 
 
 def _download(
-    extension: str, what: str, make: Callable[[ReportForm], HttpResponseBase]
+    extension: str, what: str, make: Callable[[HttpRequest, ReportForm], HttpResponseBase]
 ) -> Callable[[HttpRequest], HttpResponseBase]:
     """A download view: the page's readers, the page's filters (400 with the form's errors
     when they cannot make a report), a file name with the brand and the dates."""
@@ -52,7 +49,7 @@ def _download(
         form = ReportForm(request.GET or {"period": "30d"}, reader=reader)
         if not form.is_valid():
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-        response = make(form)
+        response = make(request, form)
         name = _filename(reader, form, what, extension)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
@@ -65,50 +62,38 @@ def _report(form: ReportForm) -> Report:
     return build_report(form.scope(), grouping=form.grouping, anonymise=form.anonymise)
 
 
-def _csv(form: ReportForm) -> HttpResponseBase:
+def _csv(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     return HttpResponse(exports.report_csv(_report(form)), content_type="text/csv; charset=utf-8")
 
 
-def _xlsx(form: ReportForm) -> HttpResponseBase:
+def _xlsx(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     return HttpResponse(exports.report_xlsx_bytes(_report(form)), content_type=XLSX)
 
 
-def _pdf(form: ReportForm) -> HttpResponseBase:
+def _pdf(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     return HttpResponse(
         report_pdf(_report(form), language=get_language() or "en"),
         content_type="application/pdf",
     )
 
 
-def _json(form: ReportForm) -> HttpResponseBase:
+def _json(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     return HttpResponse(
         json.dumps(_report(form).as_json(), cls=DjangoJSONEncoder, ensure_ascii=False),
         content_type="application/json",
     )
 
 
-def _rows_csv(form: ReportForm) -> HttpResponseBase:
+def _rows_csv(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     lines = exports.question_rows_csv(form.scope(), anonymise=form.anonymise)
-    return StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    return streamed(
+        request, (line.encode() for line in lines), content_type="text/csv; charset=utf-8"
+    )
 
 
-class _RemovedAfterwards(FileResponse):
-    """Streams a temporary file, then deletes it."""
-
-    def __init__(self, file_path: Path, **kwargs: Any) -> None:
-        self._path = file_path
-        super().__init__(file_path.open("rb"), **kwargs)
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._path.unlink(missing_ok=True)
-
-
-def _rows_xlsx(form: ReportForm) -> HttpResponseBase:
+def _rows_xlsx(request: HttpRequest, form: ReportForm) -> HttpResponseBase:
     built = exports.question_rows_xlsx(form.scope(), anonymise=form.anonymise)
-    return _RemovedAfterwards(built, content_type=XLSX)
+    return streamed(request, file_chunks(built), content_type=XLSX)
 
 
 urlpatterns = [
