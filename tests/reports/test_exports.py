@@ -482,7 +482,7 @@ def test_row_exports_stream_under_asgi_too(desk: dict[str, Any], url: str) -> No
 
     async def download() -> tuple[Any, bytes]:
         await client.aforce_login(desk["people"]["agency"].user)
-        response = await client.get(url)
+        response: Any = await client.get(url)
         body = b"".join([chunk async for chunk in response.streaming_content])
         return response, body
 
