@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from helpdesk.models import Role, Store, Volunteer
 
@@ -28,7 +29,7 @@ def require_role(request: HttpRequest, roles: frozenset[str]) -> Volunteer:
     """The requester's desk record if their role is one of ``roles``; else PermissionDenied."""
     volunteer = volunteer_for(request.user)
     if volunteer is None or volunteer.role not in roles:
-        raise PermissionDenied("This page is not part of your role.")
+        raise PermissionDenied(_("This page is not part of your role."))
     return volunteer
 
 

@@ -104,7 +104,7 @@ REFUSED = [
     ("volunteer", "/reports/api-tokens/", "/queue/", "The reporting API is for"),
     ("supervisor", "/reports/api-tokens/", "/desk/review/", "The reporting API is for"),
     ("agency", "/reports/me/", "/reports/", "Your figures are kept"),
-    ("outsider", "/queue/", "/", "This page is not part of your role."),
+    ("outsider", "/queue/", "/", "The queue is where volunteers"),
 ]
 
 
@@ -124,6 +124,15 @@ def test_a_refusal_is_a_page_that_says_what_to_do(
     assert f'href="{suggested}"' in page
     assert explained.replace("'", "&#x27;") in page
     assert "Log in as someone else" in page
+
+
+def test_the_generic_reason_is_not_said_twice(client: Client, people: dict[str, Any]) -> None:
+    client.force_login(people["agency"])
+
+    page = client.get("/queue/").content.decode()
+
+    assert "The queue is where volunteers" in page
+    assert "This page is not part of your role." not in page
 
 
 def test_a_refusal_in_french(client: Client, people: dict[str, Any]) -> None:

@@ -130,10 +130,10 @@ def status(request: HttpRequest) -> HttpResponse:
     if volunteer is None:
         enrolment = Enrolment.objects.filter(user=user).order_by("-requested_at").first()
         if enrolment is None:
-            raise PermissionDenied("This page is not part of your role.")
+            raise PermissionDenied(_("This page is not part of your role."))
         return render(request, "charter/enrolment_status.html", {"enrolment": enrolment})
     if volunteer.role not in DESK_ROLES:
-        raise PermissionDenied("This page is not part of your role.")
+        raise PermissionDenied(_("This page is not part of your role."))
     brand_id = volunteer.brand_id
     standing = standing_for(user.pk, brand_id)
     accepted = accepted_number(user.pk, brand_id)

@@ -306,7 +306,7 @@ def _holder_question(request: HttpRequest, pk: int) -> tuple[Volunteer, User, Qu
     user = _user(request)
     question = _question_of(volunteer, pk)
     if not _holds(question, user):
-        raise PermissionDenied("Only the holder of the claim writes its reply.")
+        raise PermissionDenied(_("Only the holder of the claim writes its reply."))
     return volunteer, user, question
 
 

@@ -118,6 +118,8 @@ def _instead(request: HttpRequest) -> list[tuple[str, str]]:
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The 403 page: what the page is for, why not for this person, and what they can do."""
     reason = str(exception) if exception is not None and str(exception) else ""
+    if reason == _("This page is not part of your role."):
+        reason = ""  # the page says what it is for, which says more
     if request.headers.get("HX-Request"):
         body = render_to_string(
             "helpdesk/_refused.html", {"reason": reason or _purpose(_part(request.path))}

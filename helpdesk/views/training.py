@@ -72,7 +72,7 @@ def _learner(request: HttpRequest) -> Learner:
     volunteer = require_role(request, DESK_ROLES)
     standing = standing_for(volunteer.user_id, volunteer.brand_id)
     if standing is None:
-        raise PermissionDenied("Training opens once your enrolment is confirmed.")
+        raise PermissionDenied(gettext("Training opens once your enrolment is confirmed."))
     return Learner(volunteer, standing)
 
 
