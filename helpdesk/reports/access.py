@@ -18,6 +18,8 @@ from helpdesk.permissions import volunteer_for
 
 REPORT_ROLES = frozenset({Role.AGENCY, Role.SUPERVISOR, Role.ADMIN})
 API_ROLES = frozenset({Role.AGENCY, Role.ADMIN})
+# The weekly e-mail holds the brand's whole report: only for those who may read it all.
+WEEKLY_EMAIL_ROLES = API_ROLES
 OWN_FIGURES_ROLES = frozenset({Role.VOLUNTEER, Role.SUPERVISOR, Role.ADMIN})
 
 

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from helpdesk.models import Brand, Role, Volunteer
+from helpdesk.reports.access import WEEKLY_EMAIL_ROLES
 from helpdesk.reports.models import WeeklyReportDelivery, WeeklyReportSubscription
 from helpdesk.reports.period import Period, last_full_week
 from helpdesk.reports.queries import Scope, brand_zone
@@ -56,8 +57,10 @@ def user_of_token(token: str) -> User | None:
 
 
 def is_subscribed(user: User, role: str) -> bool:
-    """Agency staff receive the weekly report unless they said no; others only if they
-    asked for it."""
+    """Agency staff receive the weekly report unless they said no; administrators only if
+    they asked for it; nobody else."""
+    if role not in WEEKLY_EMAIL_ROLES:
+        return False
     choice = (
         WeeklyReportSubscription.objects.filter(user=user)
         .values_list("is_subscribed", flat=True)
@@ -73,9 +76,10 @@ def set_subscription(user: User, subscribed: bool) -> None:
 
 
 def recipients(brand: Brand) -> list[Volunteer]:
-    """The brand's agency staff (and anyone who asked) with an address, still subscribed."""
+    """The brand's agency staff and administrators with an address, still subscribed.
+    Nobody else, even if they once asked: the e-mail holds every store's figures."""
     people = (
-        Volunteer.objects.filter(brand=brand, user__is_active=True)
+        Volunteer.objects.filter(brand=brand, user__is_active=True, role__in=WEEKLY_EMAIL_ROLES)
         .exclude(user__email="")
         .select_related("user")
         .order_by("user_id")

@@ -127,7 +127,7 @@ class Report:
             "anonymised": self.anonymise,
             "summary": self.summary.as_json(),
             "previous": self.previous.as_json(),
-            "groups": [row.as_json() for row in self.groups],
+            "groups": [self._group_json(row) for row in self.groups],
             "sla_by_priority": [
                 {"priority": priority, **sla.as_json()} for priority, sla in self.sla.items()
             ],
@@ -142,8 +142,22 @@ class Report:
             "dismissed_by_reason": [
                 {"reason": reason, "count": count} for reason, count in self.dismissed
             ],
-            "volunteers": [person.as_json() for person in self.volunteers],
+            "volunteers": [self._person_json(person) for person in self.volunteers],
         }
+
+    def _group_json(self, row: GroupRow) -> dict[str, Any]:
+        """An anonymised report names a volunteer group by its code, never by its id:
+        ids are the same in every report and would undo the anonymising."""
+        data = row.as_json()
+        if self.anonymise and self.grouping == "volunteer" and row.key is not None:
+            data["key"] = row.label
+        return data
+
+    def _person_json(self, person: VolunteerActivity) -> dict[str, Any]:
+        data = person.as_json()
+        if self.anonymise:
+            data["user_id"] = None
+        return data
 
 
 def build_report(scope: Scope, *, grouping: str = "store", anonymise: bool = False) -> Report:

@@ -309,6 +309,19 @@ def test_the_report_is_the_pages_report(client: Client, desk: dict[str, Any], qu
     assert response.json() == json.loads(json.dumps(expected, default=str))
 
 
+def test_an_anonymised_report_gives_no_ones_id(client: Client, desk: dict[str, Any]) -> None:
+    query = "group_by=volunteer&names=anonymised"
+    body = client.get(f"/api/v1/report/?{query}", **bearer(token_for(desk, "agency"))).json()
+
+    ids = {person.user_id for person in desk["people"].values()}
+    assert body["volunteers"] and all(person["user_id"] is None for person in body["volunteers"])
+    keys = [group["key"] for group in body["groups"] if group["key"] is not None]
+    assert keys and not ids & set(keys)
+    assert all(group["key"] == group["label"] for group in body["groups"] if group["key"])
+    named = client.get("/api/v1/report/?group_by=volunteer", **bearer(token_for(desk, "agency")))
+    assert ids & {group["key"] for group in named.json()["groups"]}
+
+
 def test_the_summary_is_the_reports_summary(client: Client, desk: dict[str, Any]) -> None:
     body = client.get("/api/v1/summary/", **bearer(token_for(desk, "agency"))).json()
 

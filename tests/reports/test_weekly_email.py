@@ -112,11 +112,42 @@ def test_the_unsubscribed_and_other_roles_get_nothing(desk: dict[str, Any]) -> N
     assert [message.to for message in mail.outbox] == [[desk["people"][Role.AGENCY].user.email]]
 
 
-def test_a_supervisor_who_asked_for_it_gets_it(desk: dict[str, Any]) -> None:
-    WeeklyReportSubscription.objects.create(user=desk["people"][Role.SUPERVISOR].user)
+def test_only_those_who_may_read_the_whole_brand_get_it(desk: dict[str, Any]) -> None:
+    """The e-mail holds every store's figures: an administrator who asked gets it, a
+    supervisor (who reads only their store) or a volunteer who once asked does not."""
+    for role in (Role.SUPERVISOR, Role.VOLUNTEER, Role.ADMIN):
+        WeeklyReportSubscription.objects.create(user=desk["people"][role].user)
 
     with time_machine.travel(WEEK_AFTER_DST + timedelta(hours=1), tick=False):
         assert send_weekly_reports().sent == 3
+
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        desk["people"][key].user.email for key in (Role.AGENCY, Role.ADMIN, "french")
+    )
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.VOLUNTEER])
+def test_others_cannot_switch_it_on(client: Client, desk: dict[str, Any], role: str) -> None:
+    user = desk["people"][role].user
+    client.force_login(user)
+
+    response = client.post("/reports/email/subscription/", {"weekly": "on"})
+
+    assert response.status_code == 403
+    assert not WeeklyReportSubscription.objects.filter(user=user).exists()
+    if role == Role.SUPERVISOR:
+        page = client.get("/reports/").content.decode()
+        assert "Send it to me" not in page and "/reports/email/subscription/" not in page
+
+
+def test_the_subject_is_plain_text(desk: dict[str, Any]) -> None:
+    desk["brand"].name = "Smith & Sons <Care>"
+    desk["brand"].save()
+
+    with time_machine.travel(WEEK_AFTER_DST + timedelta(hours=1), tick=False):
+        send_weekly_reports()
+
+    assert mail.outbox[0].subject.startswith("Smith & Sons <Care>: ")
 
 
 def test_a_failed_send_is_tried_again_next_time(desk: dict[str, Any], settings: Any) -> None:

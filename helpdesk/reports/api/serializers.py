@@ -118,7 +118,9 @@ class DismissedSerializer(serializers.Serializer[Any]):
 
 
 class VolunteerSerializer(serializers.Serializer[Any]):
-    user_id = serializers.IntegerField()
+    user_id = serializers.IntegerField(
+        allow_null=True, help_text="null in an anonymised report: the name is a code."
+    )
     name = serializers.CharField()
     store_id = serializers.IntegerField(allow_null=True)
     level = serializers.CharField(allow_blank=True)

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.reports.access import WEEKLY_EMAIL_ROLES, report_reader_or_refuse
 from helpdesk.reports.emails import set_subscription, user_of_token
 
 
@@ -33,6 +36,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def subscription(request: HttpRequest) -> HttpResponse:
     """Turn one's own weekly e-mail on or off (from the reports page)."""
     assert isinstance(request.user, User)
+    reader = report_reader_or_refuse(request.user)
+    if reader.role not in WEEKLY_EMAIL_ROLES:
+        raise PermissionDenied(_("The weekly report by e-mail is for the agency's staff."))
     set_subscription(request.user, request.POST.get("weekly") == "on")
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET
 
-from helpdesk.reports.access import report_reader_or_refuse
+from helpdesk.reports.access import WEEKLY_EMAIL_ROLES, report_reader_or_refuse
 from helpdesk.reports.emails import is_subscribed
 from helpdesk.reports.forms import ReportForm
 from helpdesk.reports.presentation import report_context
@@ -56,6 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "reader": reader,
         "weekly_email": is_subscribed(reader.user, reader.role),
+        "may_receive_weekly": reader.role in WEEKLY_EMAIL_ROLES,
     }
     status = 200
     if form.is_valid():
