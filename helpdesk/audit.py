@@ -1,13 +1,17 @@
-"""Writing the append-only audit log."""
+"""The append-only audit log: the one place that writes it (:func:`record`,
+:func:`record_many`, :func:`record_transitions`) and the way to read it (:func:`events`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from helpdesk.models import AuditEvent, Question
@@ -23,9 +27,12 @@ def record(
     from_state: str = "",
     to_state: str = "",
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
+    """One audit row."""
     return AuditEvent.objects.create(
         kind=kind,
+        created_at=at or timezone.now(),
         actor=actor,
         actor_label=actor_label,
         brand_id=brand_id if brand_id is not None else (question.brand_id if question else None),
@@ -34,6 +41,48 @@ def record(
         to_state=to_state,
         data=data or {},
     )
+
+
+@dataclass(frozen=True)
+class Event:
+    """An audit row to write with others in :func:`record_many`."""
+
+    kind: str
+    actor_label: str
+    brand_id: int | None
+    question_id: int | None = None
+    actor_id: int | None = None
+    from_state: str = ""
+    to_state: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+def record_many(events: Iterable[Event]) -> int:
+    """Many audit rows in one statement (the sweeps and offers write one per question);
+    returns how many."""
+    now = timezone.now()
+    rows = [
+        AuditEvent(
+            kind=event.kind,
+            created_at=event.at or now,
+            actor_id=event.actor_id,
+            actor_label=event.actor_label,
+            brand_id=event.brand_id,
+            question_id=event.question_id,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            data=event.data,
+        )
+        for event in events
+    ]
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def events() -> QuerySet[AuditEvent]:
+    """The audit log, to read (it is append-only: the queryset refuses updates)."""
+    return AuditEvent.objects.all()
 
 
 def record_transitions(

@@ -14,12 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.fields import EncryptedTextField
-from helpdesk.states import (
-    QuestionState,
-    ReplyState,
-    check_question_transition,
-    check_reply_transition,
-)
+from helpdesk.states import QuestionState, ReplyState
 
 
 def validate_time_zone(name: str) -> None:
@@ -319,10 +314,6 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.tweet_id
 
-    def check_transition(self, to_state: str) -> None:
-        """Raise ``ForbiddenTransition`` unless the table allows this move."""
-        check_question_transition(self.state, to_state)
-
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
@@ -536,10 +527,6 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"reply {self.pk} ({self.state})"
-
-    def check_transition(self, to_state: str) -> None:
-        """Raise ``ForbiddenTransition`` unless the table allows this move."""
-        check_reply_transition(self.state, to_state)
 
 
 class SavedReply(models.Model):

@@ -17,24 +17,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.models import Question, Reply
+from helpdesk.moves import announce_reply
 from helpdesk.replies import (
     ReplyError,
-    _locked,
-    _locked_question,
-    _move_question,
-    _move_reply,
-    _require_supervisor,
     lint_edit,
+    lock_question,
+    lock_reply,
+    move_locked_question,
+    move_locked_reply,
+    require_supervisor,
 )
 from helpdesk.states import QuestionState, ReplyState
-from helpdesk.x import posting
 
 MAX_REASON_CHARS = 200
 
 
 def _failed(reply: Reply, by: User | AnonymousUser) -> tuple[Reply, User]:
     reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
-    supervisor = _require_supervisor(by, reply.question.brand_id)
+    supervisor = require_supervisor(by, reply.question.brand_id)
     return reply, supervisor
 
 
@@ -69,8 +69,8 @@ def retry_failed_reply(
         raise ReplyError("own_reply", "Someone else must review your edit.")
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     with transaction.atomic():
-        locked = _locked(reply)
-        question = _locked_question(locked.question_id)
+        locked = lock_reply(reply)
+        question = lock_question(locked.question_id)
         _check_failed(locked, question)
         reason = locked.failure_reason
         if lint_json is not None and new_text is not None:
@@ -90,7 +90,7 @@ def retry_failed_reply(
         locked.queued_at = now
         locked.scheduled_for = now
         locked.dispatched_at = None
-        _move_reply(
+        move_locked_reply(
             locked,
             ReplyState.QUEUED,
             "reply.retried",
@@ -98,14 +98,14 @@ def retry_failed_reply(
             data={"edited": edited, "failure": reason, "from_care_account": switched},
         )
         locked.save()
-        _move_question(
+        move_locked_question(
             question,
             QuestionState.APPROVED,
             actor=supervisor,
             data={"reply_id": locked.pk, "retried": True},
         )
         locked.question = question
-        posting.announce_reply(locked, "reply.retried", {"edited": edited})
+        announce_reply(locked, "reply.retried", {"edited": edited})
     return locked
 
 
@@ -153,10 +153,10 @@ def _move_failed_question(
     """Move the question of a failed reply on, unclaimed; the reply stays failed."""
     reply, supervisor = _failed(reply, by)
     with transaction.atomic():
-        locked = _locked(reply)
-        question = _locked_question(locked.question_id)
+        locked = lock_reply(reply)
+        question = lock_question(locked.question_id)
         _check_failed(locked, question)
-        _move_question(
+        move_locked_question(
             question,
             to_state,
             actor=supervisor,
@@ -166,7 +166,7 @@ def _move_failed_question(
             lease_expires_at=None,
             **fields,
         )
-        posting.announce_reply(locked, kind, {k: v for k, v in data.items() if k == "reason"})
+        announce_reply(locked, kind, {k: v for k, v in data.items() if k == "reason"})
     return question
 
 

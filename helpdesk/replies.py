@@ -1,8 +1,8 @@
 """Replies: submit through the gate, review (approve, edit, reject, bulk), moderation, and
 where a queued reply stands in its account's send queue.
 
-Every action validates, locks the rows it changes, checks each move against the state
-tables, writes audit events in the same transaction and announces after commit. Approval
+Every action validates, locks the rows it changes and moves them through
+:mod:`helpdesk.moves` (the state tables, the audit row, the announcement after commit). Approval
 (or a direct send) puts the reply in state ``queued`` in the same transaction: that row is
 the outbox, which ``helpdesk.x.posting`` sends.
 """
@@ -24,11 +24,11 @@ from charter.gate import lint_config_for, may_claim, may_send
 from charter.linter import Severity, lint
 from charter.models import LinkedXAccount
 from charter.standing import StandingError, record_review_outcome
-from helpdesk.audit import record
 from helpdesk.linking import LinkError
 from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
+from helpdesk.moves import announce_reply, move_question, move_reply
 from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
-from helpdesk.states import QuestionState, ReplyState, check_question_transition
+from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import gateway, posting
 from routing.claims import ClaimError, release_question
 
@@ -78,59 +78,46 @@ def _signature(user_id: int, brand_id: int) -> str:
     return found.first() or ""
 
 
-def _move_question(
+def _moved(moved: bool) -> None:
+    """The rows are locked, so a move that did not happen means they changed before the
+    lock: refuse, and the transaction writes nothing."""
+    if not moved:
+        raise ReplyError("changed", "The question changed meanwhile; look again.")
+
+
+def move_locked_question(
     question: Question,
     to_state: str,
     *,
-    actor: User | None,
+    actor: User,
     data: dict[str, Any],
     **fields: Any,
 ) -> None:
-    """Move a locked question along the table, with its audit event."""
-    from_state = question.state
-    check_question_transition(from_state, to_state)
-    now = timezone.now()
-    Question.objects.filter(pk=question.pk, state=from_state).update(
-        state=to_state, state_changed_at=now, **fields
-    )
-    question.state = to_state
-    record(
-        f"question.{to_state}",
-        actor=actor,
-        question=question,
-        from_state=from_state,
-        to_state=to_state,
-        data=data,
-    )
+    """Move a locked question along the table; the reply's own event announces it."""
+    _moved(move_question(question, to_state, actor=actor, data=data, fields=fields, announce=False))
 
 
-def _move_reply(
-    reply: Reply, to_state: str, kind: str, *, actor: User | None, data: dict[str, Any]
+def move_locked_reply(
+    reply: Reply, to_state: str, kind: str, *, actor: User, data: dict[str, Any], **fields: Any
 ) -> None:
-    """Move a locked reply along the table (the caller saves it), with its audit event."""
-    from_state = reply.state
-    reply.check_transition(to_state)
-    reply.state = to_state
-    reply.state_changed_at = timezone.now()
-    record(
-        kind,
+    """Move a locked reply along the table (the caller saves what else it changed)."""
+    _moved(move_reply(reply, to_state, kind=kind, actor=actor, data=data, fields=fields))
+
+
+def _queue(reply: Reply, *, actor: User) -> None:
+    now = timezone.now()
+    move_locked_reply(
+        reply,
+        ReplyState.QUEUED,
+        "reply.queued",
         actor=actor,
-        brand_id=reply.question.brand_id,
-        question=reply.question,
-        from_state=from_state,
-        to_state=to_state,
-        data={"reply_id": reply.pk, **data},
+        data={},
+        queued_at=now,
+        scheduled_for=now,
     )
 
 
-def _queue(reply: Reply, *, actor: User | None) -> None:
-    now = timezone.now()
-    reply.queued_at = now
-    reply.scheduled_for = now
-    _move_reply(reply, ReplyState.QUEUED, "reply.queued", actor=actor, data={})
-
-
-def _require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
+def require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
     """The user, if they supervise (or administer) this brand; else a not-found error."""
     volunteer = volunteer_for(user)
     if (
@@ -143,11 +130,11 @@ def _require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
     return user
 
 
-def _locked(reply: Reply) -> Reply:
+def lock_reply(reply: Reply) -> Reply:
     return Reply.objects.select_for_update().select_related("question").get(pk=reply.pk)
 
 
-def _locked_question(question_id: int) -> Question:
+def lock_question(question_id: int) -> Question:
     return Question.objects.select_for_update().get(pk=question_id)
 
 
@@ -228,10 +215,10 @@ def submit_reply(
         raise ReplyError("refused", message, [reason.as_json() for reason in decision.reasons])
     account = account_for(question)
     with transaction.atomic():
-        locked = _locked_question(question.pk)
+        locked = lock_question(question.pk)
         _check_holder(locked, author, now)
         if locked.state == QuestionState.CLAIMED:
-            _move_question(locked, QuestionState.DRAFTING, actor=author, data={})
+            move_locked_question(locked, QuestionState.DRAFTING, actor=author, data={})
         reply = Reply.objects.create(
             question=locked,
             author=author,
@@ -251,7 +238,7 @@ def submit_reply(
         )
         reasons = [reason.code for reason in decision.reasons]
         if decision.needs_review:
-            _move_reply(
+            move_locked_reply(
                 reply,
                 ReplyState.PENDING_REVIEW,
                 "reply.submitted",
@@ -259,19 +246,19 @@ def submit_reply(
                 data={"review_reasons": reasons},
             )
             reply.save()
-            _move_question(locked, QuestionState.IN_REVIEW, actor=author, data=_ref(reply))
+            move_locked_question(locked, QuestionState.IN_REVIEW, actor=author, data=_ref(reply))
         else:
-            _move_reply(reply, ReplyState.APPROVED, "reply.submitted", actor=author, data={})
+            move_locked_reply(reply, ReplyState.APPROVED, "reply.submitted", actor=author, data={})
             _queue(reply, actor=author)
             reply.save()
-            _move_question(
+            move_locked_question(
                 locked,
                 QuestionState.APPROVED,
                 actor=author,
                 data=_ref(reply),
                 lease_expires_at=None,
             )
-        posting.announce_reply(reply, "reply.submitted", {"state": reply.state})
+        announce_reply(reply, "reply.submitted", {"state": reply.state})
     return reply
 
 
@@ -320,7 +307,7 @@ def approve_reply(
     outbox in the same transaction."""
     reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
     brand_id = reply.question.brand_id
-    reviewer = _require_supervisor(by, brand_id)
+    reviewer = require_supervisor(by, brand_id)
     if reviewer.pk == reply.author_id:
         raise ReplyError("own_reply", "Someone else must review your reply.")
     new_text = edited_text.strip() if edited_text is not None else None
@@ -330,7 +317,7 @@ def approve_reply(
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked(reply)
+        locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
             raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
         if edited:
@@ -341,14 +328,14 @@ def approve_reply(
             locked.edited_by_reviewer = True
         locked.reviewed_by = reviewer
         locked.reviewed_at = now
-        _move_reply(
+        move_locked_reply(
             locked, ReplyState.APPROVED, "reply.approved", actor=reviewer, data={"edited": edited}
         )
         _queue(locked, actor=reviewer)
         locked.save()
-        question = _locked_question(locked.question_id)
+        question = lock_question(locked.question_id)
         if question.state == QuestionState.IN_REVIEW:
-            _move_question(
+            move_locked_question(
                 question,
                 QuestionState.APPROVED,
                 actor=reviewer,
@@ -356,7 +343,7 @@ def approve_reply(
                 lease_expires_at=None,
             )
         _review_outcome(locked, approved=True, actor=reviewer)
-        posting.announce_reply(locked, "reply.approved", {"edited": edited})
+        announce_reply(locked, "reply.approved", {"edited": edited})
     return locked
 
 
@@ -366,20 +353,20 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
     back to the queue."""
     feedback = feedback.strip()
     reply = Reply.objects.select_related("question").get(pk=reply.pk)
-    reviewer = _require_supervisor(by, reply.question.brand_id)
+    reviewer = require_supervisor(by, reply.question.brand_id)
     if not feedback:
         raise ReplyError("feedback_required", "Say what to change: feedback is required.")
     if reviewer.pk == reply.author_id:
         raise ReplyError("own_reply", "Someone else must review your reply.")
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked(reply)
+        locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
             raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
         locked.reviewed_by = reviewer
         locked.reviewed_at = now
         locked.review_feedback = feedback
-        _move_reply(
+        move_locked_reply(
             locked,
             ReplyState.REJECTED,
             "reply.rejected",
@@ -387,7 +374,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
             data={"feedback": feedback},
         )
         locked.save()
-        question = _locked_question(locked.question_id)
+        question = lock_question(locked.question_id)
         if question.state == QuestionState.IN_REVIEW:
             author = locked.author
             keeps = (
@@ -395,7 +382,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
                 and may_claim(author, question.brand_id, now=now).allowed
             )
             if keeps:
-                _move_question(
+                move_locked_question(
                     question,
                     QuestionState.DRAFTING,
                     actor=reviewer,
@@ -403,7 +390,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
                     lease_expires_at=now + timedelta(minutes=_lease_minutes(question.brand_id)),
                 )
             else:
-                _move_question(
+                move_locked_question(
                     question,
                     QuestionState.QUEUED,
                     actor=reviewer,
@@ -413,7 +400,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
                     lease_expires_at=None,
                 )
         _review_outcome(locked, approved=False, actor=reviewer)
-        posting.announce_reply(locked, "reply.rejected", {"feedback": feedback})
+        announce_reply(locked, "reply.rejected", {"feedback": feedback})
     return locked
 
 
@@ -466,7 +453,7 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
     """A supervisor deletes a sent reply from X (moderation); the reason is required."""
     reason = reason.strip()
     reply = Reply.objects.select_related("question", "account").get(pk=reply.pk)
-    supervisor = _require_supervisor(by, reply.question.brand_id)
+    supervisor = require_supervisor(by, reply.question.brand_id)
     if not reason:
         raise ReplyError("reason_required", "Say why the reply is deleted.")
     if reply.state != ReplyState.SENT:
@@ -480,13 +467,13 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
     except LinkError as error:
         raise ReplyError("x_error", f"X did not delete it: {error}") from error
     with transaction.atomic():
-        locked = _locked(reply)
+        locked = lock_reply(reply)
         if locked.state != ReplyState.SENT:
             raise ReplyError("not_sent", f"This reply is {locked.state}, not sent.")
         locked.deleted_by = supervisor
         locked.deleted_at = timezone.now()
         locked.deletion_reason = reason
-        _move_reply(
+        move_locked_reply(
             locked,
             ReplyState.DELETED,
             "reply.deleted",
@@ -494,7 +481,7 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
             data={"reason": reason, "tweet_id": locked.tweet_id},
         )
         locked.save()
-        posting.announce_reply(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
+        announce_reply(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
     return locked
 
 

@@ -1,7 +1,8 @@
 """The question and reply state machines: one table each, enforced on the server.
 
-Nothing changes a state except :func:`check_question_transition` /
-:func:`check_reply_transition` passing first; the tables are the single source of truth.
+The tables are the single source of truth; :mod:`helpdesk.moves`, the one place that changes
+a state, checks every move against them (:func:`check_question_transition`,
+:func:`check_reply_transition`) before it writes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Routing's writes: classifying and queueing new questions, undoing a dismissal; and the
 rule tester's read.
 
-Every state change passes :func:`helpdesk.states.check_question_transition` first, writes its
-audit rows, and announces after the transaction commits.
+Every state change goes through :mod:`helpdesk.moves` (the table checked, the audit rows, the
+announcement after the transaction commits).
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.audit import record, record_transitions
+from helpdesk.audit import record_transitions
 from helpdesk.events import announce, brand_queue_group, monitoring_group
 from helpdesk.models import Customer, Question, Role, Volunteer, XAccount
+from helpdesk.moves import move_question, settle_routed
 from helpdesk.states import QuestionState, check_question_transition
 from routing.classify import Classification, RuleHit, classify, compile_rules
 from routing.grouping import assign_groups
@@ -223,23 +223,7 @@ def _apply(question: Question, result: Classification) -> None:
 
 
 def _save_routed(questions: list[Question]) -> None:
-    """Write the routed columns: one UPDATE per distinct set of values (a batch from one poll
-    has a handful), or one bulk update when they are too varied."""
-    by_values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for question in questions:
-        values = tuple(getattr(question, _attname(name)) for name in _ROUTED_FIELDS)
-        by_values[values].append(question.pk)
-    if len(by_values) > 8:
-        Question.objects.bulk_update(questions, list(_ROUTED_FIELDS), batch_size=500)
-        return
-    for values, ids in by_values.items():
-        Question.objects.filter(pk__in=ids, state=QuestionState.NEW).update(
-            **{_attname(name): value for name, value in zip(_ROUTED_FIELDS, values, strict=True)}
-        )
-
-
-def _attname(name: str) -> str:
-    return "topic_id" if name == "topic" else name
+    settle_routed(questions, QuestionState.NEW, _ROUTED_FIELDS)
 
 
 def may_undo_dismissal(user: User, brand_id: int) -> bool:
@@ -258,32 +242,23 @@ def undo_dismissal(question: Question, *, by_user: User) -> Question:
         raise PermissionDenied("Only a supervisor may undo a dismissal.")
     with transaction.atomic():
         locked = Question.objects.select_for_update().get(pk=question.pk)
-        check_question_transition(locked.state, QuestionState.QUEUED)
         if locked.state != QuestionState.DISMISSED:
+            check_question_transition(locked.state, QuestionState.QUEUED)  # the table says why
             raise PermissionDenied("Only a dismissed question can be restored.")
         now = timezone.now()
-        reason = locked.dismissed_reason
-        locked.state = QuestionState.QUEUED
-        locked.state_changed_at = now
-        locked.dismissed_reason = ""
-        locked.sla_due_at = sla_due(now, locked.priority, sla_minutes_for(locked.brand_id))
-        locked.sla_priority = locked.priority
-        locked.save(
-            update_fields=[
-                "state",
-                "state_changed_at",
-                "dismissed_reason",
-                "sla_due_at",
-                "sla_priority",
-            ]
-        )
-        record(
-            "question.restored",
+        move_question(
+            locked,
+            QuestionState.QUEUED,
+            kind="question.restored",
             actor=by_user,
-            question=locked,
-            from_state=QuestionState.DISMISSED,
-            to_state=QuestionState.QUEUED,
-            data={"reason": reason},
+            data={"reason": locked.dismissed_reason},
+            fields={
+                "dismissed_reason": "",
+                "sla_due_at": sla_due(now, locked.priority, sla_minutes_for(locked.brand_id)),
+                "sla_priority": locked.priority,
+            },
+            now=now,
+            announce=False,  # the queue hears "questions.queued" below, as for new ones
         )
         place_queued([locked])
         announce(

@@ -22,9 +22,9 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from helpdesk.audit import record
-from helpdesk.events import announce, brand_queue_group, monitoring_group
-from helpdesk.models import AuditEvent, Question, Volunteer
+from helpdesk.audit import events
+from helpdesk.models import Question, Volunteer
+from helpdesk.moves import move_question, move_questions
 from helpdesk.permissions import SUPERVISING_ROLES, supervises, volunteer_for
 from helpdesk.states import QuestionState, check_question_transition
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
@@ -135,34 +135,22 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             refusals=tuple(refusals),
         )
     lease = timedelta(minutes=settings.claim_lease_minutes)
-    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
-    with transaction.atomic():
-        won = (
-            Question.objects.filter(pk=question_id, state=QuestionState.QUEUED)
-            .filter(
-                Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now)
-            )
-            .update(
-                state=QuestionState.CLAIMED,
-                state_changed_at=now,
-                claimed_by=user,
-                claimed_at=now,
-                lease_expires_at=now + lease,
-                offered_to=None,
-                offer_expires_at=None,
-            )
-        )
-        if won:
-            record(
-                "question.claimed",
-                actor=user,
-                brand_id=question.brand_id,
-                question=question,
-                from_state=QuestionState.QUEUED,
-                to_state=QuestionState.CLAIMED,
-                data={"lease_expires_at": (now + lease).isoformat()},
-            )
-            _announce(question.brand_id, "question.claimed", question_id, user.pk)
+    won = move_question(
+        question,
+        QuestionState.CLAIMED,
+        from_state=QuestionState.QUEUED,
+        actor=user,
+        data={"lease_expires_at": (now + lease).isoformat()},
+        fields={
+            "claimed_by": user,
+            "claimed_at": now,
+            "lease_expires_at": now + lease,
+            "offered_to": None,
+            "offer_expires_at": None,
+        },
+        where=Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now),
+        now=now,
+    )
     if won:
         display = index.people[user.pk].display
         return ClaimResult(
@@ -303,32 +291,26 @@ def reassign_question(
             "not_open",
             _("A question that is %(state)s cannot be reassigned.") % {"state": from_state},
         )
-    if to_state != from_state:
-        check_question_transition(from_state, to_state)
     until = now + timedelta(minutes=index.settings.claim_lease_minutes)
-    with transaction.atomic():
-        moved = Question.objects.filter(
-            pk=question_id, state=from_state, claimed_by=question.claimed_by_id
-        ).update(
-            state=to_state,
-            state_changed_at=now if to_state != from_state else question.state_changed_at,
-            claimed_by=to_user,
-            claimed_at=now,
-            lease_expires_at=until,
-            offered_to=None,
-            offer_expires_at=None,
-        )
-        if not moved:
-            raise ClaimError("changed", _("The question changed meanwhile; look again."))
-        record(
-            "question.reassigned",
-            actor=by_supervisor,
-            question=question,
-            from_state=from_state,
-            to_state=to_state,
-            data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
-        )
-        _announce(question.brand_id, "question.reassigned", question_id, to_user.pk)
+    moved = move_question(
+        question,
+        to_state,
+        kind="question.reassigned",
+        actor=by_supervisor,
+        data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
+        fields={
+            "claimed_by": to_user,
+            "claimed_at": now,
+            "lease_expires_at": until,
+            "offered_to": None,
+            "offer_expires_at": None,
+        },
+        where=Q(claimed_by=question.claimed_by_id),
+        now=now,
+        user_id=to_user.pk,
+    )
+    if not moved:
+        raise ClaimError("changed", _("The question changed meanwhile; look again."))
 
 
 def escalate_question(
@@ -353,7 +335,7 @@ def escalate_question(
             "not_open",
             _("A question that is %(state)s cannot be escalated.") % {"state": from_state},
         )
-    check_question_transition(from_state, QuestionState.ESCALATED)
+    check_question_transition(from_state, QuestionState.ESCALATED)  # before reading the thread
     thread = [
         {
             "question_id": pk,
@@ -370,29 +352,21 @@ def escalate_question(
     ]
     tried = [
         {"kind": kind, "actor_id": actor_id, "at": at.isoformat(), "data": data}
-        for kind, actor_id, at, data in AuditEvent.objects.filter(question_id=question_id)
+        for kind, actor_id, at, data in events()
+        .filter(question_id=question_id)
         .order_by("created_at", "pk")
         .values_list("kind", "actor_id", "created_at", "data")
     ]
-    with transaction.atomic():
-        moved = Question.objects.filter(pk=question_id, state=from_state).update(
-            state=QuestionState.ESCALATED,
-            state_changed_at=now,
-            lease_expires_at=None,
-            offered_to=None,
-            offer_expires_at=None,
-        )
-        if not moved:
-            raise ClaimError("changed", _("The question changed meanwhile; look again."))
-        record(
-            "question.escalated",
-            actor=by_user,
-            question=question,
-            from_state=from_state,
-            to_state=QuestionState.ESCALATED,
-            data={"note": note, "thread": thread, "tried": tried},
-        )
-        _announce(question.brand_id, "question.escalated", question_id, by_user.pk)
+    moved = move_question(
+        question,
+        QuestionState.ESCALATED,
+        actor=by_user,
+        data={"note": note, "thread": thread, "tried": tried},
+        fields={"lease_expires_at": None, "offered_to": None, "offer_expires_at": None},
+        now=now,
+    )
+    if not moved:
+        raise ClaimError("changed", _("The question changed meanwhile; look again."))
 
 
 def expire_leases(now: datetime | None = None) -> int:
@@ -401,52 +375,32 @@ def expire_leases(now: datetime | None = None) -> int:
     now = now or timezone.now()
     lapsed = 0
     for state in OPEN_CLAIM_STATES:
-        check_question_transition(state, QuestionState.QUEUED)
         with transaction.atomic():
             rows = list(
                 Question.objects.select_for_update(skip_locked=True)
                 .filter(state=state, lease_expires_at__lt=now)
-                .values_list("pk", "brand_id", "claimed_by_id", "lease_expires_at")
+                .values_list("pk", "claimed_by_id", "lease_expires_at")
             )
-            if not rows:
-                continue
-            ids = [row[0] for row in rows]
-            moved = Question.objects.filter(
-                pk__in=ids, state=state, lease_expires_at__lt=now
-            ).update(
-                state=QuestionState.QUEUED,
-                state_changed_at=now,
-                claimed_by=None,
-                claimed_at=None,
-                lease_expires_at=None,
-            )
-            assert moved == len(ids), "the rows are locked"
-            AuditEvent.objects.bulk_create(
-                AuditEvent(
+            lapsed += len(
+                move_questions(
+                    [pk for pk, _holder, _until in rows],
+                    state,
+                    QuestionState.QUEUED,
                     kind="question.lease_lapsed",
-                    created_at=now,
                     actor_label="system:lease",
-                    brand_id=brand_id,
-                    question_id=pk,
-                    from_state=state,
-                    to_state=QuestionState.QUEUED,
                     data={
-                        "holder_id": holder_id,
-                        "lease_expired_at": until.isoformat() if until else None,
+                        pk: {
+                            "holder_id": holder_id,
+                            "lease_expired_at": until.isoformat() if until else None,
+                        }
+                        for pk, holder_id, until in rows
                     },
+                    fields={"claimed_by": None, "claimed_at": None, "lease_expires_at": None},
+                    where=Q(lease_expires_at__lt=now),
+                    now=now,
+                    announce_as="questions.lease_lapsed",
                 )
-                for pk, brand_id, holder_id, until in rows
             )
-            by_brand: dict[int, list[int]] = {}
-            for pk, brand_id, _holder, _until in rows:
-                by_brand.setdefault(brand_id, []).append(pk)
-            for brand_id, question_ids in by_brand.items():
-                announce(
-                    [brand_queue_group(brand_id), monitoring_group(brand_id)],
-                    "questions.lease_lapsed",
-                    {"brand_id": brand_id, "question_ids": question_ids},
-                )
-            lapsed += len(rows)
     return lapsed
 
 
@@ -460,36 +414,21 @@ def _get(question_id: int) -> Question:
 def _back_to_queue(
     question: Question, now: datetime, kind: str, *, actor: User, data: dict[str, Any]
 ) -> None:
-    from_state = question.state
-    check_question_transition(from_state, QuestionState.QUEUED)
-    with transaction.atomic():
-        moved = Question.objects.filter(
-            pk=question.pk, state=from_state, claimed_by=question.claimed_by_id
-        ).update(
-            state=QuestionState.QUEUED,
-            state_changed_at=now,
-            claimed_by=None,
-            claimed_at=None,
-            lease_expires_at=None,
-            offered_to=None,
-            offer_expires_at=None,
-        )
-        if not moved:
-            raise ClaimError("changed", _("The question changed meanwhile; look again."))
-        record(
-            kind,
-            actor=actor,
-            question=question,
-            from_state=from_state,
-            to_state=QuestionState.QUEUED,
-            data=data,
-        )
-        _announce(question.brand_id, kind, question.pk, actor.pk)
-
-
-def _announce(brand_id: int, kind: str, question_id: int, user_id: int) -> None:
-    announce(
-        [brand_queue_group(brand_id), monitoring_group(brand_id)],
-        kind,
-        {"brand_id": brand_id, "question_id": question_id, "user_id": user_id},
+    moved = move_question(
+        question,
+        QuestionState.QUEUED,
+        kind=kind,
+        actor=actor,
+        data=data,
+        fields={
+            "claimed_by": None,
+            "claimed_at": None,
+            "lease_expires_at": None,
+            "offered_to": None,
+            "offer_expires_at": None,
+        },
+        where=Q(claimed_by=question.claimed_by_id),
+        now=now,
     )
+    if not moved:
+        raise ClaimError("changed", _("The question changed meanwhile; look again."))

@@ -26,8 +26,9 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from helpdesk.audit import Event, events, record_many
 from helpdesk.events import announce, brand_queue_group
-from helpdesk.models import AuditEvent, Question, Store
+from helpdesk.models import Question, Store
 from helpdesk.states import QuestionState
 from routing.eligibility import ANY_LANGUAGE, EligibilityIndex
 from routing.models import Placement, Topic
@@ -59,9 +60,8 @@ class _Rotation:
             uid: person.open_claims + pending.get(uid, 0) for uid, person in index.people.items()
         }
         recent = (
-            AuditEvent.objects.filter(
-                kind=OFFERED, brand_id=index.brand_id, created_at__gte=now - timedelta(days=1)
-            )
+            events()
+            .filter(kind=OFFERED, brand_id=index.brand_id, created_at__gte=now - timedelta(days=1))
             .values("data__user_id")
             .annotate(last=Max("created_at"))
             .values_list("data__user_id", "last")
@@ -180,9 +180,11 @@ def advance_offers(now: datetime | None = None) -> int:
             if not expired:
                 continue
             had: dict[int, set[int]] = {}
-            for question_id, data in AuditEvent.objects.filter(
-                question_id__in=[q.pk for q in expired], kind=OFFERED
-            ).values_list("question_id", "data"):
+            for question_id, data in (
+                events()
+                .filter(question_id__in=[q.pk for q in expired], kind=OFFERED)
+                .values_list("question_id", "data")
+            ):
                 if isinstance(data, dict) and isinstance(data.get("user_id"), int):
                     had.setdefault(question_id, set()).add(data["user_id"])
             index = EligibilityIndex.build(brand_id, now=now)
@@ -209,10 +211,10 @@ def advance_offers(now: datetime | None = None) -> int:
                 Question.objects.filter(pk__in=to_pool, offer_expires_at__lt=now).update(
                     offered_to=None, offer_expires_at=None
                 )
-                AuditEvent.objects.bulk_create(
-                    AuditEvent(
+                record_many(
+                    Event(
                         kind="question.offer_exhausted",
-                        created_at=now,
+                        at=now,
                         actor_label="system:routing",
                         brand_id=brand_id,
                         question_id=pk,
@@ -322,7 +324,7 @@ def _offer(
     if not offers:
         return
     until = now + timedelta(seconds=index.settings.offer_timeout_seconds)
-    events: list[AuditEvent] = []
+    offered: list[Event] = []
     for user_id, questions in offers.items():
         ids = [q.pk for q in questions]
         Question.objects.filter(pk__in=ids, state=QuestionState.QUEUED).update(
@@ -331,10 +333,10 @@ def _offer(
         for question in questions:
             question.offered_to_id = user_id
             question.offer_expires_at = until
-            events.append(
-                AuditEvent(
+            offered.append(
+                Event(
                     kind=OFFERED,
-                    created_at=now,
+                    at=now,
                     actor_label="system:routing",
                     brand_id=brand_id,
                     question_id=question.pk,
@@ -351,4 +353,4 @@ def _offer(
             "questions.offered",
             {"brand_id": brand_id, "user_id": user_id, "question_ids": ids},
         )
-    AuditEvent.objects.bulk_create(events)
+    record_many(offered)

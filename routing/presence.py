@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from charter.models import Standing
-from helpdesk.audit import record
+from helpdesk.audit import Event, record, record_many
 from helpdesk.events import announce, monitoring_group
-from helpdesk.models import AuditEvent, Question, Volunteer
+from helpdesk.models import Question, Volunteer
 from helpdesk.permissions import DESK_ROLES
 from helpdesk.states import QuestionState
 from routing.models import RoutingSettings, Shift
@@ -143,10 +143,10 @@ def end_idle_shifts(now: datetime | None = None) -> int:
                 shift.end_reason = "idle"
             Shift.objects.bulk_update(shifts, ["ended_at", "end_reason"])
             _expire_offers_to([shift.user_id for shift in shifts], brand_id, now)
-            AuditEvent.objects.bulk_create(
-                AuditEvent(
+            record_many(
+                Event(
                     kind="shift.ended",
-                    created_at=now,
+                    at=now,
                     actor_id=shift.user_id,
                     actor_label="system:idle",
                     brand_id=brand_id,

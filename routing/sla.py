@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.audit import Event, record_many
+from helpdesk.audit import events as audit_events
 from helpdesk.events import announce, brand_queue_group, monitoring_group
-from helpdesk.models import AuditEvent, Question
+from helpdesk.models import Question
 from helpdesk.states import QuestionState
 from routing.models import RoutingSettings, default_sla_minutes
 
@@ -67,11 +69,11 @@ def sweep_sla(now: datetime | None = None) -> dict[str, int]:
         windows = _windows({row[1] for row in rows})
         alerted: set[tuple[int, str, str]] = {
             (question_id, kind, str((data or {}).get("due", "")))
-            for question_id, kind, data in AuditEvent.objects.filter(
-                question_id__in=[row[0] for row in rows], kind__in=(NEAR, BREACHED)
-            ).values_list("question_id", "kind", "data")
+            for question_id, kind, data in audit_events()
+            .filter(question_id__in=[row[0] for row in rows], kind__in=(NEAR, BREACHED))
+            .values_list("question_id", "kind", "data")
         }
-        events: list[AuditEvent] = []
+        events: list[Event] = []
         alerts: dict[int, dict[str, list[int]]] = {}
         for pk, brand_id, state, priority, due, offered_to in rows:
             assert due is not None  # the filter on sla_due_at leaves no nulls
@@ -92,9 +94,9 @@ def sweep_sla(now: datetime | None = None) -> dict[str, int]:
                 data.update({"raised_to": raised, "withdrawn_offer_to": offered_to})
                 counts["raised"] += int(raised != priority)
             events.append(
-                AuditEvent(
+                Event(
                     kind=kind,
-                    created_at=now,
+                    at=now,
                     actor_label="system:sla",
                     brand_id=brand_id,
                     question_id=pk,
@@ -104,7 +106,7 @@ def sweep_sla(now: datetime | None = None) -> dict[str, int]:
             level = "breached" if breached else "near"
             counts[level] += 1
             alerts.setdefault(brand_id, {"near": [], "breached": []})[level].append(pk)
-        AuditEvent.objects.bulk_create(events)
+        record_many(events)
         for brand_id, levels in alerts.items():
             announce(
                 [monitoring_group(brand_id)],

@@ -37,11 +37,10 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from charter.models import LinkedXAccount
-from helpdesk.audit import record
-from helpdesk.events import announce, brand_queue_group, monitoring_group
 from helpdesk.linking import LinkError, valid_access_token
 from helpdesk.models import Question, Reply, XAccount
-from helpdesk.states import QuestionState, ReplyState, check_question_transition
+from helpdesk.moves import move_question, move_reply
+from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import gateway
 
 log = logging.getLogger(__name__)
@@ -224,20 +223,15 @@ def _move_question(
     *,
     data: dict[str, object] | None = None,
 ) -> None:
-    check_question_transition(from_state, to_state)
-    moved = Question.objects.filter(pk=question.pk, state=from_state).update(
-        state=to_state, state_changed_at=timezone.now()
+    """Move the reply's question on, if it is still where the sender left it."""
+    move_question(
+        question,
+        to_state,
+        from_state=from_state,
+        actor_label=SYSTEM,
+        data={"reply_id": reply.pk, **(data or {})},
+        announce=False,
     )
-    if moved:
-        question.state = to_state
-        record(
-            f"question.{to_state}",
-            actor_label=SYSTEM,
-            question=question,
-            from_state=from_state,
-            to_state=to_state,
-            data={"reply_id": reply.pk, **(data or {})},
-        )
 
 
 def sender_client(reply: Reply) -> Any:
@@ -373,40 +367,38 @@ def _look(reply: Reply, client: Any, *, any_attempt: bool = False) -> str | None
 
 def _mark_sent(claim: _Claim, reply: Reply, tweet_id: str, *, found: bool) -> None:
     now = timezone.now()
-    reply.check_transition(ReplyState.SENT)
     with transaction.atomic():
-        moved = Reply.objects.filter(claim.rows()).update(
-            state=ReplyState.SENT,
-            state_changed_at=now,
-            tweet_id=tweet_id,
-            sent_at=now,
-            sending_since=None,
-            dispatched_at=None,
-            last_send_error="",
-        )
-        if not moved:
-            log.error("reply %s: posted as %s but the claim was lost", reply.pk, tweet_id)
-            return
-        record(
-            "reply.sent",
-            actor_label=SYSTEM,
-            question=reply.question,
+        moved = move_reply(
+            reply,
+            ReplyState.SENT,
+            kind="reply.sent",
             from_state=ReplyState.QUEUED,
-            to_state=ReplyState.SENT,
+            actor_label=SYSTEM,
             data={
-                "reply_id": reply.pk,
                 "tweet_id": tweet_id,
                 "account": reply.account.username,
                 "attempts": reply.send_attempts,
                 "found_on_x": found,
             },
+            fields={
+                "tweet_id": tweet_id,
+                "sent_at": now,
+                "sending_since": None,
+                "dispatched_at": None,
+                "last_send_error": "",
+            },
+            where=claim.rows(),
+            now=now,
+            announce={"tweet_id": tweet_id},
         )
+        if not moved:
+            log.error("reply %s: posted as %s but the claim was lost", reply.pk, tweet_id)
+            return
         # The customer's first response: written once, whatever happens to the reply later.
         Question.objects.filter(pk=reply.question_id, first_response_at__isnull=True).update(
             first_reply=reply, first_response_at=now
         )
         _move_question(reply.question, QuestionState.SENDING, QuestionState.ANSWERED, reply)
-        announce_reply(reply, "reply.sent", {"tweet_id": tweet_id})
 
 
 def _requeue(claim: _Claim, reply: Reply, *, at: datetime | None, error: Exception) -> None:
@@ -441,26 +433,26 @@ def _in_doubt(claim: _Claim, reply: Reply, detail: str) -> None:
 
 def _fail(claim: _Claim, reply: Reply, reason: str) -> None:
     now = timezone.now()
-    reply.check_transition(ReplyState.FAILED)
     with transaction.atomic():
-        moved = Reply.objects.filter(claim.rows()).update(
-            state=ReplyState.FAILED,
-            state_changed_at=now,
-            sending_since=None,
-            dispatched_at=None,
-            failure_reason=reason,
-            last_send_error=reason,
+        moved = move_reply(
+            reply,
+            ReplyState.FAILED,
+            kind="reply.failed",
+            from_state=ReplyState.QUEUED,
+            actor_label=SYSTEM,
+            data={"reason": reason, "account": reply.account.username},
+            fields={
+                "sending_since": None,
+                "dispatched_at": None,
+                "failure_reason": reason,
+                "last_send_error": reason,
+            },
+            where=claim.rows(),
+            now=now,
+            announce={"reason": reason},
         )
         if not moved:
             return
-        record(
-            "reply.failed",
-            actor_label=SYSTEM,
-            question=reply.question,
-            from_state=ReplyState.QUEUED,
-            to_state=ReplyState.FAILED,
-            data={"reply_id": reply.pk, "reason": reason, "account": reply.account.username},
-        )
         _move_question(
             reply.question,
             QuestionState.SENDING,
@@ -468,23 +460,6 @@ def _fail(claim: _Claim, reply: Reply, reason: str) -> None:
             reply,
             data={"reason": reason},
         )
-        announce_reply(reply, "reply.failed", {"reason": reason})
-
-
-def announce_reply(reply: Reply, kind: str, extra: dict[str, object] | None = None) -> None:
-    """Tell the brand's queue and monitoring screens, after commit, that a reply moved."""
-    brand_id = reply.question.brand_id
-    announce(
-        [brand_queue_group(brand_id), monitoring_group(brand_id)],
-        kind,
-        {
-            "brand_id": brand_id,
-            "question_id": reply.question_id,
-            "reply_id": reply.pk,
-            "author_id": reply.author_id,
-            **(extra or {}),
-        },
-    )
 
 
 # --- the sweep -------------------------------------------------------------------------------

@@ -1,0 +1,278 @@
+"""The one way a question or a reply changes state.
+
+Every move, wherever it starts (a volunteer's claim, a review, the sender, a sweep):
+
+1. is checked against the state tables in :mod:`helpdesk.states` (``ForbiddenTransition``);
+2. is a conditional update, ``WHERE state = <the state it moves from>`` plus whatever else
+   the caller needs to still hold (the holder, the send attempt); the row count decides,
+   so of two racing moves exactly one happens and the other returns ``False``;
+3. writes its audit row in the same transaction, only if the row moved;
+4. announces itself on the channel layer once the transaction commits.
+
+Nothing else in ``helpdesk``, ``routing`` or ``charter`` writes a ``state`` column or an
+audit row (``tests/test_one_path.py`` reads the code for it). Rows are created in their
+first state by their owners (ingestion inserts questions already routed; ``submit_reply``
+creates a reply as a draft); every change after that comes through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from helpdesk.audit import Event, record, record_many
+from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.models import Question, Reply
+from helpdesk.states import check_question_transition, check_reply_transition
+
+__all__ = [
+    "announce_question",
+    "announce_questions",
+    "announce_reply",
+    "move_question",
+    "move_questions",
+    "move_reply",
+    "settle_routed",
+]
+
+
+def move_question(
+    question: Question,
+    to_state: str,
+    *,
+    kind: str = "",
+    from_state: str = "",
+    actor: User | None = None,
+    actor_label: str = "",
+    data: Mapping[str, Any] | None = None,
+    fields: Mapping[str, Any] | None = None,
+    where: Q | None = None,
+    now: datetime | None = None,
+    announce: bool = True,
+    user_id: int | None = None,
+) -> bool:
+    """Move ``question`` from ``from_state`` (the state it has in memory by default) to
+    ``to_state``.
+
+    ``fields`` are written in the same update; ``where`` narrows it further. A move to
+    the state it is already in (a reassignment) changes the fields and is audited, and
+    keeps ``state_changed_at``. ``kind`` names the audit row (``question.<to_state>`` by
+    default); with ``announce`` the brand's queue and monitoring hear ``kind`` with the
+    question and ``user_id`` (the actor's by default) once the transaction commits.
+
+    Returns whether the row moved; when it did, ``question`` holds the new values."""
+    from_state = from_state or question.state
+    if to_state != from_state:
+        check_question_transition(from_state, to_state)
+    now = now or timezone.now()
+    values: dict[str, Any] = dict(fields or {})
+    if to_state != from_state:
+        values.update(state=to_state, state_changed_at=now)
+    rows = Question.objects.filter(pk=question.pk, state=from_state)
+    if where is not None:
+        rows = rows.filter(where)
+    kind = kind or f"question.{to_state}"
+    with transaction.atomic():
+        if not rows.update(**values):
+            return False
+        _assign(question, values)
+        record(
+            kind,
+            actor=actor,
+            actor_label=actor_label,
+            question=question,
+            from_state=from_state,
+            to_state=to_state,
+            data=dict(data or {}),
+            at=now,
+        )
+        if announce:
+            announce_question(
+                question.brand_id,
+                kind,
+                question.pk,
+                user_id if user_id is not None else (actor.pk if actor else None),
+            )
+    return True
+
+
+def move_questions(
+    ids: Sequence[int],
+    from_state: str,
+    to_state: str,
+    *,
+    kind: str,
+    actor_label: str,
+    data: Mapping[int, Mapping[str, Any]] | None = None,
+    fields: Mapping[str, Any] | None = None,
+    where: Q | None = None,
+    now: datetime | None = None,
+    announce_as: str = "",
+) -> list[int]:
+    """The bulk form of :func:`move_question` for the system's sweeps: the questions of
+    ``ids`` still in ``from_state`` (and matching ``where``) are locked, moved in one
+    update, and given one audit row each (``data`` per question id). With ``announce_as``
+    each brand's queue and monitoring hear it once, with the ids that moved.
+
+    Returns the ids that moved; the others changed meanwhile and are left alone."""
+    check_question_transition(from_state, to_state)
+    if not ids:
+        return []
+    now = now or timezone.now()
+    data = data or {}
+    with transaction.atomic():
+        rows = Question.objects.filter(pk__in=list(ids), state=from_state)
+        if where is not None:
+            rows = rows.filter(where)
+        locked = list(
+            rows.select_for_update(skip_locked=True).order_by("pk").values_list("pk", "brand_id")
+        )
+        if not locked:
+            return []
+        moved = Question.objects.filter(
+            pk__in=[pk for pk, _brand in locked], state=from_state
+        ).update(state=to_state, state_changed_at=now, **(fields or {}))
+        if moved != len(locked):  # pragma: no cover - the rows are locked
+            raise RuntimeError("questions changed under a lock; nothing was moved")
+        record_many(
+            Event(
+                kind=kind,
+                actor_label=actor_label,
+                brand_id=brand_id,
+                question_id=pk,
+                from_state=from_state,
+                to_state=to_state,
+                data=dict(data.get(pk, {})),
+                at=now,
+            )
+            for pk, brand_id in locked
+        )
+        if announce_as:
+            by_brand: dict[int, list[int]] = {}
+            for pk, brand_id in locked:
+                by_brand.setdefault(brand_id, []).append(pk)
+            for brand_id, question_ids in by_brand.items():
+                announce_questions(brand_id, announce_as, question_ids)
+    return [pk for pk, _brand in locked]
+
+
+def settle_routed(questions: Sequence[Question], from_state: str, fields: Sequence[str]) -> int:
+    """Write what routing decided in memory for questions still in ``from_state``: each
+    question's new ``state`` (checked against the table), ``state_changed_at`` and
+    ``fields``; one UPDATE per distinct set of values (a batch from one poll has a
+    handful), or one bulk update when they are too varied. The audit rows are the
+    caller's, written with :func:`helpdesk.audit.record_transitions` once it knows which
+    reason each dismissal had. Returns how many rows were still in ``from_state``."""
+    for question in questions:
+        check_question_transition(from_state, question.state)
+    names = list(dict.fromkeys(["state", "state_changed_at", *fields]))
+    columns = [Question._meta.get_field(name).attname for name in names]  # type: ignore[union-attr]
+    by_values: dict[tuple[Any, ...], list[int]] = {}
+    for question in questions:
+        values = tuple(getattr(question, column) for column in columns)
+        by_values.setdefault(values, []).append(question.pk)
+    rows = Question.objects.filter(state=from_state)
+    if len(by_values) > 8:
+        return rows.bulk_update(questions, names, batch_size=500)
+    return sum(
+        rows.filter(pk__in=ids).update(**dict(zip(columns, values, strict=True)))
+        for values, ids in by_values.items()
+    )
+
+
+def move_reply(
+    reply: Reply,
+    to_state: str,
+    *,
+    kind: str,
+    from_state: str = "",
+    actor: User | None = None,
+    actor_label: str = "",
+    data: Mapping[str, Any] | None = None,
+    fields: Mapping[str, Any] | None = None,
+    where: Q | None = None,
+    now: datetime | None = None,
+    announce: Mapping[str, Any] | None = None,
+) -> bool:
+    """Move ``reply`` from ``from_state`` (the state it has in memory by default) to
+    ``to_state``, as
+    :func:`move_question` moves a question: the table checked, one conditional update (with
+    ``fields``, narrowed by ``where``), the audit row ``kind`` (its data carries the reply's
+    id), and, given ``announce`` (the event's extra payload), the event ``kind`` once the
+    transaction commits. Returns whether the row moved."""
+    from_state = from_state or reply.state
+    check_reply_transition(from_state, to_state)
+    now = now or timezone.now()
+    values: dict[str, Any] = {**(fields or {}), "state": to_state, "state_changed_at": now}
+    rows = Reply.objects.filter(pk=reply.pk, state=from_state)
+    if where is not None:
+        rows = rows.filter(where)
+    with transaction.atomic():
+        if not rows.update(**values):
+            return False
+        _assign(reply, values)
+        record(
+            kind,
+            actor=actor,
+            actor_label=actor_label,
+            brand_id=reply.question.brand_id,
+            question=reply.question,
+            from_state=from_state,
+            to_state=to_state,
+            data={"reply_id": reply.pk, **(data or {})},
+            at=now,
+        )
+        if announce is not None:
+            announce_reply(reply, kind, announce)
+    return True
+
+
+def announce_question(brand_id: int, kind: str, question_id: int, user_id: int | None) -> None:
+    """Tell the brand's queue and monitoring screens, after commit, that a question moved."""
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {"brand_id": brand_id, "question_id": question_id, "user_id": user_id},
+    )
+
+
+def announce_questions(brand_id: int, kind: str, question_ids: list[int]) -> None:
+    """The same for many questions of one brand at once."""
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {"brand_id": brand_id, "question_ids": question_ids},
+    )
+
+
+def announce_reply(reply: Reply, kind: str, extra: Mapping[str, Any] | None = None) -> None:
+    """Tell the brand's queue and monitoring screens, after commit, that a reply moved."""
+    brand_id = reply.question.brand_id
+    announce(
+        [brand_queue_group(brand_id), monitoring_group(brand_id)],
+        kind,
+        {
+            "brand_id": brand_id,
+            "question_id": reply.question_id,
+            "reply_id": reply.pk,
+            "author_id": reply.author_id,
+            **(extra or {}),
+        },
+    )
+
+
+def _assign(instance: Question | Reply, values: Mapping[str, Any]) -> None:
+    """Give ``instance`` the values just written (an expression is left for a reload)."""
+    for name, value in values.items():
+        if hasattr(value, "resolve_expression"):
+            continue
+        field = instance._meta.get_field(name)
+        if field.is_relation and not hasattr(value, "_meta"):
+            name = f"{name}_id"  # an id, or None
+        setattr(instance, name, value)
