@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from helpdesk.x import polling
+from helpdesk.x import polling, posting
 
 
 @shared_task(name="helpdesk.tasks.poll_account", ignore_result=True)
@@ -21,25 +21,17 @@ def poll_due_accounts() -> int:
     return len(account_ids)
 
 
-@shared_task(name="helpdesk.tasks.send_reply", ignore_result=True)
-def send_reply(reply_id: int) -> str:
-    """Post one queued reply (at most once: see ``helpdesk.x.posting``)."""
-    from helpdesk.x import posting
-
-    return posting.send_reply(reply_id)
+# Post one queued reply (at most once: see ``helpdesk.x.posting``).
+send_reply = posting.send_reply_task
 
 
 @shared_task(name="helpdesk.tasks.dispatch_outbox", ignore_result=True)
 def dispatch_outbox() -> int:
     """Enqueue the replies that may go now; returns how many."""
-    from helpdesk.x import posting
-
     return len(posting.dispatch_due().dispatched)
 
 
 @shared_task(name="helpdesk.tasks.sweep_replies", ignore_result=True)
 def sweep_replies() -> None:
     """Settle replies stuck in ``sending`` and redispatch lost ones."""
-    from helpdesk.x import posting
-
     posting.sweep_replies()

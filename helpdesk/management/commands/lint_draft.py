@@ -16,7 +16,8 @@ handles may be mentioned. ``--brand`` takes one of the brand's X handles (with o
 that cannot be read is reported on stderr with its number; the others are still linted, and
 the exit status is non-zero at the end (DESIGN invariant 9).
 
-This is the one module of ``charter`` that reads the desk's models (``helpdesk.models``).
+It lives in ``helpdesk``, not in ``charter``, because it reads the desk's brands and care
+accounts: ``charter`` imports nothing of the desk (docs/architecture.md).
 """
 
 from __future__ import annotations
