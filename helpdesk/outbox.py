@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk.models import Question, Reply
 from helpdesk.moves import announce_reply
@@ -26,6 +27,7 @@ from helpdesk.replies import (
     move_locked_question,
     move_locked_reply,
     require_supervisor,
+    state_label,
 )
 from helpdesk.states import QuestionState, ReplyState
 
@@ -40,11 +42,14 @@ def _failed(reply: Reply, by: User | AnonymousUser) -> tuple[Reply, User]:
 
 def _check_failed(locked: Reply, question: Question) -> None:
     if locked.state != ReplyState.FAILED:
-        raise ReplyError("not_failed", f"This reply is {locked.state}, not failed.")
+        raise ReplyError(
+            "not_failed", _("This reply is %(state)s, not failed.") % {"state": state_label(locked)}
+        )
     if question.state != QuestionState.FAILED:
         raise ReplyError(
             "question_moved",
-            f"Its question is {question.state} now; nothing to do for this reply.",
+            _("Its question is %(state)s now; nothing to do for this reply.")
+            % {"state": str(QuestionState(question.state).label).lower()},
         )
 
 
@@ -63,10 +68,10 @@ def retry_failed_reply(
     reply, supervisor = _failed(reply, by)
     new_text = edited_text.strip() if edited_text is not None else None
     if new_text == "":
-        raise ReplyError("empty", "The edited reply is empty.")
+        raise ReplyError("empty", _("The edited reply is empty."))
     edited = new_text is not None and new_text != reply.text
     if edited and supervisor.pk == reply.author_id:
-        raise ReplyError("own_reply", "Someone else must review your edit.")
+        raise ReplyError("own_reply", _("Someone else must review your edit."))
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     with transaction.atomic():
         locked = lock_reply(reply)
@@ -128,9 +133,12 @@ def dismiss_failed_question(reply: Reply, *, by: User | AnonymousUser, reason: s
     tweet, limited who may reply, ...); the reason is required and kept."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ReplyError("reason_required", "Say why the question is dismissed.")
+        raise ReplyError("reason_required", _("Say why the question is dismissed."))
     if len(reason) > MAX_REASON_CHARS:
-        raise ReplyError("reason_too_long", f"Keep the reason under {MAX_REASON_CHARS} characters.")
+        raise ReplyError(
+            "reason_too_long",
+            _("Keep the reason under %(count)d characters.") % {"count": MAX_REASON_CHARS},
+        )
     return _move_failed_question(
         reply,
         by,

@@ -43,3 +43,22 @@ def supervises(supervisor: Volunteer, store: Store | None) -> bool:
     if store is not None and store.brand_id != supervisor.brand_id:
         return False
     return supervisor.store_id is None or store is None or supervisor.store_id == store.pk
+
+
+def supervisor_of(user: User, brand_id: int, *people: Volunteer | None) -> Volunteer | None:
+    """The person's desk record if they supervise (or administer) brand ``brand_id`` and
+    may act on each of ``people`` (those of the brand; None: nobody, nothing to check) by
+    :func:`supervises`; else None. One rule for taking back, reassigning and escalating."""
+    supervisor = volunteer_for(user)
+    if (
+        supervisor is None
+        or supervisor.role not in SUPERVISING_ROLES
+        or supervisor.brand_id != brand_id
+    ):
+        return None
+    for person in people:
+        if person is not None and (
+            person.brand_id != brand_id or not supervises(supervisor, person.store)
+        ):
+            return None
+    return supervisor

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from charter.gate import lint_config_for, may_claim, may_send
 from charter.linter import Severity, lint
@@ -52,6 +53,11 @@ class ReplyError(ValueError):
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def state_label(reply: Reply) -> str:
+    """The reply's state as people read it in a sentence, in the active language."""
+    return str(ReplyState(reply.state).label).lower()
+
+
 def brand_handles(brand_id: int) -> tuple[str, ...]:
     return tuple(XAccount.objects.filter(brand_id=brand_id).values_list("username", flat=True))
 
@@ -67,7 +73,7 @@ def account_for(question: Question) -> XAccount:
     language = (question.lang or "").split("-")[0]
     chosen = (active.filter(language=language).first() if language else None) or active.first()
     if chosen is None:
-        raise ReplyError("no_account", "The brand has no active care account to reply from.")
+        raise ReplyError("no_account", _("The brand has no active care account to reply from."))
     return chosen
 
 
@@ -82,7 +88,7 @@ def _moved(moved: bool) -> None:
     """The rows are locked, so a move that did not happen means they changed before the
     lock: refuse, and the transaction writes nothing."""
     if not moved:
-        raise ReplyError("changed", "The question changed meanwhile; look again.")
+        raise ReplyError("changed", _("The question changed meanwhile; look again."))
 
 
 def move_locked_question(
@@ -125,7 +131,7 @@ def require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
         or volunteer.brand_id != brand_id
         or volunteer.role not in (SUPERVISING_ROLES)
     ):
-        raise ReplyError("not_found", "No such reply.")
+        raise ReplyError("not_found", _("No such reply."))
     assert isinstance(user, User)
     return user
 
@@ -177,7 +183,7 @@ def submit_reply(
     must allow."""
     text = text.strip()
     if not text:
-        raise ReplyError("empty", "Write a reply first.")
+        raise ReplyError("empty", _("Write a reply first."))
     now = timezone.now()
     question = Question.objects.select_related("customer").get(pk=question.pk)
     _check_holder(question, author, now)
@@ -185,7 +191,7 @@ def submit_reply(
     if from_linked_account and linked is None:
         raise ReplyError(
             "no_linked_account",
-            "Replying from your own X account needs the brand's leave and a linked account.",
+            _("Replying from your own X account needs the brand's leave and a linked account."),
         )
     signature, store_id = (
         Volunteer.objects.filter(user_id=author.pk, brand_id=question.brand_id)
@@ -205,13 +211,13 @@ def submit_reply(
         now=now,
     )
     if not decision.allowed:
-        message = "; ".join(reason.message for reason in decision.reasons) or "Not allowed."
+        message = "; ".join(reason.message for reason in decision.reasons) or _("Not allowed.")
         if LAPSED_STANDING & set(decision.codes):
             # Their charter, training or standing lapsed while they held the question: they
             # cannot answer it, so it goes back to the queue for someone who can.
             with contextlib.suppress(ClaimError):
                 release_question(question.pk, author, now=now)
-                message += " The question went back to the queue."
+                message += " " + _("The question went back to the queue.")
         raise ReplyError("refused", message, [reason.as_json() for reason in decision.reasons])
     account = account_for(question)
     with transaction.atomic():
@@ -269,7 +275,7 @@ def _ref(reply: Reply) -> dict[str, Any]:
 def _check_holder(question: Question, author: User, now: datetime) -> None:
     lapsed = question.lease_expires_at is not None and question.lease_expires_at <= now
     if question.claimed_by_id != author.pk or question.state not in SUBMITTABLE_STATES or lapsed:
-        raise ReplyError("not_holder", "You do not hold this question (or the claim lapsed).")
+        raise ReplyError("not_holder", _("You do not hold this question (or the claim lapsed)."))
 
 
 # --- review ----------------------------------------------------------------------------------
@@ -293,7 +299,7 @@ def lint_edit(reply: Reply, new_text: str) -> dict[str, Any]:
     if result.verdict == Severity.BLOCK:
         raise ReplyError(
             "edit_blocked",
-            "The edited reply breaks a rule that cannot be approved.",
+            _("The edited reply breaks a rule that cannot be approved."),
             [finding.as_json() for finding in result.findings],
         )
     return result.as_json()
@@ -309,17 +315,20 @@ def approve_reply(
     brand_id = reply.question.brand_id
     reviewer = require_supervisor(by, brand_id)
     if reviewer.pk == reply.author_id:
-        raise ReplyError("own_reply", "Someone else must review your reply.")
+        raise ReplyError("own_reply", _("Someone else must review your reply."))
     new_text = edited_text.strip() if edited_text is not None else None
     if new_text == "":
-        raise ReplyError("empty", "The edited reply is empty.")
+        raise ReplyError("empty", _("The edited reply is empty."))
     edited = new_text is not None and new_text != reply.text
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     now = timezone.now()
     with transaction.atomic():
         locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
-            raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
+            raise ReplyError(
+                "not_in_review",
+                _("This reply is %(state)s, not in review.") % {"state": state_label(locked)},
+            )
         if edited:
             assert new_text is not None and lint_json is not None
             locked.original_text = locked.text
@@ -355,14 +364,17 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
     reply = Reply.objects.select_related("question").get(pk=reply.pk)
     reviewer = require_supervisor(by, reply.question.brand_id)
     if not feedback:
-        raise ReplyError("feedback_required", "Say what to change: feedback is required.")
+        raise ReplyError("feedback_required", _("Say what to change: feedback is required."))
     if reviewer.pk == reply.author_id:
-        raise ReplyError("own_reply", "Someone else must review your reply.")
+        raise ReplyError("own_reply", _("Someone else must review your reply."))
     now = timezone.now()
     with transaction.atomic():
         locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
-            raise ReplyError("not_in_review", f"This reply is {locked.state}, not in review.")
+            raise ReplyError(
+                "not_in_review",
+                _("This reply is %(state)s, not in review.") % {"state": state_label(locked)},
+            )
         locked.reviewed_by = reviewer
         locked.reviewed_at = now
         locked.review_feedback = feedback
@@ -435,7 +447,7 @@ def bulk_approve(reply_ids: Iterable[int], *, by: User | AnonymousUser) -> BulkO
     for reply_id in dict.fromkeys(reply_ids):
         reply = Reply.objects.filter(pk=reply_id).first()
         if reply is None:
-            refused[reply_id] = "No such reply."
+            refused[reply_id] = _("No such reply.")
             continue
         try:
             approve_reply(reply, by=by)
@@ -455,21 +467,28 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
     reply = Reply.objects.select_related("question", "account").get(pk=reply.pk)
     supervisor = require_supervisor(by, reply.question.brand_id)
     if not reason:
-        raise ReplyError("reason_required", "Say why the reply is deleted.")
+        raise ReplyError("reason_required", _("Say why the reply is deleted."))
     if reply.state != ReplyState.SENT:
-        raise ReplyError("not_sent", f"This reply is {reply.state}, not sent.")
+        raise ReplyError(
+            "not_sent", _("This reply is %(state)s, not sent.") % {"state": state_label(reply)}
+        )
     try:
         posting.delete_from_x(reply)
     except (gateway.HTTPException, gateway.TransportError) as error:
         raise ReplyError(
-            "x_error", f"X did not delete it: {gateway.api_error_detail(error)}"
+            "x_error",
+            _("X did not delete it: %(error)s") % {"error": gateway.api_error_detail(error)},
         ) from error
     except LinkError as error:
-        raise ReplyError("x_error", f"X did not delete it: {error}") from error
+        raise ReplyError(
+            "x_error", _("X did not delete it: %(error)s") % {"error": error}
+        ) from error
     with transaction.atomic():
         locked = lock_reply(reply)
         if locked.state != ReplyState.SENT:
-            raise ReplyError("not_sent", f"This reply is {locked.state}, not sent.")
+            raise ReplyError(
+                "not_sent", _("This reply is %(state)s, not sent.") % {"state": state_label(locked)}
+            )
         locked.deleted_by = supervisor
         locked.deleted_at = timezone.now()
         locked.deletion_reason = reason

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from helpdesk.audit import events
 from helpdesk.models import Question, Volunteer
 from helpdesk.moves import move_question, move_questions
-from helpdesk.permissions import SUPERVISING_ROLES, supervises, volunteer_for
+from helpdesk.permissions import supervisor_of
 from helpdesk.states import QuestionState, check_question_transition
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
 from routing.models import RoutingSettings, Topic
@@ -235,18 +235,7 @@ def release_for_holder(
     queue. Only supervisors of the holder's store may, as for reassignment."""
     now = now or timezone.now()
     question = _get(question_id)
-    supervisor = volunteer_for(by_supervisor)
-    holder = (
-        Volunteer.objects.select_related("store").filter(user_id=question.claimed_by_id).first()
-        if question.claimed_by_id is not None
-        else None
-    )
-    if (
-        supervisor is None
-        or supervisor.role not in SUPERVISING_ROLES
-        or supervisor.brand_id != question.brand_id
-        or (holder is not None and not supervises(supervisor, holder.store))
-    ):
+    if supervisor_of(by_supervisor, question.brand_id, _holder(question)) is None:
         raise ClaimError("forbidden", _("Only a supervisor of the holder may release this claim."))
     if question.claimed_by_id is None or question.state not in OPEN_CLAIM_STATES:
         raise ClaimError("not_claimed", _("Nobody holds this question."))
@@ -267,17 +256,13 @@ def reassign_question(
     state and changes hands (the table has no drafting -> claimed move)."""
     now = now or timezone.now()
     question = _get(question_id)
-    supervisor = volunteer_for(by_supervisor)
     target = Volunteer.objects.select_related("store").filter(user_id=to_user.pk).first()
-    if (
-        supervisor is None
-        or supervisor.role not in SUPERVISING_ROLES
-        or supervisor.brand_id != question.brand_id
-        or target is None
-        or target.brand_id != question.brand_id
-        or not supervises(supervisor, target.store)
-    ):
+    if target is None or supervisor_of(by_supervisor, question.brand_id, target) is None:
         raise ClaimError("forbidden", _("Only a supervisor of this person may reassign to them."))
+    if supervisor_of(by_supervisor, question.brand_id, _holder(question)) is None:
+        raise ClaimError(
+            "forbidden", _("Only a supervisor of the holder may take this question from them.")
+        )
     index = EligibilityIndex.build(question.brand_id, user_ids=[to_user.pk], fresh_gate=True)
     eligible, refusals = index.is_eligible(to_user.pk, question)
     if not eligible:
@@ -323,10 +308,7 @@ def escalate_question(
     if not note:
         raise ClaimError("note_required", _("Say what was tried and why it goes to the care team."))
     question = _get(question_id)
-    by = volunteer_for(by_user)
-    is_supervisor = (
-        by is not None and by.role in SUPERVISING_ROLES and by.brand_id == question.brand_id
-    )
+    is_supervisor = supervisor_of(by_user, question.brand_id) is not None
     if question.claimed_by_id != by_user.pk and not is_supervisor:
         raise ClaimError("forbidden", _("Only the holder or a supervisor may escalate."))
     from_state = question.state
@@ -402,6 +384,12 @@ def expire_leases(now: datetime | None = None) -> int:
                 )
             )
     return lapsed
+
+
+def _holder(question: Question) -> Volunteer | None:
+    if question.claimed_by_id is None:
+        return None
+    return Volunteer.objects.select_related("store").filter(user_id=question.claimed_by_id).first()
 
 
 def _get(question_id: int) -> Question:

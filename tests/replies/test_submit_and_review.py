@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from charter.models import Standing
 from helpdesk.models import AuditEvent, Question, Reply, Role
@@ -177,6 +177,25 @@ def test_only_the_claim_holder_may_submit(desk: Desk) -> None:
             submit_reply(which, who.user, ok_text(which, who.signature), language="en")
         assert refused.value.code == "not_holder"
     assert Reply.objects.count() == 0
+
+
+def test_a_refusal_speaks_the_persons_language(desk: Desk) -> None:
+    holder = desk.member("certified")
+    other = desk.member("certified")
+    question = desk.question(holder)
+
+    with translation.override("fr"):
+        with pytest.raises(ReplyError) as empty:
+            submit_reply(question, holder.user, "   ", language="fr")
+        with pytest.raises(ReplyError) as not_holder:
+            submit_reply(question, other.user, ok_text(question, other.signature), language="fr")
+
+    apostrophe = "\N{RIGHT SINGLE QUOTATION MARK}"
+    assert (empty.value.code, empty.value.message) == (
+        "empty",
+        f"Rédigez d{apostrophe}abord une réponse.",
+    )
+    assert not_holder.value.message.startswith("Vous ne détenez pas cette question")
 
 
 def test_a_supervisor_approves_and_the_reply_is_queued(desk: Desk) -> None:

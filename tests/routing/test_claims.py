@@ -19,6 +19,7 @@ from routing.claims import (
     expire_leases,
     open_claims_count,
     reassign_question,
+    release_for_holder,
     release_question,
     renew_lease,
 )
@@ -251,6 +252,26 @@ def test_reassignment_by_role(desk: Brand, role: str, same_store: bool, allowed:
     event = AuditEvent.objects.get(kind="question.reassigned")
     assert event.actor == boss.user
     assert event.data == {"from_user_id": holder.user.pk, "to_user_id": target.user.pk}
+
+
+def test_reassigning_needs_the_holders_store_too(desk: Brand) -> None:
+    """Issue 11 (2): a supervisor who may not take a question back from its holder may not
+    hand it to one of their own people either."""
+    theirs, mine = make_store(desk), make_store(desk)
+    holder = member(desk, now=T0, store=theirs)
+    target = member(desk, now=T0, store=mine)
+    boss = member(desk, now=T0, store=mine, role=Role.SUPERVISOR)
+    asked = question(desk)
+    claim_question(asked.pk, holder.user)
+    before = _snapshot(asked.pk)
+
+    with pytest.raises(ClaimError) as refused:
+        reassign_question(asked.pk, target.user, boss.user)
+
+    assert refused.value.code == "forbidden"
+    assert _snapshot(asked.pk) == before
+    with pytest.raises(ClaimError):
+        release_for_holder(asked.pk, boss.user)
 
 
 def test_a_supervisor_of_another_brand_may_not_reassign(desk: Brand) -> None:
