@@ -268,6 +268,11 @@ class Question(models.Model):
         blank=True,
         related_name="questions",
     )
+    # What grouping compares (``routing.grouping``): the digest of the text's normalised
+    # words, and its outage words with its topic; "" when there is nothing to compare.
+    # Written with the routed columns, so a question's fellows are found by an index.
+    group_text_key = models.CharField(max_length=24, blank=True, default="")
+    group_outage_key = models.CharField(max_length=120, blank=True, default="")
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
@@ -281,6 +286,16 @@ class Question(models.Model):
             models.Index(fields=["state", "sla_due_at"], name="question_sla"),
             models.Index(fields=["state", "lease_expires_at"], name="question_lease"),
             models.Index(fields=["claimed_by", "state"], name="question_claimed_by"),
+            models.Index(
+                fields=["brand", "group_text_key", "received_at"],
+                name="question_group_text",
+                condition=~models.Q(group_text_key=""),
+            ),
+            models.Index(
+                fields=["brand", "group_outage_key", "received_at"],
+                name="question_group_outage",
+                condition=~models.Q(group_outage_key=""),
+            ),
             # Reports read a brand's questions by when they arrived.
             models.Index(fields=["brand", "received_at"], name="question_brand_received"),
             # The open queue keyed by topic (0: none) and primary language subtag (``fr-CA``,

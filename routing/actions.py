@@ -23,7 +23,7 @@ from helpdesk.models import Customer, Question, Role, Volunteer, XAccount
 from helpdesk.moves import move_question, settle_routed
 from helpdesk.states import QuestionState, check_question_transition
 from routing.classify import Classification, RuleHit, classify, compile_rules
-from routing.grouping import assign_groups
+from routing.grouping import assign_groups, group_keys
 from routing.models import RoutingSettings, default_sla_minutes
 from routing.placement import place_queued
 
@@ -45,6 +45,8 @@ _ROUTED_FIELDS = (
     "dismissed_reason",
     "sla_due_at",
     "sla_priority",
+    "group_text_key",
+    "group_outage_key",
 )
 
 
@@ -220,6 +222,7 @@ def _apply(question: Question, result: Classification) -> None:
         question.lang = result.language
     question.topic_id = result.topic_id
     question.priority = result.priority
+    question.group_text_key, question.group_outage_key = group_keys(question.text, result.topic_id)
 
 
 def _save_routed(questions: list[Question]) -> None:

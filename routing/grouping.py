@@ -11,23 +11,21 @@ removed. Groups form when
 
 A question joins an open group of its key (one with a question still open) or a new one.
 
-Finding earlier questions with the same key without a key column: each process keeps an index
-of the brand's questions of the last 24 hours (id, customer, time, keys), brought up to date
-at every batch with the rows whose id is above the last one it saw. Ingestion of a brand is
-serialised by its brand lock, so ids grow in commit order; when a batch's ids are not above
-the index's (another database, a rolled-back test) the index is rebuilt from the database.
+Each question carries its two keys (``Question.group_text_key`` and ``group_outage_key``),
+written by routing with the other routed columns; a batch finds the earlier questions with
+the same keys in the last 24 hours by one indexed query, whichever process stored them and in
+whatever order their transactions committed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk.models import Question
@@ -100,6 +98,12 @@ def _outage_key(words: frozenset[str], topic_id: int | None) -> str:
     return f"o{topic_id or 0}:{'+'.join(sorted(outage))}"[:120] if outage else ""
 
 
+def group_keys(text: str, topic_id: int | None) -> tuple[str, str]:
+    """``(text key, outage key)`` of a question, as stored on it."""
+    words = key_words(text)
+    return _text_key(words), _outage_key(words, topic_id)
+
+
 @dataclass(frozen=True)
 class _Entry:
     pk: int
@@ -109,89 +113,58 @@ class _Entry:
     outage_key: str
 
 
-@dataclass
-class _BrandIndex:
-    last_pk: int = 0
-    entries: deque[_Entry] = field(default_factory=deque)
-    by_key: dict[str, list[_Entry]] = field(default_factory=dict)
-
-    def add(self, entry: _Entry) -> None:
-        self.entries.append(entry)
-        self.last_pk = max(self.last_pk, entry.pk)
-        for key in (entry.text_key, entry.outage_key):
-            if key:
-                self.by_key.setdefault(key, []).append(entry)
-
-    def prune(self, before: datetime) -> None:
-        while self.entries and self.entries[0].received_at < before:
-            old = self.entries.popleft()
-            for key in (old.text_key, old.outage_key):
-                kept = [e for e in self.by_key.get(key, ()) if e.pk != old.pk]
-                if kept:
-                    self.by_key[key] = kept
-                else:
-                    self.by_key.pop(key, None)
-
-
-_indexes: dict[int, _BrandIndex] = {}
-_indexes_lock = threading.Lock()
-
-
-def _entry(
-    pk: int, customer_id: int | None, received_at: datetime, text: str, topic_id: int | None
-) -> _Entry:
-    words = key_words(text)
-    return _Entry(pk, customer_id, received_at, _text_key(words), _outage_key(words, topic_id))
-
-
-def _synced_index(
-    brand_id: int, batch: Sequence[Question], now: datetime
-) -> tuple[_BrandIndex, dict[int, _Entry]]:
-    """The brand's index with every question up to the batch's; the batch's own entries are
-    built from the objects in hand, and the database is read only for rows written by
-    others since the last batch this process saw (none, when one process ingests)."""
-    batch_pks = sorted(q.pk for q in batch)
-    index = _indexes.get(brand_id)
-    if index is None or batch_pks[0] <= index.last_pk:
-        index = _BrandIndex()
-    cutoff = now - SAME_CUSTOMER_WINDOW
-    rows = Question.objects.filter(brand_id=brand_id).exclude(state=QuestionState.DISMISSED)
-    if not index.last_pk:
-        rows = rows.filter(received_at__gte=cutoff, pk__lt=batch_pks[0])
-    elif batch_pks[0] > index.last_pk + 1:
-        rows = rows.filter(pk__gt=index.last_pk, pk__lt=batch_pks[0])
-    else:
-        rows = rows.none()
-    others = [
-        _entry(pk, customer_id, received_at, text, topic_id)
-        for pk, customer_id, received_at, text, topic_id in rows.order_by("pk").values_list(
-            "pk", "customer_id", "received_at", "text", "topic_id"
-        )
-        if received_at >= cutoff
-    ]
-    added = {
-        q.pk: _entry(q.pk, q.customer_id, q.received_at, q.text, q.topic_id)
-        for q in sorted(batch, key=lambda q: q.pk)
+def _keyed(questions: Sequence[Question]) -> dict[int, _Entry]:
+    """The batch's entries; questions stored without their keys (by older code, or by a
+    caller other than routing) get them now."""
+    missing = []
+    for question in questions:
+        keys = group_keys(question.text, question.topic_id)
+        if keys != (question.group_text_key, question.group_outage_key):
+            question.group_text_key, question.group_outage_key = keys
+            missing.append(question)
+    if missing:
+        Question.objects.bulk_update(missing, ["group_text_key", "group_outage_key"])
+    return {
+        q.pk: _Entry(q.pk, q.customer_id, q.received_at, q.group_text_key, q.group_outage_key)
+        for q in questions
     }
-    for entry in [*others, *added.values()]:
-        index.add(entry)
-    index.prune(cutoff)
-    with _indexes_lock:
-        _indexes[brand_id] = index
-    return index, added
+
+
+def _fellows(brand_id: int, added: dict[int, _Entry], now: datetime) -> dict[str, list[_Entry]]:
+    """Every question of the brand (not dismissed) of the last 24 hours that shares a key
+    with the batch, the batch's own included, by key."""
+    text_keys = {e.text_key for e in added.values() if e.text_key}
+    outage_keys = {e.outage_key for e in added.values() if e.outage_key}
+    if not text_keys and not outage_keys:
+        return {}
+    rows = (
+        Question.objects.filter(brand_id=brand_id, received_at__gte=now - SAME_CUSTOMER_WINDOW)
+        .filter(Q(group_text_key__in=text_keys) | Q(group_outage_key__in=outage_keys))
+        .exclude(state=QuestionState.DISMISSED)
+        .exclude(pk__in=list(added))
+        .order_by("pk")
+        .values_list("pk", "customer_id", "received_at", "group_text_key", "group_outage_key")
+    )
+    by_key: dict[str, list[_Entry]] = {}
+    for entry in sorted([*(_Entry(*row) for row in rows), *added.values()], key=lambda e: e.pk):
+        for key in (entry.text_key, entry.outage_key):
+            if key in text_keys or key in outage_keys:
+                by_key.setdefault(key, []).append(entry)
+    return by_key
 
 
 def assign_groups(questions: Sequence[Question]) -> list[QuestionGroup]:
     """Put the batch's questions (one brand, already saved, not dismissed) in groups with
     earlier or fellow questions about the same thing; return the groups created or joined.
 
-    A few queries per batch: the index update, the candidates' states, the new groups, and
+    A few queries per batch: the fellows by key, the candidates' states, the new groups, and
     one update per group."""
     if not questions:
         return []
     brand_id = questions[0].brand_id
     now = timezone.now()
-    index, added = _synced_index(brand_id, questions, now)
+    added = _keyed(questions)
+    by_key = _fellows(brand_id, added, now)
     batch = {q.pk: q for q in questions}
 
     wanted: dict[str, set[int]] = {}
@@ -205,9 +178,7 @@ def assign_groups(questions: Sequence[Question]) -> list[QuestionGroup]:
         for key in (text_key, entry.outage_key):
             if not key:
                 continue
-            recent = [
-                e for e in index.by_key.get(key, ()) if received - e.received_at <= CROWD_WINDOW
-            ]
+            recent = [e for e in by_key.get(key, ()) if received - e.received_at <= CROWD_WINDOW]
             customers = {e.customer_id if e.customer_id is not None else -e.pk for e in recent}
             if len(customers) >= MIN_CUSTOMERS:
                 crowd_key = key
@@ -217,7 +188,7 @@ def assign_groups(questions: Sequence[Question]) -> list[QuestionGroup]:
             continue
         mine = [
             e
-            for e in index.by_key.get(text_key, ())
+            for e in by_key.get(text_key, ())
             if e.customer_id == question.customer_id
             and received - e.received_at <= SAME_CUSTOMER_WINDOW
         ]

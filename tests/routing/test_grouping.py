@@ -13,7 +13,7 @@ from helpdesk.models import Brand, Question, Source
 from helpdesk.states import QuestionState
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import parse_v2_response
-from routing.grouping import group_key, key_words, outage_key
+from routing.grouping import assign_groups, group_key, key_words, outage_key
 from routing.models import QuestionGroup, RoutingRule, RuleKind, Topic
 from tests.factories import make_account
 
@@ -163,3 +163,32 @@ def test_noise_is_never_grouped(desk: Brand) -> None:
 
     assert groups_of(noise) == [None] * 4
     assert QuestionGroup.objects.count() == 0
+
+
+def test_fellows_are_found_whatever_order_their_rows_were_committed_in(desk: Brand) -> None:
+    """Ids are handed out at insert, not at commit: a batch may be stored after a question
+    with a higher id that another process committed first. Each question carries its keys,
+    so the later batch still finds it (the per-process index it replaced read only rows below
+    the batch's ids, and missed it)."""
+    text = "@NorthwindHelp my order 1234 never arrived at all"
+    first = ask(desk, ("9001", text))[0]
+    second = ask(desk, ("9001", text))[0]
+    assert first.pk < second.pk
+    assert None not in groups_of([first, second]) and len(set(groups_of([first, second]))) == 1
+    Question.objects.update(group=None)
+    QuestionGroup.objects.all().delete()
+    stored_first = Question.objects.get(pk=first.pk)
+
+    assign_groups([stored_first])  # the lower id, committed last
+
+    assert groups_of([first, second])[0] is not None
+    assert len(set(groups_of([first, second]))) == 1
+
+
+def test_each_question_carries_the_keys_it_is_grouped_by(desk: Brand) -> None:
+    asked = ask(desk, ("9002", "@NorthwindHelp the site is down again, outage?"))[0]
+
+    stored = Question.objects.get(pk=asked.pk)
+    assert stored.group_text_key == group_key(stored.text)
+    assert stored.group_outage_key == outage_key(stored.text, stored.topic_id)
+    assert stored.group_outage_key.endswith(":down+outage")
