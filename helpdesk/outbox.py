@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import Question, Reply
 from helpdesk.moves import announce_reply
-from helpdesk.replies import (
+from helpdesk.replies.common import (
     ReplyError,
-    lint_edit,
     lock_question,
     lock_reply,
     move_locked_question,
@@ -29,6 +28,7 @@ from helpdesk.replies import (
     require_supervisor,
     state_label,
 )
+from helpdesk.replies.review import lint_edit
 from helpdesk.states import QuestionState, ReplyState
 
 MAX_REASON_CHARS = 200

@@ -1,0 +1,30 @@
+"""The desk's core records: brands and their X accounts, stores, volunteers, customers,
+conversations, questions, replies, and the append-only audit log; one module per part."""
+
+from helpdesk.models.audit import AuditEvent, AuditEventQuerySet
+from helpdesk.models.brands import Brand, ListeningQuery, Store, XAccount, validate_time_zone
+from helpdesk.models.people import Enrolment, EnrolmentStatus, InvitationCode, Role, Volunteer
+from helpdesk.models.questions import Conversation, Customer, Question, Source
+from helpdesk.models.replies import LIVE_REPLY_STATES, Reply, SavedReply
+
+__all__ = [
+    "LIVE_REPLY_STATES",
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "Brand",
+    "Conversation",
+    "Customer",
+    "Enrolment",
+    "EnrolmentStatus",
+    "InvitationCode",
+    "ListeningQuery",
+    "Question",
+    "Reply",
+    "Role",
+    "SavedReply",
+    "Source",
+    "Store",
+    "Volunteer",
+    "XAccount",
+    "validate_time_zone",
+]
