@@ -174,7 +174,7 @@ def test_a_linked_reply_over_xs_per_user_limit_waits_its_turn(
     live_desk: Desk, linked: Volunteer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # X allows 100 posts per user in 15 minutes; 3 here keeps the test small.
-    monkeypatch.setattr(posting, "LINKED_POSTS_PER_WINDOW", 3)
+    monkeypatch.setattr(posting.plan, "LINKED_POSTS_PER_WINDOW", 3)
     now = timezone.now()
     earlier = [submit_linked(live_desk, linked, text=f"Answer number {n}. ^AB") for n in range(3)]
     for minutes, reply in zip((10, 8, 6), earlier, strict=True):
