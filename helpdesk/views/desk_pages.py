@@ -46,16 +46,9 @@ from helpdesk.replies import (
     submit_reply,
 )
 from helpdesk.states import QuestionState, ReplyState
-from routing.claims import (
-    ClaimError,
-    claim_question,
-    escalate_question,
-    reassign_question,
-    release_for_holder,
-    release_question,
-    renew_lease,
-)
+from routing.claims import ClaimError, claim_question, release_question, renew_lease
 from routing.eligibility import OPEN_CLAIM_STATES
+from routing.handover import escalate_question, reassign_question, release_for_holder
 from routing.presence import PresenceError, end_shift, is_on_shift, on_shift_user_ids, start_shift
 
 EARLIER_QUESTIONS_SHOWN = 10

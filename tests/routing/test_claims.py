@@ -15,14 +15,12 @@ from helpdesk.states import QuestionState
 from routing.claims import (
     ClaimError,
     claim_question,
-    escalate_question,
     expire_leases,
     open_claims_count,
-    reassign_question,
-    release_for_holder,
     release_question,
     renew_lease,
 )
+from routing.handover import escalate_question, reassign_question, release_for_holder
 from routing.models import RoutingSettings
 from routing.presence import end_shift
 from tests.factories import make_brand, make_store, publish_charter
