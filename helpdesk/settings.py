@@ -14,7 +14,15 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from helpdesk.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    env_url,
+)
 
 django_stubs_ext.monkeypatch()  # lets admin and querysets take type arguments
 
@@ -183,9 +191,13 @@ else:
 # (django-ratelimit). Its checks predate Django's own RedisCache, which increments
 # atomically; and memory is shared by everything only in the one-process embedded desk.
 RATELIMIT_ENABLE = env_bool("HELPFORCE_RATELIMIT", True)
-# Both limits count per client address (helpdesk.client_ip: REMOTE_ADDR, or the address the
-# trusted reverse proxies saw).
-TRUSTED_PROXIES = env_int("HELPFORCE_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+# Both limits count per client address (helpdesk.client_ip: REMOTE_ADDR, or, on a connection
+# from one of the reverse proxies named here by address or network, the address they saw).
+TRUSTED_PROXIES = env_networks("HELPFORCE_TRUSTED_PROXIES")
+# Behind a proxy that terminates TLS: it says so in X-Forwarded-Proto (uvicorn is started
+# without proxy headers, see helpdesk.client_ip, so nothing else tells Django).
+if env_bool("HELPFORCE_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 RATELIMIT_IP_META_KEY = "helpdesk.client_ip.client_ip"
 AXES_CLIENT_IP_CALLABLE = "helpdesk.client_ip.client_ip"
 ENROLMENT_RATE = env_str("HELPFORCE_ENROLMENT_RATE", "10/h")
