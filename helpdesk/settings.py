@@ -230,6 +230,10 @@ CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# /healthz says only whether the desk is up, except to superusers and to monitors that send
+# "Authorization: Bearer <this token>" (empty: no token opens it).
+METRICS_TOKEN = env_str("HELPFORCE_METRICS_TOKEN")
+
 # --- E-mail (the weekly report) -----------------------------------------------------------
 # Embedded: printed on the console. Production: SMTP with the EMAIL_* variables, or any of
 # Django's backends by its dotted path (the file backend with EMAIL_FILE_PATH, for example).
