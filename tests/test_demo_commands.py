@@ -6,7 +6,8 @@ import os
 import threading
 import time
 from io import StringIO
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import requests
@@ -91,7 +92,7 @@ def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_setting
     assert history.count() == 20
     assert not any(volunteer.user.has_usable_password() for volunteer in history)
     assert "History for the reports:" in output
-    assert "Log in at http://127.0.0.1:8000/" in output
+    assert "Log in to the desk (`python manage.py demo` prints its address)" in output
     assert DEMO_PASSWORD in output
 
 
@@ -121,6 +122,24 @@ def test_seed_demo_restores_what_was_changed_since(demo_settings: Any) -> None:
     assert authenticate(username="alice", password=DEMO_PASSWORD) is not None
     assert "0 created, 2 updated" in output
     assert "nothing changed" not in output
+
+
+@pytest.mark.django_db
+def test_make_demo_on_another_port_names_only_that_port(demo_settings: Any) -> None:
+    # Given `make demo DEMO_ARGS='--port 8001'`: seed_demo, then the demo on port 8001
+    seeded = seed_demo("--no-history")
+    out = StringIO()
+    command = demo.Command(stdout=out, stderr=StringIO())
+    desk = SimpleNamespace(sandbox_url="http://127.0.0.1:8765", accounts=["@NorthwindHelp"])
+
+    # When both have said where to log in
+    command._announce(cast(demo.EmbeddedDesk, desk), "127.0.0.1", 8001, 0.5)
+    printed = seeded + out.getvalue()
+
+    # Then the only desk address printed is the one it listens on
+    assert ":8000" not in printed
+    assert "Helpforce desk:  http://127.0.0.1:8001/" in printed
+    assert "Admin site:      http://127.0.0.1:8001/admin/" in printed
 
 
 @pytest.mark.django_db

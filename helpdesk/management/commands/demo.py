@@ -255,6 +255,7 @@ class Command(BaseCommand):
                 [
                     "",
                     self.style.SUCCESS(f"Helpforce desk:  http://{shown_host}:{port}/"),
+                    f"Admin site:      http://{shown_host}:{port}/admin/",
                     f"X sandbox:       {desk.sandbox_url} ({rate:g} customer tweets/s)",
                     f"Polling for:     {accounts or 'no active X account'}",
                     "Log in with a demo user (python manage.py seed_demo lists them all),",
