@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The Content-Security-Policy, and no-store on every signed-in response.
+    "helpdesk.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -229,6 +231,30 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every script and style is a file served by the desk; nothing is inline and nothing is
+# evaluated (htmx runs with allowEval off: see base.html). 'self' covers the live queue's
+# websocket. Images: the desk's own, and the empty favicon (a data: URL).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Behind TLS (production): HSTS and the redirect to https, from the environment; off by
+# default, and so in the demo, which is plain HTTP on loopback. The redirect needs
+# HELPFORCE_BEHIND_TLS_PROXY when a proxy terminates TLS, or every request looks like http.
+SECURE_HSTS_SECONDS = env_int("HELPFORCE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HELPFORCE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("HELPFORCE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("HELPFORCE_SSL_REDIRECT", False)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # /healthz says only whether the desk is up, except to superusers and to monitors that send
 # "Authorization: Bearer <this token>" (empty: no token opens it).
