@@ -152,6 +152,8 @@ def start_server(
             "warning",
             "--ws-max-size",
             "65536",
+            # As the README's production command: the desk reads X-Forwarded-For itself.
+            "--no-proxy-headers",
             # uvicorn's default is on, as in the README's production command.
             *([] if ws_deflate else ["--ws-per-message-deflate", "false"]),
         ],

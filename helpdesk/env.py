@@ -6,11 +6,14 @@ Settings come only from the environment; a value that is present but malformed r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -74,6 +77,21 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     if raw == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, environ: Mapping[str, str] | None = None) -> list[Network]:
+    """Comma-separated addresses or CIDR networks (``127.0.0.1, 10.0.0.0/24``); none when
+    unset."""
+    networks: list[Network] = []
+    for value in env_list(name, [], environ=environ):
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list addresses or networks (e.g. 127.0.0.1, 10.0.0.0/24), "
+                f"comma-separated; {value!r} is neither"
+            ) from None
+    return networks
 
 
 def env_url(

@@ -1,7 +1,9 @@
-"""What /healthz reports: the database, the channel layers, the broker and each X account."""
+"""What /healthz reports: the database, the channel layers, the broker and each X account;
+and who may read more than whether the desk is up."""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Any
 
@@ -9,6 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest
 
 from helpdesk.crypto import TokenDecryptionError
 from helpdesk.events import EVENTS_LAYER
@@ -121,3 +124,17 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     healthy = all(report[k]["ok"] for k in parts)
     report["ok"] = healthy
     return healthy, report
+
+
+def may_read_health_details(request: HttpRequest) -> bool:
+    """Whether ``request`` may see every part's details: a superuser (who runs the whole
+    desk: the report names every brand's care accounts), or a monitor sending
+    ``Authorization: Bearer <HELPFORCE_METRICS_TOKEN>``."""
+    user = request.user
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return True
+    expected = settings.METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

@@ -14,7 +14,15 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from helpdesk.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    env_url,
+)
 
 django_stubs_ext.monkeypatch()  # lets admin and querysets take type arguments
 
@@ -62,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The Content-Security-Policy, and no-store on every signed-in response.
+    "helpdesk.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -183,9 +193,13 @@ else:
 # (django-ratelimit). Its checks predate Django's own RedisCache, which increments
 # atomically; and memory is shared by everything only in the one-process embedded desk.
 RATELIMIT_ENABLE = env_bool("HELPFORCE_RATELIMIT", True)
-# Both limits count per client address (helpdesk.client_ip: REMOTE_ADDR, or the address the
-# trusted reverse proxies saw).
-TRUSTED_PROXIES = env_int("HELPFORCE_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+# Both limits count per client address (helpdesk.client_ip: REMOTE_ADDR, or, on a connection
+# from one of the reverse proxies named here by address or network, the address they saw).
+TRUSTED_PROXIES = env_networks("HELPFORCE_TRUSTED_PROXIES")
+# Behind a proxy that terminates TLS: it says so in X-Forwarded-Proto (uvicorn is started
+# without proxy headers, see helpdesk.client_ip, so nothing else tells Django).
+if env_bool("HELPFORCE_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 RATELIMIT_IP_META_KEY = "helpdesk.client_ip.client_ip"
 AXES_CLIENT_IP_CALLABLE = "helpdesk.client_ip.client_ip"
 ENROLMENT_RATE = env_str("HELPFORCE_ENROLMENT_RATE", "10/h")
@@ -217,6 +231,34 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every script and style is a file served by the desk; nothing is inline and nothing is
+# evaluated (htmx runs with allowEval off: see base.html). 'self' covers the live queue's
+# websocket. Images: the desk's own, and the empty favicon (a data: URL).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Behind TLS (production): HSTS and the redirect to https, from the environment; off by
+# default, and so in the demo, which is plain HTTP on loopback. The redirect needs
+# HELPFORCE_BEHIND_TLS_PROXY when a proxy terminates TLS, or every request looks like http.
+SECURE_HSTS_SECONDS = env_int("HELPFORCE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HELPFORCE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("HELPFORCE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("HELPFORCE_SSL_REDIRECT", False)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# /healthz says only whether the desk is up, except to superusers and to monitors that send
+# "Authorization: Bearer <this token>" (empty: no token opens it).
+METRICS_TOKEN = env_str("HELPFORCE_METRICS_TOKEN")
 
 # --- E-mail (the weekly report) -----------------------------------------------------------
 # Embedded: printed on the console. Production: SMTP with the EMAIL_* variables, or any of
@@ -288,9 +330,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"permission_denied": {"()": "helpdesk.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is one line ("Forbidden (Permission denied): /path"), not a traceback.
+        "django.request": {"filters": ["permission_denied"]},
         "tweepy": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
         # Every login and clean-up at INFO; lockouts and repeated failures are warnings.

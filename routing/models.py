@@ -49,6 +49,10 @@ class RoutingSettings(models.Model):
         default=0.75, help_text=_("Share of the deadline after which a question is 'near' it")
     )
 
+    class Meta:
+        verbose_name = _("routing settings")
+        verbose_name_plural = _("routing settings")
+
     def __str__(self) -> str:
         return f"routing settings of {self.brand_id}"
 

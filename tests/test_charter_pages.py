@@ -3,6 +3,7 @@ them; for every role and every kind of standing (DESIGN invariant 8)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -269,6 +270,31 @@ def test_accepting_records_the_version_address_and_browser(
     assert (event.actor, event.subject, event.to_value) == (volunteer.user, volunteer.user, "1")
     assert response.redirect_chain == [("/charter/status/", 302)]
     assert "You accepted version 1 of the charter." in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "recorded"),
+    [
+        ([], "192.0.2.10"),  # no proxy named: the header is the client's own word
+        ([ipaddress.ip_network("192.0.2.10/32")], "203.0.113.7"),
+    ],
+)
+def test_accepting_records_the_address_the_named_proxy_saw(
+    client: Client, brand: Brand, settings: Any, proxies: list[Any], recorded: str
+) -> None:
+    settings.TRUSTED_PROXIES = proxies
+    publish_charter(brand)
+    sign_in(client, make_volunteer(brand))
+
+    client.post(
+        "/charter/accept/",
+        {"version": "1"},
+        headers={"x-forwarded-for": "6.6.6.6, 203.0.113.7"},
+        REMOTE_ADDR="192.0.2.10",
+    )
+
+    assert CharterAcceptance.objects.get().ip_address == recorded
 
 
 @pytest.mark.django_db

@@ -3,11 +3,15 @@ the site's layout and the person's language that says what they can do instead."
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
+from helpdesk.log_filters import PermissionDeniedOneLine
 from helpdesk.models import Enrolment, Role
 from tests.factories import make_brand, make_store, make_volunteer
 
@@ -201,3 +205,40 @@ def test_the_navigation_offers_each_role_its_pages(
         assert link in nav
     for link in hidden:
         assert link not in nav
+
+
+def test_a_refusal_is_logged_as_one_line_without_a_traceback(
+    client: Client, people: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a volunteer opening the supervisors' review page
+    client.force_login(people[Role.VOLUNTEER])
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/desk/review/")
+
+    # Then the log has one line for it, as the desk's console handler writes it
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert [(r.levelname, r.getMessage()) for r in records] == [
+        ("WARNING", "Forbidden (Permission denied): /desk/review/")
+    ]
+    logging_config: dict[str, Any] = settings.LOGGING
+    console = logging.Formatter(logging_config["formatters"]["plain"]["format"])
+    assert "\n" not in console.format(records[0])
+    assert records[0].exc_info is None
+
+
+def test_a_server_error_is_still_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The filter drops only a refusal's traceback.
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/x",), None
+    )
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+
+    assert PermissionDeniedOneLine().filter(record) is True
+    assert record.exc_info is not None and record.exc_info[0] is ValueError

@@ -21,6 +21,15 @@ from tests.factories import make_account, make_brand, make_volunteer
 PASSWORD = "correct horse battery"  # what tests.factories.make_volunteer sets
 BASE_ID = 1_880_000_000_000_000_000
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+METRICS_TOKEN = "metrics-token-for-tests"
+MONITOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def monitor(settings: Any) -> dict[str, str]:
+    """The headers of a monitor that holds the metrics token."""
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    return MONITOR
 
 
 def tweet_id(n: int) -> str:
@@ -37,7 +46,9 @@ def listed_tweet_ids(page: str) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_healthz_reports_each_part_and_each_x_account(client: Client, brand: Brand) -> None:
+def test_healthz_reports_each_part_and_each_x_account(
+    client: Client, brand: Brand, monitor: dict[str, str]
+) -> None:
     # Given two care accounts, one of which failed its last poll
     make_account(brand, username="AHealthy", next_poll_at=NOW)
     make_account(
@@ -50,8 +61,8 @@ def test_healthz_reports_each_part_and_each_x_account(client: Client, brand: Bra
         last_error_at=datetime(2026, 11, 20, 9, 29, 30, tzinfo=UTC),
     )
 
-    # When the probe is asked
-    response = client.get("/healthz")
+    # When a monitor with the metrics token asks the probe
+    response = client.get("/healthz", headers=monitor)
 
     # Then the database, the channel layer and the broker answer, and each account is listed
     eager = django_settings.CELERY_TASK_ALWAYS_EAGER
@@ -87,12 +98,14 @@ def test_healthz_reports_each_part_and_each_x_account(client: Client, brand: Bra
 
 
 @pytest.mark.django_db
-def test_healthz_is_unhealthy_without_a_channel_layer(client: Client, settings: Any) -> None:
+def test_healthz_is_unhealthy_without_a_channel_layer(
+    client: Client, settings: Any, monitor: dict[str, str]
+) -> None:
     # Given no channel layer configured
     settings.CHANNEL_LAYERS = {}
 
     # When the probe is asked
-    response = client.get("/healthz")
+    response = client.get("/healthz", headers=monitor)
 
     # Then it says which part failed, with a 503 for the load balancer
     assert response.status_code == 503
@@ -101,6 +114,94 @@ def test_healthz_is_unhealthy_without_a_channel_layer(client: Client, settings: 
     assert report["channel_layer"] == {"ok": False, "error": "no channel layer configured"}
     assert report["events_layer"]["ok"] is False
     assert report["database"]["ok"] is True
+
+
+def _failing_account(brand: Brand) -> None:
+    make_account(
+        brand,
+        username="SecretCare",
+        consecutive_failures=2,
+        last_error="Unauthorized: 401 Unauthorized",
+        last_error_at=NOW,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "headers"),
+    [
+        ("anonymous", {}),
+        ("anonymous", {"Authorization": "Bearer wrong-token"}),
+        ("anonymous", {"Authorization": f"Basic {METRICS_TOKEN}"}),
+        ("anonymous", {"Authorization": "Bearer "}),
+        *[(role.value, {}) for role in Role],
+        ("staff", {}),
+    ],
+)
+def test_healthz_tells_everyone_else_only_whether_the_desk_is_up(
+    client: Client, brand: Brand, settings: Any, who: str, headers: dict[str, str]
+) -> None:
+    # Given a metrics token, and a care account whose last poll failed
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    _failing_account(brand)
+    if who == "staff":  # the admin site's staff, not a superuser
+        user = get_user_model().objects.create_user("staffer", password=PASSWORD, is_staff=True)
+        client.force_login(user)
+    elif who != "anonymous":
+        client.force_login(make_volunteer(brand, role=Role(who)).user)
+
+    # When anyone without the token, or signed in but not a superuser, asks the probe
+    response = client.get("/healthz", headers=headers)
+
+    # Then it says the desk is up, and nothing about its parts or any brand's accounts
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert "SecretCare" not in response.text
+
+
+@pytest.mark.django_db
+def test_healthz_tells_anyone_when_the_desk_is_down_but_not_why(
+    client: Client, settings: Any
+) -> None:
+    settings.CHANNEL_LAYERS = {}
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"ok": False}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["token", "superuser"])
+def test_healthz_details_for_a_superuser_and_the_metrics_token(
+    client: Client, brand: Brand, settings: Any, how: str
+) -> None:
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    _failing_account(brand)
+    headers = MONITOR if how == "token" else {}
+    if how == "superuser":
+        user = get_user_model().objects.create_superuser("root", password=PASSWORD)
+        client.force_login(user)
+
+    response = client.get("/healthz", headers=headers)
+
+    report = response.json()
+    assert response.status_code == 200
+    assert report["database"] == {"ok": True, "vendor": connection.vendor}
+    assert [(a["username"], a["last_error"]) for a in report["x_accounts"]] == [
+        ("SecretCare", "Unauthorized: 401 Unauthorized")
+    ]
+
+
+@pytest.mark.django_db
+def test_healthz_without_a_metrics_token_set_opens_to_no_token(
+    client: Client, brand: Brand, settings: Any
+) -> None:
+    settings.METRICS_TOKEN = ""
+
+    response = client.get("/healthz", headers={"Authorization": "Bearer "})
+
+    assert response.json() == {"ok": True}
 
 
 @pytest.mark.django_db
@@ -220,14 +321,14 @@ def test_a_french_browser_gets_a_french_page(client: Client, brand: Brand) -> No
 
 @pytest.mark.django_db
 def test_healthz_says_when_the_credentials_cannot_be_decrypted(
-    client: Client, settings: Any
+    client: Client, settings: Any, monitor: dict[str, str]
 ) -> None:
     # Given an account stored under one secret key, and a process started with another
     make_account(make_brand(), username="Care")
     settings.SECRET_KEY = "another-secret-key"
 
     # When the probe is asked
-    response = client.get("/healthz")
+    response = client.get("/healthz", headers=monitor)
 
     # Then it is unhealthy and says why, instead of failing with a 500
     assert response.status_code == 503

@@ -26,6 +26,7 @@ from charter.gate import may_claim
 from charter.models import CharterAcceptance, CharterVersion, LinkedXAccount
 from charter.standing import policy_for, standing_for
 from helpdesk import linking
+from helpdesk.client_ip import client_ip
 from helpdesk.enrolment import EnrolmentError, enrol_employee
 from helpdesk.markup import render_markdown
 from helpdesk.models import Enrolment
@@ -42,8 +43,8 @@ def _user(request: HttpRequest) -> User:
 
 
 def _client_address(request: HttpRequest) -> str | None:
-    """The peer's address as the server saw it (a proxy in front must set REMOTE_ADDR)."""
-    raw = request.META.get("REMOTE_ADDR", "")
+    """The client's address: the connection's, or the one the named proxies saw."""
+    raw = client_ip(request)
     try:
         return str(ipaddress.ip_address(raw))
     except ValueError:

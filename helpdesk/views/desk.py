@@ -38,9 +38,14 @@ log = logging.getLogger(__name__)
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    from helpdesk.health import health_report
+    """Liveness for anyone (``{"ok": ...}``, 200 or 503); each part's details (the database,
+    the layers, every brand's care accounts and their errors) only for a superuser or with
+    ``Authorization: Bearer <HELPFORCE_METRICS_TOKEN>``."""
+    from helpdesk.health import health_report, may_read_health_details
 
     healthy, report = health_report()
+    if not may_read_health_details(request):
+        report = {"ok": healthy}
     return JsonResponse(report, status=200 if healthy else 503)
 
 

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import uvicorn
 
+from helpdesk.management.commands.demo import web_server_config
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
@@ -120,17 +122,10 @@ def file_database(transactional_db: None, tmp_path: Path) -> Iterator[None]:
 
 @pytest.fixture
 def server_url(file_database: None, live_settings: Any) -> Iterator[str]:
-    """uvicorn serving ``helpdesk.asgi:application`` on a free loopback port."""
+    """uvicorn serving ``helpdesk.asgi:application`` on a free loopback port, configured as
+    ``manage.py demo`` configures it."""
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "helpdesk.asgi:application",
-            host="127.0.0.1",
-            port=port,
-            lifespan="off",
-            log_level="warning",
-        )
-    )
+    server = uvicorn.Server(web_server_config("127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -251,10 +251,25 @@ MEASURE = """() => {
 }"""
 
 
+# Every page records what its Content-Security-Policy blocked (an inline script or style,
+# an eval, a connection elsewhere); the browser still reports it when it blocks it.
+WATCH_THE_POLICY = """window.blockedByPolicy = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.blockedByPolicy.push(e.effectiveDirective + " " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def blocked_by_policy(page: Page) -> list[str]:
+    blocked: list[str] = page.evaluate("() => window.blockedByPolicy")
+    return blocked
+
+
 def log_in(
     browser: Browser, server_url: str, who: str, *, viewport: ViewportSize, locale: str
 ) -> Page:
     context = browser.new_context(base_url=server_url, viewport=viewport, locale=locale)
+    context.add_init_script(WATCH_THE_POLICY)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     if who != "anonymous":
@@ -315,6 +330,9 @@ def test_every_page_fits_the_screen_with_its_language_and_title(
         title = str(seen["title"]).strip()
         if not title or title.startswith("Helpforce ·"):
             problems.append(f"{where}: no title of its own ({title!r})")
+        if "content-security-policy" not in response.headers:
+            problems.append(f"{where}: no Content-Security-Policy")
+        problems.extend(f"{where}: the policy blocked {b}" for b in blocked_by_policy(page))
         if visit.shot and viewport == PHONE:
             page.screenshot(path=str(shot_path(visit.shot, lang)), full_page=True)
     for page in pages.values():
@@ -525,7 +543,8 @@ def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
 ) -> None:
     # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"
     sam = log_in(browser, server_url, "sam", viewport={"width": 375, "height": 400}, locale="en")
-    sam.goto("/desk/floor/")
+    floor = sam.goto("/desk/floor/")
+    assert floor is not None and "'unsafe-eval'" not in floor.headers["content-security-policy"]
     body = sam.locator("#floor-body")
     alice_card = body.locator(f'.person[data-user-id="{user("alice").pk}"]')
     expect(alice_card).to_contain_text("Holds nothing.")
@@ -559,6 +578,8 @@ def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     expect(sam.locator("#floor-body .updated time")).not_to_have_text(held)
     expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
     assert sam.evaluate("() => window.notReloaded === true")
+    # All of it under the desk's Content-Security-Policy, which allows no eval
+    assert blocked_by_policy(sam) == [] and blocked_by_policy(alice) == []
 
 
 def test_a_lost_last_event_is_noticed_by_the_ping(

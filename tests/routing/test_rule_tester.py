@@ -118,3 +118,16 @@ def test_staff_without_permission_on_rules_are_refused(client: Client, desk: Bra
     response = client.post(URL, {"brand": desk.pk, "text": "@NorthwindHelp my TV?"})
 
     assert response.status_code == 403
+
+
+def test_the_admin_names_a_brand_s_routing_settings_in_english_and_french(
+    client: Client, brand: Brand
+) -> None:
+    client.force_login(staff(superuser=True))
+
+    english = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    french = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert ">Routing settings</a>" in english.text
+    assert "settingss" not in english.text
+    assert ">Réglages de routage</a>" in french.text

@@ -44,6 +44,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def web_server_config(host: str, port: int, *, log_level: str) -> uvicorn.Config:
+    """uvicorn serving the desk's ASGI app as production runs it (see the README).
+
+    Without proxy headers: uvicorn would otherwise believe ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` from 127.0.0.1, so any client of a loopback desk could choose the
+    address its logins and enrolments count against. The desk reads them itself, only from
+    the proxies named in ``HELPFORCE_TRUSTED_PROXIES`` (``helpdesk.client_ip``).
+    """
+    return uvicorn.Config(
+        "helpdesk.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level=log_level,
+        proxy_headers=False,
+        # The desk's frames are small JSON: compressing them saves little and costs about
+        # 35 kB of memory and CPU per socket (bench/fanout.py).
+        ws_per_message_deflate=False,
+    )
+
+
 class Poller(threading.Thread):
     """The embedded desk's beat: runs every periodic task of ``helpdesk.celery.beat_schedule``
     at its interval (polling X every ``interval`` seconds) until stopped.
@@ -198,18 +219,7 @@ class Command(BaseCommand):
 
         # Celery logs every eager task at INFO: two polls a second would drown the console.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                "helpdesk.asgi:application",
-                host=host,
-                port=port,
-                lifespan="off",
-                log_level="info",
-                # The desk's frames are small JSON: compressing them saves little and costs
-                # about 35 kB of memory and CPU per socket (bench/fanout.py).
-                ws_per_message_deflate=False,
-            )
-        )
+        server = uvicorn.Server(web_server_config(host, port, log_level="info"))
         try:
             desk = start_embedded_desk(sandbox_port=sandbox_port, rate=rate)
         except OSError as error:
@@ -245,6 +255,7 @@ class Command(BaseCommand):
                 [
                     "",
                     self.style.SUCCESS(f"Helpforce desk:  http://{shown_host}:{port}/"),
+                    f"Admin site:      http://{shown_host}:{port}/admin/",
                     f"X sandbox:       {desk.sandbox_url} ({rate:g} customer tweets/s)",
                     f"Polling for:     {accounts or 'no active X account'}",
                     "Log in with a demo user (python manage.py seed_demo lists them all),",

@@ -40,7 +40,6 @@ from helpdesk.reports.demo_history import HistorySummary, make_history
 from helpdesk.reports.models import Holiday, OpeningHours
 
 DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
-DESK_URL = "http://127.0.0.1:8000/"
 BRAND = {"slug": "northwind", "name": "Northwind Electronics"}
 
 POLL_INTERVAL_SECONDS = 2
@@ -307,7 +306,10 @@ class Command(BaseCommand):
         width = max(len(p.username) for p in PEOPLE)
         lines = [
             "",
-            f"Log in at {DESK_URL} as any of these, password {DEMO_PASSWORD!r}:",
+            # No address: the desk is wherever `manage.py demo --host/--port` puts it, and
+            # it says so when it starts.
+            f"Log in to the desk (`python manage.py demo` prints its address) as any of these, "
+            f"password {DEMO_PASSWORD!r}:",
         ]
         for person in PEOPLE:
             note = f", {person.note}" if person.note else ""
@@ -317,5 +319,5 @@ class Command(BaseCommand):
                 f"  {person.username:<{width}}  {person.role.label}{note} ({langs}{store})"
             )
         handles = ", ".join(f"@{a['username']} ({a['language']})" for a in ACCOUNTS)
-        lines.append(f"Care accounts: {handles}. Admin site: {DESK_URL}admin/")
+        lines.append(f"Care accounts: {handles}. Admin site: /admin/ on the desk.")
         return "\n".join(lines)
