@@ -73,7 +73,7 @@ def retry_failed_reply(
     if edited and supervisor.pk == reply.author_id:
         raise ReplyError("own_reply", _("Someone else must review your edit."))
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_reply(reply)
         question = lock_question(locked.question_id)
         _check_failed(locked, question)
@@ -160,7 +160,7 @@ def _move_failed_question(
 ) -> Question:
     """Move the question of a failed reply on, unclaimed; the reply stays failed."""
     reply, supervisor = _failed(reply, by)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_reply(reply)
         question = lock_question(locked.question_id)
         _check_failed(locked, question)

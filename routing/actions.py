@@ -243,7 +243,7 @@ def undo_dismissal(question: Question, *, by_user: User) -> Question:
     fresh deadline from now; the old reason goes into the audit row."""
     if not may_undo_dismissal(by_user, question.brand_id):
         raise PermissionDenied("Only a supervisor may undo a dismissal.")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = Question.objects.select_for_update().get(pk=question.pk)
         if locked.state != QuestionState.DISMISSED:
             check_question_transition(locked.state, QuestionState.QUEUED)  # the table says why

@@ -127,22 +127,23 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             refusals=tuple(refusals),
         )
     lease = timedelta(minutes=settings.claim_lease_minutes)
-    won = move_question(
-        question,
-        QuestionState.CLAIMED,
-        from_state=QuestionState.QUEUED,
-        actor=user,
-        data={"lease_expires_at": (now + lease).isoformat()},
-        fields={
-            "claimed_by": user,
-            "claimed_at": now,
-            "lease_expires_at": now + lease,
-            "offered_to": None,
-            "offer_expires_at": None,
-        },
-        where=Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now),
-        now=now,
-    )
+    with transaction.atomic(durable=True):  # an entry point: its own transaction
+        won = move_question(
+            question,
+            QuestionState.CLAIMED,
+            from_state=QuestionState.QUEUED,
+            actor=user,
+            data={"lease_expires_at": (now + lease).isoformat()},
+            fields={
+                "claimed_by": user,
+                "claimed_at": now,
+                "lease_expires_at": now + lease,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
+            where=Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now),
+            now=now,
+        )
     if won:
         display = index.people[user.pk].display
         return ClaimResult(
@@ -225,7 +226,7 @@ def expire_leases(now: datetime | None = None) -> int:
     now = now or timezone.now()
     lapsed = 0
     for state in OPEN_CLAIM_STATES:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             rows = list(
                 Question.objects.select_for_update(skip_locked=True)
                 .filter(state=state, lease_expires_at__lt=now)
@@ -264,21 +265,22 @@ def get_question(question_id: int) -> Question:
 def back_to_queue(
     question: Question, now: datetime, kind: str, *, actor: User, data: dict[str, Any]
 ) -> None:
-    moved = move_question(
-        question,
-        QuestionState.QUEUED,
-        kind=kind,
-        actor=actor,
-        data=data,
-        fields={
-            "claimed_by": None,
-            "claimed_at": None,
-            "lease_expires_at": None,
-            "offered_to": None,
-            "offer_expires_at": None,
-        },
-        where=Q(claimed_by=question.claimed_by_id),
-        now=now,
-    )
+    with transaction.atomic(durable=True):  # an entry point: its own transaction
+        moved = move_question(
+            question,
+            QuestionState.QUEUED,
+            kind=kind,
+            actor=actor,
+            data=data,
+            fields={
+                "claimed_by": None,
+                "claimed_at": None,
+                "lease_expires_at": None,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
+            where=Q(claimed_by=question.claimed_by_id),
+            now=now,
+        )
     if not moved:
         raise ClaimError("changed", _("The question changed meanwhile; look again."))

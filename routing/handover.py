@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,23 +78,24 @@ def reassign_question(
             _("A question that is %(state)s cannot be reassigned.") % {"state": from_state},
         )
     until = now + timedelta(minutes=index.settings.claim_lease_minutes)
-    moved = move_question(
-        question,
-        to_state,
-        kind="question.reassigned",
-        actor=by_supervisor,
-        data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
-        fields={
-            "claimed_by": to_user,
-            "claimed_at": now,
-            "lease_expires_at": until,
-            "offered_to": None,
-            "offer_expires_at": None,
-        },
-        where=Q(claimed_by=question.claimed_by_id),
-        now=now,
-        user_id=to_user.pk,
-    )
+    with transaction.atomic(durable=True):  # an entry point: its own transaction
+        moved = move_question(
+            question,
+            to_state,
+            kind="question.reassigned",
+            actor=by_supervisor,
+            data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
+            fields={
+                "claimed_by": to_user,
+                "claimed_at": now,
+                "lease_expires_at": until,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
+            where=Q(claimed_by=question.claimed_by_id),
+            now=now,
+            user_id=to_user.pk,
+        )
     if not moved:
         raise ClaimError("changed", _("The question changed meanwhile; look again."))
 
@@ -139,14 +141,15 @@ def escalate_question(
         .order_by("created_at", "pk")
         .values_list("kind", "actor_id", "created_at", "data")
     ]
-    moved = move_question(
-        question,
-        QuestionState.ESCALATED,
-        actor=by_user,
-        data={"note": note, "thread": thread, "tried": tried},
-        fields={"lease_expires_at": None, "offered_to": None, "offer_expires_at": None},
-        now=now,
-    )
+    with transaction.atomic(durable=True):  # an entry point: its own transaction
+        moved = move_question(
+            question,
+            QuestionState.ESCALATED,
+            actor=by_user,
+            data={"note": note, "thread": thread, "tried": tried},
+            fields={"lease_expires_at": None, "offered_to": None, "offer_expires_at": None},
+            now=now,
+        )
     if not moved:
         raise ClaimError("changed", _("The question changed meanwhile; look again."))
 

@@ -168,7 +168,7 @@ def advance_offers(now: datetime | None = None) -> int:
         .distinct()
     )
     for brand_id in sorted(brand_ids):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             expired = list(
                 Question.objects.select_for_update(skip_locked=True).filter(
                     brand_id=brand_id,

@@ -54,7 +54,7 @@ def start_shift(user: User, brand_id: int, *, now: datetime | None = None) -> Sh
     if not is_member or not Standing.objects.filter(user_id=user.pk, brand_id=brand_id).exists():
         raise PresenceError("only members of the brand's programme go on shift")
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             shift = Shift.objects.create(
                 user=user, brand_id=brand_id, started_at=now, last_seen_at=now
             )
@@ -83,7 +83,7 @@ def end_shift(
     """End the person's open shift (None when there was none). Claims stay until their lease
     lapses; pending offers expire now so they move on to someone else."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         shift = (
             Shift.objects.select_for_update()
             .filter(user_id=user.pk, brand_id=brand_id, ended_at__isnull=True)
@@ -130,7 +130,7 @@ def end_idle_shifts(now: datetime | None = None) -> int:
     )
     for brand_id in sorted(brand_ids):
         idle = timedelta(minutes=routing_settings_for(brand_id).shift_idle_minutes)
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             shifts = list(
                 Shift.objects.select_for_update(skip_locked=True).filter(
                     brand_id=brand_id, ended_at__isnull=True, last_seen_at__lt=now - idle

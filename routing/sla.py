@@ -58,7 +58,7 @@ def sweep_sla(now: datetime | None = None) -> dict[str, int]:
     queued ones past it. Returns counts ``{"near": n, "breached": m, "raised": k}``."""
     now = now or timezone.now()
     counts = {"near": 0, "breached": 0, "raised": 0}
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         rows = list(
             Question.objects.select_for_update(skip_locked=True)
             .filter(state__in=SWEPT_STATES, sla_due_at__lte=now + _widest_window())

@@ -19,6 +19,7 @@ from helpdesk.audit import events
 from helpdesk.models import AuditEvent, Question
 from helpdesk.moves import move_question, move_questions
 from helpdesk.states import ForbiddenTransition, QuestionState
+from routing.claims import expire_leases
 from tests.factories import make_brand, make_volunteer
 from tests.reports.factories import make_question
 
@@ -220,3 +221,12 @@ def test_the_bulk_form_moves_what_is_still_there(queued: Question) -> None:
     assert list(events().values_list("question_id", "data")) == [
         (queued.pk, {"reason": "duplicate"})
     ]
+
+
+def test_an_entry_point_is_its_own_transaction(queued: Question) -> None:
+    """Entry points open a durable transaction: run inside someone else's, their
+    announcements and locks would wait for a commit they do not control."""
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        expire_leases()
+
+    assert Question.objects.get(pk=queued.pk).state == QuestionState.QUEUED

@@ -34,12 +34,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="question",
             name="group_outage_key",
-            field=models.CharField(blank=True, default="", max_length=120),
+            field=models.CharField(blank=True, db_default="", default="", max_length=120),
         ),
         migrations.AddField(
             model_name="question",
             name="group_text_key",
-            field=models.CharField(blank=True, default="", max_length=24),
+            field=models.CharField(blank=True, db_default="", default="", max_length=24),
         ),
         migrations.AddIndex(
             model_name="question",

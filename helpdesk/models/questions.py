@@ -129,8 +129,8 @@ class Question(models.Model):
     # What grouping compares (``routing.grouping``): the digest of the text's normalised
     # words, and its outage words with its topic; "" when there is nothing to compare.
     # Written with the routed columns, so a question's fellows are found by an index.
-    group_text_key = models.CharField(max_length=24, blank=True, default="")
-    group_outage_key = models.CharField(max_length=120, blank=True, default="")
+    group_text_key = models.CharField(max_length=24, blank=True, default="", db_default="")
+    group_outage_key = models.CharField(max_length=120, blank=True, default="", db_default="")
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

@@ -79,7 +79,7 @@ def approve_reply(
     edited = new_text is not None and new_text != reply.text
     lint_json = lint_edit(reply, new_text) if edited and new_text is not None else None
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
             raise ReplyError(
@@ -125,7 +125,7 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
     if reviewer.pk == reply.author_id:
         raise ReplyError("own_reply", _("Someone else must review your reply."))
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_reply(reply)
         if locked.state != ReplyState.PENDING_REVIEW:
             raise ReplyError(

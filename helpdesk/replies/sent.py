@@ -47,7 +47,7 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
         raise ReplyError(
             "x_error", _("X did not delete it: %(error)s") % {"error": error}
         ) from error
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_reply(reply)
         if locked.state != ReplyState.SENT:
             raise ReplyError(

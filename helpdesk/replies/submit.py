@@ -96,7 +96,7 @@ def submit_reply(
                 message += " " + _("The question went back to the queue.")
         raise ReplyError("refused", message, [reason.as_json() for reason in decision.reasons])
     account = account_for(question)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = lock_question(question.pk)
         _check_holder(locked, author, now)
         if locked.state == QuestionState.CLAIMED:

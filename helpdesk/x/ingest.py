@@ -77,7 +77,7 @@ def _ingest_once(
     in_same_transaction: Callable[[], None] | None,
 ) -> IngestResult:
     result = IngestResult(rejected=list(batch.rejected))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # Ingestion for one brand is serialised so the read-then-insert below is race-free.
         Brand.objects.select_for_update().filter(pk=brand.pk).values_list("pk").first()
         accounts = list(XAccount.objects.filter(brand=brand))

@@ -123,7 +123,7 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
             result.scheduled.update(later)
         if not due:
             continue
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             won = list(
                 Reply.objects.select_for_update(skip_locked=True)
                 .filter(pk__in=due, state=ReplyState.QUEUED, sending_since__isnull=True)

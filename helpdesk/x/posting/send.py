@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def claim_for_sending(reply_id: int, now: datetime) -> SendClaim | None:
     """Take the reply for one attempt, or None if it is not ours to send now."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         won = (
             Reply.objects.filter(pk=reply_id, state=ReplyState.QUEUED, sending_since__isnull=True)
             .filter(Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now))
@@ -173,7 +173,7 @@ def look_on_x(reply: Reply, client: Any, *, any_attempt: bool = False) -> str | 
 
 def mark_sent(claim: SendClaim, reply: Reply, tweet_id: str, *, found: bool) -> None:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         moved = move_reply(
             reply,
             ReplyState.SENT,
@@ -216,7 +216,7 @@ def _requeue(claim: SendClaim, reply: Reply, *, at: datetime | None, error: Exce
         )
         at = now + timedelta(seconds=delay)
     detail = gateway.api_error_detail(error)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         moved = Reply.objects.filter(claim.rows()).update(
             sending_since=None, dispatched_at=None, scheduled_for=at, last_send_error=detail
         )
@@ -239,7 +239,7 @@ def mark_in_doubt(claim: SendClaim, reply: Reply, detail: str) -> None:
 
 def _fail(claim: SendClaim, reply: Reply, reason: str) -> None:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         moved = move_reply(
             reply,
             ReplyState.FAILED,

@@ -64,7 +64,7 @@ def sweep_replies(now: datetime | None = None) -> SweepResult:
 
 
 def _requeue_now(claim: SendClaim, reply: Reply, *, at: datetime) -> None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         moved = Reply.objects.filter(claim.rows()).update(
             sending_since=None,
             dispatched_at=None,
