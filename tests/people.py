@@ -6,7 +6,8 @@ suspended"), so they share the people as well as the question. ``People`` makes 
 the first time a test asks for them, so a test holds only the people it named, and the
 rows it counts are not blurred by people it never used.
 
-The kinds, each with a fixed user name ``<kind>.<brand slug>``:
+The kinds, each with a fixed user name ``<kind>.<brand slug>``, the kind as display name and
+a signature of its own:
 
 - ``anonymous``: nobody signed in (``None``).
 - ``no-desk-record``: a user with an account and no place in any programme.
@@ -217,6 +218,7 @@ class People:
             role=role,
             store=store,
             username=self._username(kind),
+            display_name=kind,
             signature=SIGNATURES[kind],
         )
         if level is not None:
