@@ -149,7 +149,8 @@ class People:
 
     ``store``: the store the volunteers and the supervisor work in (none: they belong to no
     store, and the supervisor supervises the whole brand). ``other_store``: where
-    ``supervisor-other-store`` works (made when needed). ``staff_level``: the standing of
+    ``supervisor-other-store`` works, and ``other_brand`` the other brand's people (each
+    made when needed). ``staff_level``: the standing of
     supervisors and admins (none unless told). ``now``: when standings start (the time of
     each person's making unless told).
     """
@@ -160,15 +161,16 @@ class People:
         *,
         store: Store | None = None,
         other_store: Store | None = None,
+        other_brand: Brand | None = None,
         staff_level: str | None = None,
         now: datetime | None = None,
     ) -> None:
         self.brand = brand
         self.store = store
         self.other_store = other_store
+        self.other_brand = other_brand
         self.staff_level = staff_level
         self.now = now
-        self.other_brand: Brand | None = None
         self._made: dict[str, Any] = {}
 
     def user(self, kind: str) -> Any:
