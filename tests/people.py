@@ -30,6 +30,7 @@ who also answers questions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -261,17 +262,29 @@ def log_in_browser(
     browser: Browser,
     server_url: str,
     username: str,
-    password: str,
     *,
     viewport: ViewportSize,
     locale: str | None = None,
+    password: str | None = None,
     timeout_ms: float = 15_000,
+    accept_downloads: bool = False,
+    watch: Callable[[Page], None] | None = None,
 ) -> Page:
     """A new browser context at ``server_url``, signed in as ``username`` through the login
-    form (``anonymous``: not signed in); its page, waiting ``timeout_ms`` for anything."""
-    context = browser.new_context(base_url=server_url, viewport=viewport, locale=locale)
+    form (``anonymous``: not signed in; the password is the demo people's unless told); its
+    page, which waits ``timeout_ms`` for anything. ``watch`` sees the page before it loads
+    anything (to listen to its console, say)."""
+    if password is None:
+        from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
+
+        password = DEMO_PASSWORD
+    context = browser.new_context(
+        base_url=server_url, viewport=viewport, locale=locale, accept_downloads=accept_downloads
+    )
     page = context.new_page()
     page.set_default_timeout(timeout_ms)
+    if watch is not None:
+        watch(page)
     if username != ANONYMOUS:
         page.goto("/accounts/login/")
         page.fill("input[name=username]", username)
