@@ -37,6 +37,7 @@ from helpdesk.x.normalize import parse_any
 from routing.claims import claim_question
 from routing.presence import start_shift
 from tests.e2e.conftest import ARTIFACTS
+from tests.people import log_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -251,21 +252,6 @@ MEASURE = """() => {
 }"""
 
 
-def log_in(
-    browser: Browser, server_url: str, who: str, *, viewport: ViewportSize, locale: str
-) -> Page:
-    context = browser.new_context(base_url=server_url, viewport=viewport, locale=locale)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    if who != "anonymous":
-        page.goto("/accounts/login/")
-        page.fill("input[name=username]", who)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.locator("main form [type=submit]").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
 SHOTS = ("queue", "composer", "review", "reports")
 
 
@@ -296,7 +282,14 @@ def test_every_page_fits_the_screen_with_its_language_and_title(
     for visit in PAGES:
         page = pages.get(visit.who)
         if page is None:
-            page = log_in(browser, server_url, visit.who, viewport=viewport, locale=locale)
+            page = log_in_browser(
+                browser,
+                server_url,
+                visit.who,
+                viewport=viewport,
+                locale=locale,
+                timeout_ms=WAIT_MS,
+            )
             pages[visit.who] = page
         path = visit.path.format(**world.fill)
         response = page.goto(path)
@@ -523,9 +516,23 @@ def floor_question(server_url: str) -> Question:
 def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     floor_question: Question, browser: Browser, server_url: str
 ) -> None:
-    # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"
-    sam = log_in(browser, server_url, "sam", viewport={"width": 375, "height": 400}, locale="en")
+    # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"; the
+    # page's clock runs on its own and the test can move it on (Playwright's clock), and the
+    # page counts the requests htmx makes
+    sam = log_in_browser(
+        browser,
+        server_url,
+        "sam",
+        viewport={"width": 375, "height": 400},
+        locale="en",
+        timeout_ms=WAIT_MS,
+    )
+    sam.clock.install()
     sam.goto("/desk/floor/")
+    sam.evaluate(
+        "() => { window.floorRequests = 0; document.body.addEventListener("
+        "'htmx:beforeRequest', () => { window.floorRequests += 1; }); }"
+    )
     body = sam.locator("#floor-body")
     alice_card = body.locator(f'.person[data-user-id="{user("alice").pk}"]')
     expect(alice_card).to_contain_text("Holds nothing.")
@@ -534,7 +541,9 @@ def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     sam.locator("a.button", has_text="Refresh now").focus()
 
     # When Alice claims the question in her own browser
-    alice = log_in(browser, server_url, "alice", viewport=DESK, locale="en")
+    alice = log_in_browser(
+        browser, server_url, "alice", viewport=DESK, locale="en", timeout_ms=WAIT_MS
+    )
     alice.goto(f"/desk/questions/{floor_question.pk}/")
     alice.locator(f'form[action="/desk/questions/{floor_question.pk}/claim/"] button').click()
     alice.wait_for_url(f"**/desk/questions/{floor_question.pk}/compose/")
@@ -549,8 +558,10 @@ def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     menu = alice_card.locator("select[name=to]")
     menu.focus()
     held = sam.locator("#floor-body .updated time").inner_text()
-    sam.wait_for_timeout(11_000)
+    asked = sam.evaluate("() => window.floorRequests")
+    sam.clock.run_for(21_000)  # on the page's clock: two polls come due, at once
     expect(menu).to_be_focused()
+    assert sam.evaluate("() => window.floorRequests") == asked
     assert sam.locator("#floor-body .updated time").inner_text() == held
 
     # And "Refresh now" from the keyboard redraws it at once, leaving the focus on it
@@ -567,7 +578,9 @@ def test_a_lost_last_event_is_noticed_by_the_ping(
     # Given a volunteer's live queue that asks for the last event's number every second
     settings.QUEUE_PING_SECONDS = 1.0
     first, second = two_questions
-    page = log_in(browser, server_url, "dev", viewport=DESK, locale="en-US")
+    page = log_in_browser(
+        browser, server_url, "dev", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
     page.goto("/queue/")
     expect(page.locator("#queue-status")).to_have_text("Live.")
     expect(page.locator("#queue [data-question-id]")).to_have_count(2)
