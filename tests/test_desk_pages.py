@@ -242,6 +242,53 @@ def test_shift_start_and_end(client: Client, desk: Desk) -> None:
     assert response["Location"] == "/desk/my-feedback/"
 
 
+ISSUE_11_SHIFT = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "issue 11: going on shift checks only that the person has a standing, not the gate: "
+        "an untrained or suspended volunteer, whom the gate refuses every claim, goes on "
+        "shift (a shift row, an audit event, and the floor announces them)"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "on_shift"),
+    [
+        ("anonymous", 302, False),
+        ("no-desk-record", 403, False),
+        ("volunteer-without-standing", 302, False),
+        pytest.param("untrained", 302, False, marks=ISSUE_11_SHIFT),
+        ("trainee", 302, True),
+        ("certified", 302, True),
+        ("mentor", 302, True),
+        pytest.param("suspended", 302, False, marks=ISSUE_11_SHIFT),
+        ("supervisor", 302, False),  # no standing: not a member of the programme
+        ("agency", 403, False),
+        ("admin", 302, False),  # no standing either
+        ("other-brand-volunteer", 302, False),
+    ],
+)
+def test_going_on_shift_by_role(
+    client: Client, desk: Desk, who: str, expected: int, on_shift: bool
+) -> None:
+    # Given someone of the brand (or not) in ``who``
+    from routing.models import Shift
+
+    People(desk.brand).log_in(client, who)
+    events = AuditEvent.objects.count()
+
+    # When they ask to go on shift
+    response = client.post("/desk/shift/", {"action": "start"})
+
+    # Then only volunteers who may claim are on shift; the others wrote nothing
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] in ("/queue/", "/accounts/login/?next=/desk/shift/")
+    assert Shift.objects.filter(ended_at__isnull=True).exists() is on_shift
+    assert AuditEvent.objects.count() == events + (1 if on_shift else 0)
+
+
 # --- composer --------------------------------------------------------------------------------
 
 
