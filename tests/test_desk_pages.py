@@ -3,6 +3,7 @@ and the floor, for every role (DESIGN invariants 6 and 8)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -287,6 +288,57 @@ def test_going_on_shift_by_role(
         assert response["Location"] in ("/queue/", "/accounts/login/?next=/desk/shift/")
     assert Shift.objects.filter(ended_at__isnull=True).exists() is on_shift
     assert AuditEvent.objects.count() == events + (1 if on_shift else 0)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected", "claimed"),
+    [
+        ("anonymous", 302, False),
+        ("no-desk-record", 403, False),
+        ("volunteer-without-standing", 302, False),
+        ("untrained", 302, False),
+        ("trainee", 302, True),
+        ("certified", 302, True),
+        ("mentor", 302, True),
+        ("suspended", 302, False),
+        ("supervisor", 302, False),
+        ("supervisor-other-store", 302, False),
+        ("agency", 403, False),
+        ("admin", 302, False),
+        ("other-brand-volunteer", 404, False),
+        ("other-brand-supervisor", 404, False),
+    ],
+)
+def test_claiming_from_the_page_by_role(
+    client: Client, desk: Desk, who: str, expected: int, claimed: bool
+) -> None:
+    # Given a queued question in English, and someone in ``who`` who speaks it, on shift
+    # whenever start_shift lets them
+    from routing.presence import PresenceError
+
+    question = desk.question()
+    people = People(desk.brand)
+    user = people.user(who)
+    if user is not None:
+        Volunteer.objects.filter(user=user).update(languages=["en"])
+        with contextlib.suppress(PresenceError):
+            start_shift(user, desk.brand.pk)
+    people.log_in(client, who)
+    events = AuditEvent.objects.count()
+
+    # When they claim it from the question page
+    response = client.post(f"/desk/questions/{question.pk}/claim/")
+
+    # Then only volunteers who pass the gate hold it; for the others nothing changed
+    question.refresh_from_db()
+    assert response.status_code == expected
+    if claimed:
+        assert response["Location"] == f"/desk/questions/{question.pk}/compose/"
+        assert (question.state, question.claimed_by) == (QuestionState.CLAIMED, user)
+        assert AuditEvent.objects.count() == events + 1
+    else:
+        assert (question.state, question.claimed_by) == (QuestionState.QUEUED, None)
+        assert AuditEvent.objects.count() == events
 
 
 # --- composer --------------------------------------------------------------------------------
