@@ -26,6 +26,7 @@ from helpdesk.models import Brand, Question, Reply
 from helpdesk.states import ReplyState
 from routing.models import Placement, RoutingSettings
 from routing.presence import start_shift
+from tests import waiting
 from tests.people import log_in_browser
 
 T = TypeVar("T")
@@ -38,15 +39,7 @@ DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT_S) -> T:
-    """``probe()``'s first truthy value, polling; fails the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return waiting.wait_for(what, probe, timeout)
 
 
 @pytest.fixture
