@@ -26,6 +26,9 @@ a signature of its own:
 Members with a standing accept the brand's charter in force when they are made, if there is
 one. Supervisors and admins hold no standing unless ``staff_level`` names one (a supervisor
 who also answers questions).
+
+``log_in(client, who)`` signs a test client in; ``log_in_browser`` signs a browser in
+through the login form, for the browser tests.
 """
 
 from __future__ import annotations
@@ -151,9 +154,8 @@ class People:
     ``store``: the store the volunteers and the supervisor work in (none: they belong to no
     store, and the supervisor supervises the whole brand). ``other_store``: where
     ``supervisor-other-store`` works, and ``other_brand`` the other brand's people (each
-    made when needed). ``staff_level``: the standing of
-    supervisors and admins (none unless told). ``now``: when standings start (the time of
-    each person's making unless told).
+    made when needed). ``staff_level``: the standing of supervisors and admins (none unless
+    told). ``now``: when standings start (the time of each person's making unless told).
     """
 
     def __init__(
