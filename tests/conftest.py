@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import translation
 
 from tests.factories import make_account, make_brand
+from tests.people import People
 
 
 def _require(reason: str) -> None:
@@ -70,6 +71,12 @@ def _no_rate_limits(request: pytest.FixtureRequest, settings: Any) -> None:
 @pytest.fixture
 def brand(db: None) -> Any:
     return make_brand()
+
+
+@pytest.fixture
+def people(brand: Any) -> People:
+    """One person of every kind for ``brand``, made when first asked for (tests.people)."""
+    return People(brand)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from time_machine import TimeMachineFixture
 
 from charter.models import CharterAcceptance, CharterEvent
 from helpdesk.markup import render_markdown
-from helpdesk.models import Brand, Enrolment, EnrolmentStatus, Role
+from helpdesk.models import Brand, Enrolment, EnrolmentStatus
 from tests.counts import programme_rows
 from tests.factories import (
     STANDING_STATES,
@@ -26,41 +26,28 @@ from tests.factories import (
     make_volunteer,
     publish_charter,
 )
+from tests.people import People, log_in
 
 PASSWORD = "correct horse battery"  # what tests.factories.make_volunteer sets
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-ROLES = ["anonymous", "no-desk-record", "agency", "volunteer", "supervisor", "admin"]
 EXPECTED_STATUS = {
     "anonymous": 302,
     "no-desk-record": 403,
     "agency": 403,
-    "volunteer": 200,
+    "volunteer-without-standing": 200,
+    "untrained": 200,
+    "certified": 200,
+    "suspended": 200,
     "supervisor": 200,
     "admin": 200,
 }
+ROLES = list(EXPECTED_STATUS)
 
 
 @pytest.fixture
 def now(time_machine: TimeMachineFixture) -> datetime:
     time_machine.move_to(NOW, tick=False)
     return NOW
-
-
-def log_in(client: Client, brand: Brand, who: str) -> Any:
-    """Sign in as ``who``; their desk record (None for anonymous / no desk record)."""
-    if who == "anonymous":
-        return None
-    if who == "no-desk-record":
-        get_user_model().objects.create_user(username="outsider", password=PASSWORD)
-        assert client.login(username="outsider", password=PASSWORD)
-        return None
-    volunteer = make_volunteer(brand, role=Role(who))
-    assert client.login(username=volunteer.user.get_username(), password=PASSWORD)
-    return volunteer
-
-
-def sign_in(client: Client, volunteer: Any) -> None:
-    assert client.login(username=volunteer.user.get_username(), password=PASSWORD)
 
 
 def reasons(page: str) -> list[str]:
@@ -74,11 +61,11 @@ def reasons(page: str) -> list[str]:
 @pytest.mark.parametrize("who", ROLES)
 @pytest.mark.parametrize("url", ["/charter/", "/charter/status/"])
 def test_the_charter_and_status_pages_are_for_desk_members(
-    who: str, url: str, client: Client, brand: Brand
+    who: str, url: str, client: Client, brand: Brand, people: People
 ) -> None:
     # Given a published charter
     publish_charter(brand)
-    log_in(client, brand, who)
+    people.log_in(client, who)
     before = programme_rows()
 
     # When they open the page
@@ -95,12 +82,12 @@ def test_the_charter_and_status_pages_are_for_desk_members(
 @pytest.mark.parametrize("who", ROLES)
 @pytest.mark.parametrize("url", ["/charter/accept/", "/charter/x/link/", "/charter/x/unlink/"])
 def test_the_charter_actions_are_for_desk_members(
-    who: str, url: str, client: Client, brand: Brand, settings: Any
+    who: str, url: str, client: Client, brand: Brand, people: People, settings: Any
 ) -> None:
     # Given a published charter and no OAuth client (so nobody leaves for X)
     settings.X_OAUTH_CLIENT_ID = ""
     version = publish_charter(brand)
-    log_in(client, brand, who)
+    people.log_in(client, who)
     before = programme_rows()
 
     # When they post to the action
@@ -117,8 +104,10 @@ def test_the_charter_actions_are_for_desk_members(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/charter/accept/", "/charter/x/link/", "/charter/x/unlink/"])
-def test_the_charter_actions_answer_only_post(url: str, client: Client, brand: Brand) -> None:
-    log_in(client, brand, "volunteer")
+def test_the_charter_actions_answer_only_post(
+    url: str, client: Client, brand: Brand, people: People
+) -> None:
+    people.log_in(client, "volunteer-without-standing")
 
     response = client.get(url)
 
@@ -129,14 +118,16 @@ def test_the_charter_actions_answer_only_post(url: str, client: Client, brand: B
 
 
 @pytest.mark.django_db
-def test_the_charter_is_rendered_from_markdown(client: Client, brand: Brand) -> None:
+def test_the_charter_is_rendered_from_markdown(
+    client: Client, brand: Brand, people: People
+) -> None:
     # Given a charter with headings, emphasis and a link
     publish_charter(
         brand,
         title="Northwind usage charter",
         body="## Tone\n\nBe **kind**.\n\n- one\n- two\n\nSee [the policy](https://example.com/p).",
     )
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
 
     # When a volunteer reads it
     page = client.get("/charter/").content.decode()
@@ -151,7 +142,9 @@ def test_the_charter_is_rendered_from_markdown(client: Client, brand: Brand) -> 
 
 
 @pytest.mark.django_db
-def test_script_in_the_charter_does_not_survive(client: Client, brand: Brand) -> None:
+def test_script_in_the_charter_does_not_survive(
+    client: Client, brand: Brand, people: People
+) -> None:
     # Given a charter body carrying script, event handlers and a javascript: link
     publish_charter(
         brand,
@@ -164,7 +157,7 @@ def test_script_in_the_charter_does_not_survive(client: Client, brand: Brand) ->
             '<p style="color:red" class="x">styled</p>'
         ),
     )
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
 
     # When a volunteer reads it
     page = client.get("/charter/").content.decode()
@@ -200,7 +193,7 @@ def test_the_charter_says_what_changed_since_the_accepted_version(
     CharterAcceptance.objects.create(user=volunteer.user, version=brand.charter_versions.get())
     publish_charter(brand, summary_of_changes="Prices: never quote one.\nNew rule.")
     publish_charter(brand, summary_of_changes="Typo <b>fixes</b>.", is_material=False)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     # When they open the charter
     page = client.get("/charter/").content.decode()
@@ -220,7 +213,7 @@ def test_an_accepted_charter_shows_no_button(client: Client, brand: Brand, now: 
     version = publish_charter(brand)
     volunteer = make_volunteer(brand)
     CharterAcceptance.objects.create(user=volunteer.user, version=version, accepted_at=now)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     page = client.get("/charter/").content.decode()
 
@@ -230,8 +223,8 @@ def test_an_accepted_charter_shows_no_button(client: Client, brand: Brand, now: 
 
 
 @pytest.mark.django_db
-def test_without_a_charter_the_page_says_so(client: Client, brand: Brand) -> None:
-    log_in(client, brand, "volunteer")
+def test_without_a_charter_the_page_says_so(client: Client, brand: Brand, people: People) -> None:
+    people.log_in(client, "volunteer-without-standing")
 
     page = client.get("/charter/").content.decode()
 
@@ -249,7 +242,7 @@ def test_accepting_records_the_version_address_and_browser(
     # Given a volunteer who has not accepted the charter
     version = publish_charter(brand)
     volunteer = make_volunteer(brand)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     # When they press Accept
     response = client.post(
@@ -281,11 +274,16 @@ def test_accepting_records_the_version_address_and_browser(
     ],
 )
 def test_accepting_records_the_address_the_named_proxy_saw(
-    client: Client, brand: Brand, settings: Any, proxies: list[Any], recorded: str
+    client: Client,
+    brand: Brand,
+    people: People,
+    settings: Any,
+    proxies: list[Any],
+    recorded: str,
 ) -> None:
     settings.TRUSTED_PROXIES = proxies
     publish_charter(brand)
-    sign_in(client, make_volunteer(brand))
+    people.log_in(client, "volunteer-without-standing")
 
     client.post(
         "/charter/accept/",
@@ -298,9 +296,9 @@ def test_accepting_records_the_address_the_named_proxy_saw(
 
 
 @pytest.mark.django_db
-def test_accepting_twice_keeps_one_record(client: Client, brand: Brand) -> None:
+def test_accepting_twice_keeps_one_record(client: Client, brand: Brand, people: People) -> None:
     publish_charter(brand)
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
     client.post("/charter/accept/", {"version": "1"})
     before = programme_rows()
 
@@ -320,12 +318,12 @@ def test_accepting_twice_keeps_one_record(client: Client, brand: Brand) -> None:
     ids=["stale-version", "garbage", "missing"],
 )
 def test_accepting_anything_but_the_current_version_is_refused(
-    posted: dict[str, str], message: str, client: Client, brand: Brand
+    posted: dict[str, str], message: str, client: Client, brand: Brand, people: People
 ) -> None:
     # Given version 2 was published while the volunteer read version 1
     publish_charter(brand)
     publish_charter(brand)
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
     before = programme_rows()
 
     # When they accept what they read
@@ -338,8 +336,10 @@ def test_accepting_anything_but_the_current_version_is_refused(
 
 
 @pytest.mark.django_db
-def test_accepting_when_no_charter_is_published_is_refused(client: Client, brand: Brand) -> None:
-    log_in(client, brand, "volunteer")
+def test_accepting_when_no_charter_is_published_is_refused(
+    client: Client, brand: Brand, people: People
+) -> None:
+    people.log_in(client, "volunteer-without-standing")
     before = programme_rows()
 
     response = client.post("/charter/accept/", {"version": "1"})
@@ -349,13 +349,15 @@ def test_accepting_when_no_charter_is_published_is_refused(client: Client, brand
 
 
 @pytest.mark.django_db
-def test_a_volunteer_cannot_accept_another_brands_charter(client: Client, brand: Brand) -> None:
+def test_a_volunteer_cannot_accept_another_brands_charter(
+    client: Client, brand: Brand, people: People
+) -> None:
     # Given another brand's charter at version 2 and ours at version 1
     other = make_brand()
     publish_charter(other)
     publish_charter(other)
     publish_charter(brand)
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
 
     # When they post version 2
     client.post("/charter/accept/", {"version": "2"})
@@ -369,7 +371,7 @@ def test_accepting_needs_the_csrf_token(brand: Brand) -> None:
     publish_charter(brand)
     volunteer = make_volunteer(brand)
     client = Client(enforce_csrf_checks=True)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     response = client.post("/charter/accept/", {"version": "1"})
 
@@ -399,7 +401,7 @@ def test_my_status_shows_level_and_what_is_missing(
     publish_charter(brand)
     publish_charter(brand)
     volunteer = make_member(brand, state, now=now)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
     before = programme_rows()
 
     # When they open their status
@@ -425,7 +427,7 @@ def test_my_status_shows_the_reason_of_a_suspension_escaped(
     publish_charter(brand)
     volunteer = make_member(brand, "suspended", now=now)
     volunteer.user.standings.update(suspended_reason="<b>Shared</b> an order number")
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     page = client.get("/charter/status/").content.decode()
 
@@ -448,7 +450,7 @@ def test_my_status_shows_the_training_expiry(
 ) -> None:
     publish_charter(brand)
     volunteer = make_member(brand, state, now=now)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
     standing = volunteer.user.standings.get()
 
     page = client.get("/charter/status/").content.decode()
@@ -465,7 +467,7 @@ def test_a_trainee_sees_their_progress_against_the_quota(
     # Given a trainee with 3 approved and 1 rejected replies, and a quota of 10 / 2
     publish_charter(brand)
     volunteer = make_member(brand, "trainee", now=now)
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     page = client.get("/charter/status/").content.decode()
 
@@ -480,7 +482,7 @@ def test_a_minor_charter_change_is_a_notice_not_a_refusal(
     publish_charter(brand)
     volunteer = make_member(brand, "certified", now=now)
     publish_charter(brand, is_material=False, summary_of_changes="Typos")
-    sign_in(client, volunteer)
+    log_in(client, volunteer)
 
     page = client.get("/charter/status/").content.decode()
 
@@ -490,10 +492,10 @@ def test_a_minor_charter_change_is_a_notice_not_a_refusal(
 
 @pytest.mark.django_db
 def test_my_status_of_a_supervisor_without_standing_says_not_enrolled(
-    client: Client, brand: Brand
+    client: Client, brand: Brand, people: People
 ) -> None:
     publish_charter(brand)
-    log_in(client, brand, "supervisor")
+    people.log_in(client, "supervisor")
 
     page = client.get("/charter/status/").content.decode()
 
@@ -534,9 +536,11 @@ def test_an_employee_waiting_for_confirmation_sees_their_enrolment(
 
 
 @pytest.mark.django_db
-def test_my_status_offers_to_link_an_x_account(client: Client, brand: Brand) -> None:
+def test_my_status_offers_to_link_an_x_account(
+    client: Client, brand: Brand, people: People
+) -> None:
     publish_charter(brand)
-    log_in(client, brand, "volunteer")
+    people.log_in(client, "volunteer-without-standing")
 
     page = client.get("/charter/status/").content.decode()
 
@@ -566,15 +570,17 @@ def with_desk_role(settings: Any) -> None:
     [
         ("no-desk-record", []),
         ("agency", []),
-        ("volunteer", ["/charter/", "/charter/status/"]),
+        ("volunteer-without-standing", ["/charter/", "/charter/status/"]),
+        ("untrained", ["/charter/", "/charter/status/"]),
+        ("suspended", ["/charter/", "/charter/status/"]),
         ("supervisor", ["/charter/", "/charter/status/", "/supervision/"]),
         ("admin", ["/charter/", "/charter/status/", "/supervision/"]),
     ],
 )
 def test_the_navigation_links_the_pages_of_the_role(
-    who: str, links: list[str], client: Client, brand: Brand, with_desk_role: None
+    who: str, links: list[str], client: Client, brand: Brand, people: People, with_desk_role: None
 ) -> None:
-    log_in(client, brand, who)
+    people.log_in(client, who)
 
     page = client.get("/accounts/login/").content.decode()
     nav = page[page.index("<nav") : page.index("</nav>")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from io import StringIO
 from types import SimpleNamespace
 from typing import Any, cast
@@ -21,6 +20,7 @@ from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Customer, Question, Role, Store, Volunteer, XAccount
 from helpdesk.reports.demo_history import HISTORY_USER_PREFIX
 from helpdesk.states import QuestionState
+from tests.waiting import wait_for
 
 SEEDED_MODELS: list[type[models.Model]] = [Brand, XAccount, Store, Volunteer, get_user_model()]
 
@@ -283,27 +283,26 @@ def test_embedded_desk_turns_sandbox_traffic_into_queued_questions(
         )
         assert response.status_code == 201, response.text
 
-        deadline = time.monotonic() + 15
-        question = None
-        while question is None and time.monotonic() < deadline:
+        def queued() -> Question | None:
             try:
-                question = (
+                return (
                     Question.objects.filter(state=QuestionState.QUEUED)
                     .exclude(pk__in=history)
                     .select_related("account", "customer")
                     .first()
                 )
             except OperationalError as error:
-                # The test database is SQLite in memory, shared between threads: while the
-                # poller writes, a read fails at once with "table is locked" instead of waiting.
-                if "locked" not in str(error):
+                # The in-memory test database is in SQLite's shared-cache mode, which refuses
+                # a read at once while the poller's thread writes, instead of waiting: ask
+                # again on the next round.
+                if "is locked" not in str(error):
                     raise
-            if question is None:
-                time.sleep(0.2)
+                return None
+
+        question = wait_for("the tweet queued as a question", queued, 15)
     finally:
         desk.stop()
 
-    assert question is not None, "no question was queued within 15 seconds"
     assert question.text == "@NorthwindHelp my order never arrived"
     assert question.account is not None and question.account.username == "NorthwindHelp"
     assert question.customer == Customer.objects.get(username="somecustomer")

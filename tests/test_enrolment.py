@@ -34,6 +34,7 @@ from helpdesk.models import (
 )
 from tests.counts import programme_rows
 from tests.factories import make_brand, make_store, make_volunteer
+from tests.people import People
 
 STRONG = "Tr0ub4dor&3-horse"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -349,21 +350,22 @@ def test_a_supervisor_of_the_store_confirms_an_enrolment(who: str, brand: Brand)
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "who",
-    ["supervisor-of-another-store", "supervisor-of-another-brand", "volunteer", "agency"],
+    [
+        "supervisor-other-store",
+        "other-brand-supervisor",
+        "volunteer-without-standing",
+        "untrained",
+        "certified",
+        "mentor",
+        "suspended",
+        "agency",
+    ],
 )
 def test_only_a_supervisor_of_the_store_may_confirm_or_decline(who: str, brand: Brand) -> None:
-    # Given a pending enrolment in a store
+    # Given a pending enrolment in a store, and someone of the store (or not) in ``who``
     store = make_store(brand)
     enrolment = enrol(brand, store)
-    other_brand = make_brand()
-    by = {
-        "supervisor-of-another-store": lambda: make_volunteer(
-            brand, role=Role.SUPERVISOR, store=make_store(brand)
-        ),
-        "supervisor-of-another-brand": lambda: make_volunteer(other_brand, role=Role.SUPERVISOR),
-        "volunteer": lambda: make_volunteer(brand, role=Role.VOLUNTEER, store=store),
-        "agency": lambda: make_volunteer(brand, role=Role.AGENCY),
-    }[who]()
+    by = People(brand, store=store).volunteer(who)
     before = programme_rows()
 
     # When they try to confirm it, then to decline it

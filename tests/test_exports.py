@@ -12,6 +12,7 @@ from django.test import Client
 from helpdesk.models import Role, Store
 from routing.models import Shift
 from tests.factories import make_brand, make_volunteer
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +50,11 @@ def staffed() -> dict[str, object]:
     return {"brand": brand}
 
 
-@pytest.mark.parametrize("role", [Role.AGENCY, Role.SUPERVISOR, Role.ADMIN])
+@pytest.mark.parametrize("who", ["agency", "supervisor", "admin"])
 def test_readers_export_their_brand_s_hours_clipped_to_the_period(
-    client: Client, staffed: dict[str, object], role: str
+    client: Client, staffed: dict[str, object], who: str
 ) -> None:
-    reader = make_volunteer(staffed["brand"], role=role)  # type: ignore[arg-type]
-    client.force_login(reader.user)
+    People(staffed["brand"]).log_in(client, who)  # type: ignore[arg-type]
 
     response = client.get("/exports/shift-hours.csv?start=2026-11-20&end=2026-11-20")
 
@@ -72,17 +72,21 @@ def test_anonymous_is_sent_to_log_in(client: Client) -> None:
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-@pytest.mark.parametrize("role", [Role.VOLUNTEER, None])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "no-desk-record",
+        "volunteer-without-standing",
+        "untrained",
+        "certified",
+        "mentor",
+        "suspended",
+    ],
+)
 def test_volunteers_and_outsiders_may_not_export(
-    client: Client, staffed: dict[str, object], role: str | None
+    client: Client, staffed: dict[str, object], who: str
 ) -> None:
-    if role is None:
-        from django.contrib.auth.models import User
-
-        user = User.objects.create_user("nobody", password="correct horse battery")
-    else:
-        user = make_volunteer(staffed["brand"], role=role).user  # type: ignore[arg-type]
-    client.force_login(user)
+    People(staffed["brand"]).log_in(client, who)  # type: ignore[arg-type]
 
     assert client.get("/exports/shift-hours.csv").status_code == 403
 

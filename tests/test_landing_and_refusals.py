@@ -12,14 +12,18 @@ from django.conf import settings
 from django.test import Client
 
 from helpdesk.log_filters import PermissionDeniedOneLine
-from helpdesk.models import Enrolment, Role
-from tests.factories import make_brand, make_store, make_volunteer
+from helpdesk.models import Brand, Enrolment
+from tests.factories import make_brand, make_store
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
 HOMES = {
-    "volunteer": "/queue/",
+    "volunteer-without-standing": "/queue/",
+    "untrained": "/queue/",
+    "certified": "/queue/",
+    "suspended": "/queue/",
     "supervisor": "/desk/review/",
     "agency": "/reports/",
     "admin": "/desk/floor/",
@@ -27,23 +31,15 @@ HOMES = {
 
 
 @pytest.fixture
-def people() -> dict[str, Any]:
-    brand = make_brand()
-    store = make_store(brand)
-    found: dict[str, Any] = {
-        role: make_volunteer(brand, role=role, store=store).user
-        for role in (Role.VOLUNTEER, Role.SUPERVISOR, Role.AGENCY, Role.ADMIN)
-    }
-    from django.contrib.auth import get_user_model
-
-    found["outsider"] = get_user_model().objects.create_user("outsider", password=PASSWORD)
-    return found
+def people(brand: Brand) -> People:
+    """The shared people, working in a store of the brand."""
+    return People(brand, store=make_store(brand))
 
 
 @pytest.mark.parametrize("role", list(HOMES))
-def test_login_lands_on_the_roles_page(client: Client, people: dict[str, Any], role: str) -> None:
+def test_login_lands_on_the_roles_page(client: Client, people: People, role: str) -> None:
     response = client.post(
-        "/accounts/login/", {"username": people[role].username, "password": PASSWORD}
+        "/accounts/login/", {"username": people.user(role).username, "password": PASSWORD}
     )
 
     assert response.status_code == 302
@@ -52,27 +48,30 @@ def test_login_lands_on_the_roles_page(client: Client, people: dict[str, Any], r
 
 
 @pytest.mark.parametrize("role", list(HOMES))
-def test_the_root_sends_each_role_home(client: Client, people: dict[str, Any], role: str) -> None:
-    client.force_login(people[role])
+def test_the_root_sends_each_role_home(client: Client, people: People, role: str) -> None:
+    people.log_in(client, role)
 
     response = client.get("/")
 
     assert (response.status_code, response["Location"]) == (302, HOMES[role])
 
 
-def test_a_safe_next_still_wins(client: Client, people: dict[str, Any]) -> None:
+def test_a_safe_next_still_wins(client: Client, people: People) -> None:
     response = client.post(
         "/accounts/login/?next=/reports/me/",
-        {"username": people["volunteer"].username, "password": PASSWORD},
+        {"username": people.user("volunteer-without-standing").username, "password": PASSWORD},
     )
 
     assert response["Location"] == "/reports/me/"
 
 
 def test_someone_outside_every_programme_is_told_how_to_join(
-    client: Client, people: dict[str, Any]
+    client: Client, people: People
 ) -> None:
-    login = client.post("/accounts/login/", {"username": "outsider", "password": PASSWORD})
+    login = client.post(
+        "/accounts/login/",
+        {"username": people.user("no-desk-record").username, "password": PASSWORD},
+    )
     page = client.get("/")
 
     assert login["Location"] == "/"
@@ -81,14 +80,15 @@ def test_someone_outside_every_programme_is_told_how_to_join(
     assert 'href="/charter/enrol/"' in page.content.decode()
 
 
-def test_someone_who_asked_to_join_lands_on_their_request(
-    client: Client, people: dict[str, Any]
-) -> None:
+def test_someone_who_asked_to_join_lands_on_their_request(client: Client, people: People) -> None:
     brand = make_brand()
     Enrolment.objects.create(
-        user=people["outsider"], brand=brand, store=make_store(brand), employee_number="E1"
+        user=people.user("no-desk-record"),
+        brand=brand,
+        store=make_store(brand),
+        employee_number="E1",
     )
-    client.force_login(people["outsider"])
+    people.log_in(client, "no-desk-record")
 
     assert client.get("/")["Location"] == "/charter/status/"
 
@@ -103,20 +103,20 @@ def test_anonymous_people_are_asked_to_log_in(client: Client) -> None:
 REFUSED = [
     ("agency", "/queue/", "/reports/", "The queue is where volunteers"),
     ("agency", "/desk/review/", "/reports/", "This page is for supervisors."),
-    ("volunteer", "/desk/review/", "/queue/", "This page is for supervisors."),
-    ("volunteer", "/reports/", "/reports/me/", "Reports are for the agency"),
-    ("volunteer", "/reports/api-tokens/", "/queue/", "The reporting API is for"),
+    ("volunteer-without-standing", "/desk/review/", "/queue/", "This page is for supervisors."),
+    ("volunteer-without-standing", "/reports/", "/reports/me/", "Reports are for the agency"),
+    ("volunteer-without-standing", "/reports/api-tokens/", "/queue/", "The reporting API is for"),
     ("supervisor", "/reports/api-tokens/", "/desk/review/", "The reporting API is for"),
     ("agency", "/reports/me/", "/reports/", "Your figures are kept"),
-    ("outsider", "/queue/", "/", "The queue is where volunteers"),
+    ("no-desk-record", "/queue/", "/", "The queue is where volunteers"),
 ]
 
 
 @pytest.mark.parametrize(("role", "path", "suggested", "explained"), REFUSED)
 def test_a_refusal_is_a_page_that_says_what_to_do(
-    client: Client, people: dict[str, Any], role: str, path: str, suggested: str, explained: str
+    client: Client, people: People, role: str, path: str, suggested: str, explained: str
 ) -> None:
-    client.force_login(people[role])
+    people.log_in(client, role)
 
     response = client.get(path)
 
@@ -130,8 +130,8 @@ def test_a_refusal_is_a_page_that_says_what_to_do(
     assert "Log in as someone else" in page
 
 
-def test_the_generic_reason_is_not_said_twice(client: Client, people: dict[str, Any]) -> None:
-    client.force_login(people["agency"])
+def test_the_generic_reason_is_not_said_twice(client: Client, people: People) -> None:
+    people.log_in(client, "agency")
 
     page = client.get("/queue/").content.decode()
 
@@ -139,8 +139,8 @@ def test_the_generic_reason_is_not_said_twice(client: Client, people: dict[str, 
     assert "This page is not part of your role." not in page
 
 
-def test_a_refusal_in_french(client: Client, people: dict[str, Any]) -> None:
-    client.force_login(people["agency"])
+def test_a_refusal_in_french(client: Client, people: People) -> None:
+    people.log_in(client, "agency")
 
     response = client.get("/queue/", HTTP_ACCEPT_LANGUAGE="fr")
 
@@ -151,8 +151,8 @@ def test_a_refusal_in_french(client: Client, people: dict[str, Any]) -> None:
     assert 'href="/reports/"' in page
 
 
-def test_an_htmx_refusal_is_a_fragment(client: Client, people: dict[str, Any]) -> None:
-    client.force_login(people["agency"])
+def test_an_htmx_refusal_is_a_fragment(client: Client, people: People) -> None:
+    people.log_in(client, "agency")
 
     response = client.get("/queue/", HTTP_HX_REQUEST="true")
 
@@ -161,9 +161,9 @@ def test_an_htmx_refusal_is_a_fragment(client: Client, people: dict[str, Any]) -
     assert 'role="alert"' in response.content.decode()
 
 
-def test_an_expired_form_is_explained(people: dict[str, Any]) -> None:
+def test_an_expired_form_is_explained(people: People) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(people["volunteer"])
+    people.log_in(client, "volunteer-without-standing")
 
     response = client.post("/desk/shift/", {"action": "start"})
 
@@ -174,8 +174,8 @@ def test_an_expired_form_is_explained(people: dict[str, Any]) -> None:
     assert '<header class="top">' in page
 
 
-def test_a_page_that_is_not_there(client: Client, people: dict[str, Any]) -> None:
-    client.force_login(people["volunteer"])
+def test_a_page_that_is_not_there(client: Client, people: People) -> None:
+    people.log_in(client, "volunteer-without-standing")
 
     response = client.get("/no/such/page/")
 
@@ -188,15 +188,19 @@ def test_a_page_that_is_not_there(client: Client, people: dict[str, Any]) -> Non
     ("role", "shown", "hidden"),
     [
         ("agency", ["/reports/", "/reports/api-tokens/"], ["/queue/", "/reports/me/"]),
-        ("volunteer", ["/queue/", "/reports/me/"], ['href="/reports/"', "/reports/api-tokens/"]),
+        (
+            "volunteer-without-standing",
+            ["/queue/", "/reports/me/"],
+            ['href="/reports/"', "/reports/api-tokens/"],
+        ),
         ("supervisor", ["/queue/", "/reports/", "/desk/review/"], ["/reports/api-tokens/"]),
         ("admin", ["/reports/", "/reports/api-tokens/", "/desk/floor/"], []),
     ],
 )
 def test_the_navigation_offers_each_role_its_pages(
-    client: Client, people: dict[str, Any], role: str, shown: list[str], hidden: list[str]
+    client: Client, people: People, role: str, shown: list[str], hidden: list[str]
 ) -> None:
-    client.force_login(people[role])
+    people.log_in(client, role)
 
     nav = client.get(HOMES[role]).content.decode().split('<nav aria-label="Main">')[1]
     nav = nav.split("</nav>")[0]
@@ -208,10 +212,10 @@ def test_the_navigation_offers_each_role_its_pages(
 
 
 def test_a_refusal_is_logged_as_one_line_without_a_traceback(
-    client: Client, people: dict[str, Any], caplog: pytest.LogCaptureFixture
+    client: Client, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a volunteer opening the supervisors' review page
-    client.force_login(people[Role.VOLUNTEER])
+    people.log_in(client, "certified")
 
     with caplog.at_level(logging.WARNING, logger="django.request"):
         response = client.get("/desk/review/")

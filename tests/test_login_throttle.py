@@ -20,7 +20,7 @@ ELSEWHERE = "10.9.9.9"
 
 
 @pytest.fixture
-def people(db: None) -> dict[str, Any]:
+def users(db: None) -> dict[str, Any]:
     users = get_user_model().objects
     return {
         "alice": users.create_user(username="alice", password=PASSWORD),
@@ -28,7 +28,7 @@ def people(db: None) -> dict[str, Any]:
     }
 
 
-def log_in(client: Client, username: str, password: str, address: str = STORE_COMPUTER) -> Any:
+def post_login(client: Client, username: str, password: str, address: str = STORE_COMPUTER) -> Any:
     return client.post(
         "/accounts/login/",
         {"username": username, "password": password},
@@ -47,13 +47,15 @@ def signed_in(response: Any) -> bool:
 
 
 def test_five_wrong_passwords_lock_that_username_at_that_computer(
-    client: Client, people: dict[str, Any]
+    client: Client, users: dict[str, Any]
 ) -> None:
     for _ in range(4):
-        assert log_in(client, "alice", "wrong").status_code == 200  # the form again, with an error
+        assert (
+            post_login(client, "alice", "wrong").status_code == 200
+        )  # the form again, with an error
 
-    fifth = log_in(Client(), "alice", "wrong")
-    right_password = log_in(Client(), "alice", PASSWORD)
+    fifth = post_login(Client(), "alice", "wrong")
+    right_password = post_login(Client(), "alice", PASSWORD)
 
     assert fifth.status_code == 429
     assert right_password.status_code == 429
@@ -63,38 +65,38 @@ def test_five_wrong_passwords_lock_that_username_at_that_computer(
     # The right password during the lockout counts as one more failed attempt.
     assert (attempt.ip_address, attempt.failures_since_start) == (STORE_COMPUTER, 6)
     # Bob at the same store computer, and Alice elsewhere, are not locked out.
-    assert signed_in(log_in(Client(), "bob", PASSWORD))
-    assert signed_in(log_in(Client(), "alice", PASSWORD, address=ELSEWHERE))
+    assert signed_in(post_login(Client(), "bob", PASSWORD))
+    assert signed_in(post_login(Client(), "alice", PASSWORD, address=ELSEWHERE))
 
 
 def test_the_lock_lifts_after_the_cool_off(
-    people: dict[str, Any], time_machine: TimeMachineFixture
+    users: dict[str, Any], time_machine: TimeMachineFixture
 ) -> None:
     start = timezone.now()
     time_machine.move_to(start, tick=False)
     for _ in range(5):
-        log_in(Client(), "alice", "wrong")
-    assert log_in(Client(), "alice", PASSWORD).status_code == 429
+        post_login(Client(), "alice", "wrong")
+    assert post_login(Client(), "alice", PASSWORD).status_code == 429
 
     time_machine.move_to(start + timedelta(minutes=16), tick=False)
 
-    assert signed_in(log_in(Client(), "alice", PASSWORD))
+    assert signed_in(post_login(Client(), "alice", PASSWORD))
 
 
-def test_a_successful_login_resets_the_count(people: dict[str, Any]) -> None:
+def test_a_successful_login_resets_the_count(users: dict[str, Any]) -> None:
     for _ in range(4):
-        log_in(Client(), "alice", "wrong")
-    assert signed_in(log_in(Client(), "alice", PASSWORD))
+        post_login(Client(), "alice", "wrong")
+    assert signed_in(post_login(Client(), "alice", PASSWORD))
 
     for _ in range(4):
-        assert log_in(Client(), "alice", "wrong").status_code == 200
+        assert post_login(Client(), "alice", "wrong").status_code == 200
 
-    assert signed_in(log_in(Client(), "alice", PASSWORD))
+    assert signed_in(post_login(Client(), "alice", PASSWORD))
 
 
-def test_the_lockout_page_speaks_french(people: dict[str, Any]) -> None:
+def test_the_lockout_page_speaks_french(users: dict[str, Any]) -> None:
     for _ in range(5):
-        log_in(Client(), "alice", "wrong")
+        post_login(Client(), "alice", "wrong")
 
     response = Client().post(
         "/accounts/login/",

@@ -157,7 +157,12 @@ def test_a_person_without_a_programme_is_refused(desk: Brand) -> None:
 
 @pytest.mark.parametrize(
     ("state", "codes"),
-    [("suspended", ["suspended"]), ("lapsed-charter", ["charter_not_accepted"])],
+    [
+        ("enrolled", ["training_incomplete"]),
+        ("suspended", ["suspended"]),
+        ("lapsed-charter", ["charter_not_accepted"]),
+        ("expired-certification", ["training_expired"]),
+    ],
 )
 def test_the_gate_refuses_with_its_reasons(desk: Brand, state: str, codes: list[str]) -> None:
     publish_charter(desk)  # a second material version: "lapsed-charter" accepted the first

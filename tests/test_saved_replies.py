@@ -9,13 +9,12 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone, translation
 
 from charter.models import LinterSettings
-from helpdesk.models import AuditEvent, Question, Reply, Role, SavedReply, Volunteer
+from helpdesk.models import AuditEvent, Question, Reply, Role, SavedReply
 from helpdesk.saved_replies import (
     SavedReplyError,
     SavedReplyFields,
@@ -38,6 +37,7 @@ from tests.factories import (
     make_volunteer,
     publish_charter,
 )
+from tests.people import People
 from tests.replies.conftest import Desk, _desk
 
 PASSWORD = "correct horse battery"
@@ -69,29 +69,9 @@ def audit_kinds() -> list[str]:
     )
 
 
-def person(desk: Desk, role: str) -> Volunteer | None:
-    """A person of the desk's brand in ``role`` (None: anonymous; ``nobody`` has no desk
-    record, a stand-in user is returned through ``nobody_user``)."""
-    if role in ("anonymous", "nobody"):
-        return None
-    if role in ("supervisor", "admin"):
-        return make_member(desk.brand, "certified", now=timezone.now(), role=role, signature="^SV")
-    if role == "agency":
-        return make_volunteer(desk.brand, role=Role.AGENCY)
-    if role == "other-brand":
-        other = make_brand()
-        publish_charter(other)
-        return make_member(other, "certified", now=timezone.now(), role=Role.SUPERVISOR)
-    return desk.member(role)
-
-
-def log_in(client: Client, desk: Desk, role: str) -> Volunteer | None:
-    volunteer = person(desk, role)
-    if volunteer is not None:
-        client.force_login(volunteer.user)
-    elif role == "nobody":
-        client.force_login(get_user_model().objects.create_user("nobody", password=PASSWORD))
-    return volunteer
+def staff(desk: Desk) -> People:
+    """The desk's people; its supervisors and admins also answer questions (certified)."""
+    return People(desk.brand, staff_level="certified")
 
 
 # --- variables -------------------------------------------------------------------------------
@@ -464,10 +444,12 @@ def test_another_brand_s_supervisor_cannot_touch_a_saved_reply(desk: Desk) -> No
     ("role", "expected"),
     [
         ("anonymous", 302),
-        ("nobody", 403),
+        ("no-desk-record", 403),
         ("agency", 403),
         ("trainee", 403),
+        ("untrained", 403),
         ("certified", 403),
+        ("mentor", 403),
         ("suspended", 403),
         ("supervisor", 200),
         ("admin", 200),
@@ -475,7 +457,7 @@ def test_another_brand_s_supervisor_cannot_touch_a_saved_reply(desk: Desk) -> No
 )
 def test_management_pages_by_role(client: Client, desk: Desk, role: str, expected: int) -> None:
     saved = make_saved_reply(desk.brand)
-    log_in(client, desk, role)
+    staff(desk).log_in(client, role)
 
     responses = [
         client.get("/desk/saved-replies/"),
@@ -492,12 +474,14 @@ def test_management_pages_by_role(client: Client, desk: Desk, role: str, expecte
     ("role", "expected"),
     [
         ("anonymous", 302),
-        ("nobody", 403),
+        ("no-desk-record", 403),
         ("agency", 403),
         ("trainee", 403),
+        ("untrained", 403),
         ("certified", 403),
+        ("mentor", 403),
         ("suspended", 403),
-        ("other-brand", 404),
+        ("other-brand-supervisor", 404),
         ("supervisor", 302),
         ("admin", 302),
     ],
@@ -505,7 +489,7 @@ def test_management_pages_by_role(client: Client, desk: Desk, role: str, expecte
 def test_management_actions_by_role(client: Client, desk: Desk, role: str, expected: int) -> None:
     # Given a saved reply of the brand
     saved = make_saved_reply(desk.brand, title="Original")
-    log_in(client, desk, role)
+    staff(desk).log_in(client, role)
 
     # When the person creates one, edits it and archives it
     body = {"title": "New", "body": "{customer} Hello {signature}", "action": "save"}
@@ -525,7 +509,7 @@ def test_management_actions_by_role(client: Client, desk: Desk, role: str, expec
         ]
         return
     statuses = [r.status_code for r in (created, edited, archived)]
-    if role == "other-brand":
+    if role == "other-brand-supervisor":
         # Their own brand gets the new one; this brand's saved reply looks absent.
         assert statuses == [302, 404, 404]
         assert SavedReply.objects.exclude(brand=desk.brand).count() == 1
@@ -674,14 +658,16 @@ def test_every_page_has_a_title_and_labelled_inputs(client: Client, desk: Desk) 
     ("role", "expected"),
     [
         ("anonymous", 302),
-        ("nobody", 403),
+        ("no-desk-record", 403),
         ("agency", 403),
+        ("untrained", 404),
         ("trainee", 200),
         ("certified", 200),
+        ("mentor", 200),
         ("supervisor", 200),
         ("admin", 200),
         ("suspended", 404),
-        ("other-brand", 404),
+        ("other-brand-supervisor", 404),
     ],
 )
 def test_using_a_saved_reply_in_the_composer_by_role(
@@ -689,7 +675,7 @@ def test_using_a_saved_reply_in_the_composer_by_role(
 ) -> None:
     # Given a saved reply, and the person holding a question of the brand when they can
     saved = make_saved_reply(desk.brand, body="{customer} Here to help. {signature}")
-    volunteer = log_in(client, desk, role)
+    volunteer = staff(desk).log_in(client, role)
     holds = volunteer is not None and volunteer.brand_id == desk.brand.pk
     question = desk.question(volunteer if holds and role != "agency" else desk.member())
 

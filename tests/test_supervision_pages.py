@@ -35,6 +35,7 @@ from tests.factories import (
     make_volunteer,
     publish_charter,
 )
+from tests.people import People
 
 PASSWORD = "correct horse battery"  # what tests.factories.make_volunteer sets
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -42,8 +43,10 @@ WHO = [
     "anonymous",
     "no-desk-record",
     "agency",
-    "volunteer",
-    "supervisor-same-store",
+    "certified",
+    "untrained",
+    "suspended",
+    "supervisor",
     "supervisor-other-store",
     "admin",
 ]
@@ -57,6 +60,7 @@ class Scene:
     enrolment: Enrolment
     certified: Volunteer
     suspended: Volunteer
+    people: People  # who signs in; the people above are the ones acted on
 
 
 @pytest.fixture
@@ -83,31 +87,20 @@ def scene(brand: Brand, time_machine: TimeMachineFixture) -> Scene:
         enrolment=enrolment,
         certified=make_member(brand, "certified", now=NOW, store=store, display_name="Cert"),
         suspended=make_member(brand, "suspended", now=NOW, store=store, display_name="Susp"),
+        people=People(brand, store=store, other_store=other_store, now=NOW),
     )
-
-
-def log_in(client: Client, scene: Scene, who: str) -> Volunteer | None:
-    if who == "anonymous":
-        return None
-    if who == "no-desk-record":
-        get_user_model().objects.create_user(username="outsider", password=PASSWORD)
-        assert client.login(username="outsider", password=PASSWORD)
-        return None
-    role, store = {
-        "agency": (Role.AGENCY, None),
-        "volunteer": (Role.VOLUNTEER, scene.store),
-        "supervisor-same-store": (Role.SUPERVISOR, scene.store),
-        "supervisor-other-store": (Role.SUPERVISOR, scene.other_store),
-        "admin": (Role.ADMIN, None),
-    }[who]
-    volunteer = make_volunteer(scene.brand, role=role, store=store, display_name=who)
-    assert client.login(username=volunteer.user.get_username(), password=PASSWORD)
-    return volunteer
 
 
 def refused_status(who: str) -> int | None:
     """The answer to someone who may not use the supervisors' pages at all."""
-    return {"anonymous": 302, "no-desk-record": 403, "agency": 403, "volunteer": 403}.get(who)
+    return {
+        "anonymous": 302,
+        "no-desk-record": 403,
+        "agency": 403,
+        "certified": 403,
+        "untrained": 403,
+        "suspended": 403,
+    }.get(who)
 
 
 def volunteer_ids(page: str) -> list[int]:
@@ -125,7 +118,7 @@ def volunteer_ids(page: str) -> list[int]:
 def test_the_supervision_pages_are_for_supervisors_and_admins(
     who: str, url: str, client: Client, scene: Scene
 ) -> None:
-    log_in(client, scene, who)
+    scene.people.log_in(client, who)
     before = programme_rows()
 
     response = client.get(url)
@@ -173,7 +166,7 @@ def test_only_a_supervisor_of_the_store_acts_on_its_people(
     who: str, action: str, client: Client, scene: Scene
 ) -> None:
     # Given someone signed in, and an enrolment / people of the store
-    log_in(client, scene, who)
+    scene.people.log_in(client, who)
     url, data = _action(scene, action)
     before = programme_rows()
 
@@ -182,7 +175,7 @@ def test_only_a_supervisor_of_the_store_acts_on_its_people(
 
     # Then a supervisor of the store or an admin gets it done; a supervisor of another store
     # is told it does not exist; the others are refused; refusals change nothing
-    if who in ("supervisor-same-store", "admin"):
+    if who in ("supervisor", "admin"):
         assert response.status_code == 302
         assert _done(scene, action) is True
     else:
@@ -197,7 +190,7 @@ def test_only_a_supervisor_of_the_store_acts_on_its_people(
 def test_creating_an_invitation_is_for_supervisors_and_admins(
     who: str, client: Client, scene: Scene
 ) -> None:
-    log_in(client, scene, who)
+    scene.people.log_in(client, who)
     before = programme_rows()
     store = scene.other_store if who == "supervisor-other-store" else scene.store
 
@@ -220,7 +213,7 @@ def test_creating_an_invitation_is_for_supervisors_and_admins(
     "url", ["/supervision/enrolments/1/confirm/", "/supervision/people/1/suspend/"]
 )
 def test_the_supervision_actions_answer_only_post(url: str, client: Client, scene: Scene) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
 
     response = client.get(url)
 
@@ -234,7 +227,7 @@ def test_the_supervision_actions_answer_only_post(url: str, client: Client, scen
 @pytest.mark.parametrize(
     ("who", "listed"),
     [
-        ("supervisor-same-store", ["E-77"]),
+        ("supervisor", ["E-77"]),
         ("supervisor-other-store", ["E-88"]),
         ("admin", ["E-77", "E-88"]),
     ],
@@ -253,7 +246,7 @@ def test_supervisors_see_the_enrolments_of_the_stores_they_supervise(
     enrolment("decided", scene.store, "E-99", status=EnrolmentStatus.DECLINED)
     other = make_brand()
     enrolment("elsewhere", make_store(other), "E-66")
-    log_in(client, scene, who)
+    scene.people.log_in(client, who)
 
     # When they open the enrolments to confirm
     page = client.get("/supervision/").content.decode()
@@ -265,7 +258,7 @@ def test_supervisors_see_the_enrolments_of_the_stores_they_supervise(
 
 @pytest.mark.django_db
 def test_confirming_from_the_page_makes_a_volunteer(client: Client, scene: Scene) -> None:
-    supervisor = log_in(client, scene, "supervisor-same-store")
+    supervisor = scene.people.log_in(client, "supervisor")
     assert supervisor is not None
 
     response = client.post(f"/supervision/enrolments/{scene.enrolment.pk}/confirm/", follow=True)
@@ -284,7 +277,7 @@ def test_confirming_from_the_page_makes_a_volunteer(client: Client, scene: Scene
 
 @pytest.mark.django_db
 def test_declining_without_a_reason_is_refused(client: Client, scene: Scene) -> None:
-    log_in(client, scene, "supervisor-same-store")
+    scene.people.log_in(client, "supervisor")
     before = programme_rows()
 
     response = client.post(
@@ -297,7 +290,7 @@ def test_declining_without_a_reason_is_refused(client: Client, scene: Scene) -> 
 
 @pytest.mark.django_db
 def test_a_decided_enrolment_is_not_found(client: Client, scene: Scene) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     client.post(f"/supervision/enrolments/{scene.enrolment.pk}/confirm/")
     before = programme_rows()
 
@@ -324,7 +317,7 @@ def test_the_roster_lists_every_desk_member_of_the_brand_with_what_they_miss(
     other = make_brand()
     publish_charter(other)
     make_member(other, "certified", now=NOW, display_name="Elsewhere")
-    supervisor = log_in(client, scene, "supervisor-same-store")
+    supervisor = scene.people.log_in(client, "supervisor")
     assert supervisor is not None
 
     # When a supervisor opens "who is missing what"
@@ -362,7 +355,7 @@ def _card(page: str, volunteer_id: int) -> str:
 @pytest.mark.django_db
 def test_the_roster_filters_by_store_and_by_missing_something(client: Client, scene: Scene) -> None:
     parisian = make_member(scene.brand, "enrolled", now=NOW, store=scene.other_store)
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
 
     by_store = client.get("/supervision/people/", {"store": str(scene.store.pk)}).content.decode()
     missing = client.get("/supervision/people/", {"missing": "on"}).content.decode()
@@ -379,7 +372,7 @@ def test_the_roster_filters_by_store_and_by_missing_something(client: Client, sc
 
 @pytest.mark.django_db
 def test_a_filter_for_a_store_of_another_brand_is_ignored(client: Client, scene: Scene) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     foreign = make_store(make_brand())
 
     response = client.get("/supervision/people/", {"store": foreign.pk})
@@ -392,7 +385,7 @@ def test_a_filter_for_a_store_of_another_brand_is_ignored(client: Client, scene:
 @pytest.mark.django_db
 def test_actions_show_only_on_people_the_supervisor_acts_on(client: Client, scene: Scene) -> None:
     parisian = make_member(scene.brand, "certified", now=NOW, store=scene.other_store)
-    supervisor = log_in(client, scene, "supervisor-same-store")
+    supervisor = scene.people.log_in(client, "supervisor")
     assert supervisor is not None
 
     page = client.get("/supervision/people/").content.decode()
@@ -411,7 +404,7 @@ def test_hostile_names_and_reasons_are_escaped_in_the_roster(client: Client, sce
     Standing.objects.filter(user=scene.suspended.user).update(
         suspended_reason="<script>alert(2)</script>"
     )
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
 
     page = client.get("/supervision/people/").content.decode()
 
@@ -465,7 +458,7 @@ def test_the_roster_says_when_no_charter_is_published(
 
 @pytest.mark.django_db
 def test_suspending_records_the_reason_and_who(client: Client, scene: Scene) -> None:
-    supervisor = log_in(client, scene, "supervisor-same-store")
+    supervisor = scene.people.log_in(client, "supervisor")
     assert supervisor is not None
 
     response = client.post(
@@ -486,7 +479,7 @@ def test_suspending_records_the_reason_and_who(client: Client, scene: Scene) -> 
 @pytest.mark.django_db
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_suspending_without_a_reason_is_refused(reason: str, client: Client, scene: Scene) -> None:
-    log_in(client, scene, "supervisor-same-store")
+    scene.people.log_in(client, "supervisor")
     before = programme_rows()
 
     response = client.post(
@@ -502,7 +495,7 @@ def test_suspending_without_a_reason_is_refused(reason: str, client: Client, sce
 def test_a_supervisor_cannot_change_their_own_standing(
     action: str, client: Client, scene: Scene
 ) -> None:
-    supervisor = log_in(client, scene, "supervisor-same-store")
+    supervisor = scene.people.log_in(client, "supervisor")
     assert supervisor is not None
     Standing.objects.create(
         user=supervisor.user,
@@ -530,7 +523,7 @@ def test_a_level_cannot_be_set_before_the_training_is_complete(
     client: Client, scene: Scene
 ) -> None:
     enrolled = make_member(scene.brand, "enrolled", now=NOW, store=scene.store)
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     before = programme_rows()
 
     response = client.post(
@@ -546,7 +539,7 @@ def test_a_level_cannot_be_set_before_the_training_is_complete(
 def test_only_trainee_certified_or_mentor_can_be_set(
     level: str, client: Client, scene: Scene
 ) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     before = programme_rows()
 
     response = client.post(
@@ -559,7 +552,7 @@ def test_only_trainee_certified_or_mentor_can_be_set(
 
 @pytest.mark.django_db
 def test_setting_a_trainee_back_records_who(client: Client, scene: Scene) -> None:
-    admin = log_in(client, scene, "admin")
+    admin = scene.people.log_in(client, "admin")
     assert admin is not None
 
     client.post(f"/supervision/people/{scene.certified.pk}/level/", {"level": "trainee"})
@@ -575,7 +568,7 @@ def test_people_of_another_brand_are_not_found(client: Client, scene: Scene) -> 
     other = make_brand()
     publish_charter(other)
     foreign = make_member(other, "certified", now=NOW)
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     before = programme_rows()
 
     response = client.post(f"/supervision/people/{foreign.pk}/suspend/", {"reason": "x"})
@@ -590,7 +583,7 @@ def test_people_of_another_brand_are_not_found(client: Client, scene: Scene) -> 
 @pytest.mark.django_db
 def test_a_store_supervisor_invites_only_to_their_store(client: Client, scene: Scene) -> None:
     # Given a supervisor of S1 on the invitations page
-    log_in(client, scene, "supervisor-same-store")
+    scene.people.log_in(client, "supervisor")
     page = client.get("/supervision/invitations/").content.decode()
     before = programme_rows()
 
@@ -609,7 +602,7 @@ def test_a_store_supervisor_invites_only_to_their_store(client: Client, scene: S
 
 @pytest.mark.django_db
 def test_an_admin_creates_a_brand_wide_code_and_sees_it(client: Client, scene: Scene) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
 
     response = client.post(
         "/supervision/invitations/", {"store": "", "max_uses": "20", "valid_days": ""}, follow=True
@@ -637,7 +630,7 @@ def test_an_admin_creates_a_brand_wide_code_and_sees_it(client: Client, scene: S
 def test_a_bad_invitation_form_creates_nothing(
     posted: dict[str, str], client: Client, scene: Scene
 ) -> None:
-    log_in(client, scene, "admin")
+    scene.people.log_in(client, "admin")
     before = programme_rows()
 
     response = client.post("/supervision/invitations/", {"store": "", **posted})

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
 from django.test import Client
 
 from charter import training
@@ -24,53 +21,24 @@ from charter.models import (
     Standing,
     TrainingModule,
 )
-from helpdesk.models import Brand, Role
+from helpdesk.models import Brand
 from tests.factories import make_brand, make_module, make_standing, make_volunteer
+from tests.people import People, log_in
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"  # what tests.factories.make_volunteer sets
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
-# Who is asking: (name, desk role or None, standing fields or None)
-PEOPLE: dict[str, tuple[str | None, dict[str, Any] | None]] = {
-    "anonymous": (None, None),
-    "no-desk-record": (None, None),
-    "agency": (Role.AGENCY, None),
-    "volunteer-without-standing": (Role.VOLUNTEER, None),
-    "enrolled": (Role.VOLUNTEER, {}),
-    "trainee": (Role.VOLUNTEER, {"level": Level.TRAINEE}),
-    "suspended": (
-        Role.VOLUNTEER,
-        {"level": Level.CERTIFIED, "is_suspended": True, "suspended_reason": "Rude reply"},
-    ),
-    "supervisor": (Role.SUPERVISOR, {"level": Level.MENTOR}),
-    "admin": (Role.ADMIN, {"level": Level.CERTIFIED}),
-}
-
-
-def log_in(client: Client, brand: Brand, who: str) -> User | None:
-    """Sign in as ``who`` of ``brand``; the signed-in user (None for anonymous)."""
-    if who == "anonymous":
-        return None
-    role, standing = PEOPLE[who]
-    if role is None:
-        user = get_user_model().objects.create_user(username=f"outsider-{who}", password=PASSWORD)
-    else:
-        user = make_volunteer(brand, role=role, username=f"{who}-{brand.slug}").user
-        if standing is not None:
-            make_standing(user, brand, **standing)
-    assert client.login(username=user.get_username(), password=PASSWORD)
-    return user
-
-
 LEARNING_ACCESS = [
     ("anonymous", 302),
     ("no-desk-record", 403),
     ("agency", 403),
     ("volunteer-without-standing", 403),
-    ("enrolled", 200),
+    ("untrained", 200),
     ("trainee", 200),
+    ("certified", 200),
+    ("mentor", 200),
     ("suspended", 200),
     ("supervisor", 200),
     ("admin", 200),
@@ -84,8 +52,9 @@ def test_training_pages_open_to_people_with_a_standing_only(
 ) -> None:
     # Given a brand with a module
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand, title="The usage charter")
-    log_in(client, brand, who)
+    people.log_in(client, who)
     url = {
         "modules": "/training/",
         "module": f"/training/modules/{module.slug}/",
@@ -115,8 +84,10 @@ def test_starting_a_quiz_is_for_people_with_a_standing_only(
     client: Client, who: str, status: int
 ) -> None:
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand)
-    user = log_in(client, brand, who)
+    user = people.user(who)
+    log_in(client, user)
 
     response = client.post(f"/training/modules/{module.slug}/start/")
 
@@ -136,8 +107,10 @@ GRADING_ACCESS = [
     ("no-desk-record", 403),
     ("agency", 403),
     ("volunteer-without-standing", 403),
-    ("enrolled", 403),
+    ("untrained", 403),
     ("trainee", 403),
+    ("certified", 403),
+    ("mentor", 403),
     ("suspended", 403),
     ("supervisor", 200),
     ("admin", 200),
@@ -148,8 +121,9 @@ GRADING_ACCESS = [
 def test_grading_is_for_supervisors_and_admins(client: Client, who: str, status: int) -> None:
     # Given a pending practice answer of the brand
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     answer = submit_practice(brand, "trainee-x", "Sorry to hear that, DM us. ^TX")
-    log_in(client, brand, who)
+    people.log_in(client, who)
 
     # When they open the grading page, and try to grade
     page = client.get("/training/practice/grade/")
@@ -195,8 +169,10 @@ def test_a_whole_quiz_through_the_pages_makes_an_enrolled_person_a_trainee(
     # Given an enrolled volunteer and a brand with one required module of eight questions
     time_machine.move_to(NOW, tick=False)
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand, n_questions=8, questions_per_attempt=5, title="Answering on X")
-    user = log_in(client, brand, "enrolled")
+    user = people.user("untrained")
+    log_in(client, user)
     assert user is not None
 
     # When they read the module and start the quiz
@@ -244,8 +220,10 @@ def test_a_failed_quiz_shows_what_to_review_and_when_to_retake(
 ) -> None:
     time_machine.move_to(NOW, tick=False)
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand, retake_cooldown_minutes=60)
-    user = log_in(client, brand, "enrolled")
+    user = people.user("untrained")
+    log_in(client, user)
     client.post(f"/training/modules/{module.slug}/start/")
     attempt = QuizAttempt.objects.get(user=user)
     wrong = {f"q{pk}": ["3"] for pk in attempt.question_ids}
@@ -267,8 +245,10 @@ def test_a_failed_quiz_shows_what_to_review_and_when_to_retake(
 
 def test_an_incomplete_quiz_is_sent_back_with_errors_and_not_scored(client: Client) -> None:
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand)
-    user = log_in(client, brand, "enrolled")
+    user = people.user("untrained")
+    log_in(client, user)
     client.post(f"/training/modules/{module.slug}/start/")
     attempt = QuizAttempt.objects.get(user=user)
     first = attempt.question_ids[0]
@@ -284,11 +264,12 @@ def test_an_incomplete_quiz_is_sent_back_with_errors_and_not_scored(client: Clie
 
 def test_another_persons_attempt_is_not_found(client: Client) -> None:
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand)
     owner = make_volunteer(brand, username="owner")
     make_standing(owner.user, brand)
     attempt = training.start_attempt(owner.user_id, module)
-    log_in(client, brand, "trainee")
+    people.log_in(client, "trainee")
 
     assert client.get(f"/training/attempts/{attempt.pk}/").status_code == 404
     assert client.get(f"/training/attempts/{attempt.pk}/result/").status_code == 404
@@ -300,9 +281,10 @@ def test_another_persons_attempt_is_not_found(client: Client) -> None:
 
 def test_another_brands_module_is_not_found(client: Client) -> None:
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     other = make_brand(slug="contoso")
     theirs = make_module(other, slug="their-module")
-    log_in(client, brand, "trainee")
+    people.log_in(client, "trainee")
 
     assert client.get("/training/modules/their-module/").status_code == 404
     assert client.post("/training/modules/their-module/start/").status_code == 404
@@ -312,7 +294,9 @@ def test_another_brands_module_is_not_found(client: Client) -> None:
 def test_a_practice_answer_goes_from_the_trainee_to_a_supervisors_grade(client: Client) -> None:
     # Given a trainee on the practice page
     brand = make_brand(slug="northwind")
-    trainee = log_in(client, brand, "trainee")
+    people = People(brand, staff_level="mentor")
+    trainee = people.user("trainee")
+    log_in(client, trainee)
     page = client.get("/training/practice/?lang=en").content.decode()
     key = re.search(r'name="key" value="(en-\d+)"', page)
     assert key is not None
@@ -333,7 +317,8 @@ def test_a_practice_answer_goes_from_the_trainee_to_a_supervisors_grade(client: 
 
     # When a supervisor fails it without feedback, then with feedback
     supervisor_client = Client()
-    supervisor = log_in(supervisor_client, brand, "supervisor")
+    supervisor = people.user("supervisor")
+    log_in(supervisor_client, supervisor)
     listing = supervisor_client.get("/training/practice/grade/").content.decode()
     assert f'data-answer-id="{answer.pk}"' in listing
     url = f"/training/practice/grade/{answer.pk}/"
@@ -362,7 +347,8 @@ def test_a_practice_answer_goes_from_the_trainee_to_a_supervisors_grade(client: 
 
 def test_a_tampered_practice_key_is_refused(client: Client) -> None:
     brand = make_brand(slug="northwind")
-    log_in(client, brand, "trainee")
+    people = People(brand, staff_level="mentor")
+    people.log_in(client, "trainee")
 
     response = client.post("/training/practice/", {"key": "en-999999", "answer": "Hello"})
 
@@ -373,9 +359,10 @@ def test_a_tampered_practice_key_is_refused(client: Client) -> None:
 def test_another_brands_practice_answer_is_not_found(client: Client) -> None:
     # Given a pending answer in another brand
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     other = make_brand(slug="contoso")
     theirs = submit_practice(other, "contoso-trainee", "Their reply")
-    log_in(client, brand, "supervisor")
+    people.log_in(client, "supervisor")
 
     # When a supervisor of this brand tries to see or grade it
     listing = client.get("/training/practice/grade/").content.decode()
@@ -394,7 +381,9 @@ def test_another_brands_practice_answer_is_not_found(client: Client) -> None:
 
 def test_a_supervisor_cannot_grade_their_own_practice_answer(client: Client) -> None:
     brand = make_brand(slug="northwind")
-    supervisor = log_in(client, brand, "supervisor")
+    people = People(brand, staff_level="mentor")
+    supervisor = people.user("supervisor")
+    log_in(client, supervisor)
     assert supervisor is not None
     own = training.submit_practice_answer(supervisor.pk, brand.pk, "Q?", "", "My own reply")
 
@@ -413,6 +402,7 @@ HOSTILE = '<script>alert("module")</script><img src=x onerror=alert(1)>'
 def test_hostile_module_content_is_sanitised_and_escaped(client: Client) -> None:
     # Given a module whose title, content, video link and questions are hostile
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(
         brand,
         title=f"Title {HOSTILE}",
@@ -427,7 +417,8 @@ def test_hostile_module_content_is_sanitised_and_escaped(client: Client) -> None
     QuizQuestion.objects.filter(module=module).update(
         prompt=f"Prompt {HOSTILE}", explanation=f"Because {HOSTILE}"
     )
-    user = log_in(client, brand, "enrolled")
+    user = people.user("untrained")
+    log_in(client, user)
 
     # When the module, the quiz and the result pages are shown
     module_page = client.get(f"/training/modules/{module.slug}/").content.decode()
@@ -458,8 +449,9 @@ def test_hostile_module_content_is_sanitised_and_escaped(client: Client) -> None
 
 def test_the_video_link_is_shown_as_a_link(client: Client) -> None:
     brand = make_brand(slug="northwind")
+    people = People(brand, staff_level="mentor")
     module = make_module(brand, video_url="https://example.com/training/video-1")
-    log_in(client, brand, "enrolled")
+    people.log_in(client, "untrained")
 
     page = client.get(f"/training/modules/{module.slug}/").content.decode()
 

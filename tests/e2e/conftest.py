@@ -13,7 +13,6 @@ import os
 import socket
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ import pytest
 import uvicorn
 
 from helpdesk.management.commands.demo import web_server_config
+from tests.waiting import wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -128,11 +128,9 @@ def server_url(file_database: None, live_settings: Any) -> Iterator[str]:
     server = uvicorn.Server(web_server_config("127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
+    wait_for("uvicorn to start", lambda: server.started or not thread.is_alive(), 15, every=0.05)
+    if not server.started:
+        pytest.fail("uvicorn stopped before it started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

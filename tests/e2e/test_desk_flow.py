@@ -19,14 +19,15 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from helpdesk.management.commands.demo import EmbeddedDesk, start_embedded_desk
-from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Question, Reply
 from helpdesk.states import ReplyState
 from routing.models import Placement, RoutingSettings
 from routing.presence import start_shift
+from tests import waiting
+from tests.people import log_in_browser
 
 T = TypeVar("T")
 
@@ -34,18 +35,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WAIT_MS = 15_000
 WAIT_S = WAIT_MS / 1000
+DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT_S) -> T:
-    """``probe()``'s first truthy value, polling; fails the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return waiting.wait_for(what, probe, timeout)
 
 
 @pytest.fixture
@@ -64,6 +58,33 @@ def desk(server_url: str, monkeypatch: pytest.MonkeyPatch, live_settings: Any) -
         yield running
     finally:
         running.stop()
+
+
+class Rounds:
+    """The outbox's dispatch task, counting the rounds the embedded desk's ticker finished
+    (it looks the task up by name every round)."""
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.finished = 0
+
+    def __call__(self) -> Any:
+        try:
+            return self.task()
+        finally:
+            self.finished += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.task, name)
+
+
+@pytest.fixture
+def dispatch_rounds(monkeypatch: pytest.MonkeyPatch) -> Rounds:
+    import helpdesk.tasks
+
+    rounds = Rounds(helpdesk.tasks.dispatch_outbox)
+    monkeypatch.setattr(helpdesk.tasks, "dispatch_outbox", rounds)
+    return rounds
 
 
 class Sandbox:
@@ -92,20 +113,6 @@ class Sandbox:
         return data
 
 
-def log_in(browser: Browser, server_url: str, username: str) -> Page:
-    page = browser.new_context(base_url=server_url, viewport={"width": 1280, "height": 900})
-    tab = page.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    tab.goto("/accounts/login/")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", DEMO_PASSWORD)
-    tab.locator("form").filter(has=tab.locator("input[name=password]")).locator(
-        "[type=submit]"
-    ).click()
-    tab.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return tab
-
-
 def open_live_queue(page: Page) -> None:
     page.goto("/queue/")
     expect(page.locator("#queue-status")).to_have_text("Live.")
@@ -116,13 +123,17 @@ def row(page: Page, question: Question) -> Locator:
 
 
 def test_live_desk_from_tweet_to_reply_and_back(
-    desk: EmbeddedDesk, browser: Browser, server_url: str, artifacts: Path
+    desk: EmbeddedDesk,
+    browser: Browser,
+    server_url: str,
+    artifacts: Path,
+    dispatch_rounds: Rounds,
 ) -> None:
     sandbox = Sandbox(desk)
     sandbox.customer("rosa_buys", "Rosa Buys")
     sandbox.customer("tomas_k", "Tomas K")
-    alice = log_in(browser, server_url, "alice")
-    bruno = log_in(browser, server_url, "bruno")
+    alice = log_in_browser(browser, server_url, "alice", viewport=DESK, timeout_ms=WAIT_MS)
+    bruno = log_in_browser(browser, server_url, "bruno", viewport=DESK, timeout_ms=WAIT_MS)
     open_live_queue(alice)
     open_live_queue(bruno)
 
@@ -159,7 +170,7 @@ def test_live_desk_from_tweet_to_reply_and_back(
     expect(row(loser, first)).to_have_count(0)
 
     # A trainee claims a second question and writes a reply with something the rules flag.
-    dev = log_in(browser, server_url, "dev")
+    dev = log_in_browser(browser, server_url, "dev", viewport=DESK, timeout_ms=WAIT_MS)
     open_live_queue(dev)
     second_tweet = sandbox.tweet("tomas_k", "@NorthwindHelp how much is the soundbar in store?")
     second = wait_for(
@@ -185,7 +196,7 @@ def test_live_desk_from_tweet_to_reply_and_back(
     assert sandbox.tweets(author="NorthwindHelp") == []
 
     # The supervisor approves it; the ticker sends exactly one reply, to the right tweet.
-    sam = log_in(browser, server_url, "sam")
+    sam = log_in_browser(browser, server_url, "sam", viewport=DESK, timeout_ms=WAIT_MS)
     sam.goto("/desk/review/")
     card = sam.locator(f"#reply-{reply.pk}")
     expect(card).to_contain_text("Dev Patel")
@@ -199,7 +210,13 @@ def test_live_desk_from_tweet_to_reply_and_back(
         lambda: sandbox.tweets(author="NorthwindHelp", in_reply_to=second_tweet),
         timeout=30,
     )
-    time.sleep(2.5)  # a dispatch round later: still one
+    wait_for(
+        "the reply marked sent",
+        lambda: Reply.objects.filter(pk=reply.pk, state=ReplyState.SENT).exists(),
+    )
+    seen = dispatch_rounds.finished
+    # A whole dispatch round after that (the one running then may have begun before): still one.
+    wait_for("a dispatch round more", lambda: dispatch_rounds.finished >= seen + 2)
     sent = sandbox.tweets(author="NorthwindHelp", in_reply_to=second_tweet)
     assert len(sent) == 1
     assert sent[0]["text"] == "@tomas_k It is $199 this week, see northwind.example/soundbar ^DP"

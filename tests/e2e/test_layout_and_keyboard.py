@@ -37,6 +37,7 @@ from helpdesk.x.normalize import parse_any
 from routing.claims import claim_question
 from routing.presence import start_shift
 from tests.e2e.conftest import ARTIFACTS
+from tests.people import log_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -265,20 +266,9 @@ def blocked_by_policy(page: Page) -> list[str]:
     return blocked
 
 
-def log_in(
-    browser: Browser, server_url: str, who: str, *, viewport: ViewportSize, locale: str
-) -> Page:
-    context = browser.new_context(base_url=server_url, viewport=viewport, locale=locale)
-    context.add_init_script(WATCH_THE_POLICY)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    if who != "anonymous":
-        page.goto("/accounts/login/")
-        page.fill("input[name=username]", who)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.locator("main form [type=submit]").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+def watch_the_policy(page: Page) -> None:
+    """For ``log_in_browser(watch=...)``: the page records what the policy blocks."""
+    page.add_init_script(WATCH_THE_POLICY)
 
 
 SHOTS = ("queue", "composer", "review", "reports")
@@ -311,7 +301,15 @@ def test_every_page_fits_the_screen_with_its_language_and_title(
     for visit in PAGES:
         page = pages.get(visit.who)
         if page is None:
-            page = log_in(browser, server_url, visit.who, viewport=viewport, locale=locale)
+            page = log_in_browser(
+                browser,
+                server_url,
+                visit.who,
+                viewport=viewport,
+                locale=locale,
+                timeout_ms=WAIT_MS,
+                watch=watch_the_policy,
+            )
             pages[visit.who] = page
         path = visit.path.format(**world.fill)
         response = page.goto(path)
@@ -538,44 +536,77 @@ def floor_question(server_url: str) -> Question:
     return question
 
 
+def drawn_at(page: Page) -> str:
+    """When the server drew the floor's live part, to the microsecond (the text shows only
+    seconds, and a redraw may come within the same second)."""
+    value = page.locator("#floor-body .updated time").get_attribute("datetime")
+    assert value
+    return value
+
+
 def test_the_floor_refreshes_itself_without_moving_focus_or_scroll(
     floor_question: Question, browser: Browser, server_url: str
 ) -> None:
-    # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"
-    sam = log_in(browser, server_url, "sam", viewport={"width": 375, "height": 400}, locale="en")
+    # Given the supervisor on the floor, scrolled down, with the focus on "Refresh now"; the
+    # page's clock runs on its own and the test can move it on (Playwright's clock), and the
+    # page counts the requests htmx makes
+    sam = log_in_browser(
+        browser,
+        server_url,
+        "sam",
+        viewport={"width": 375, "height": 400},
+        locale="en",
+        timeout_ms=WAIT_MS,
+        watch=watch_the_policy,
+    )
+    sam.clock.install()
     floor = sam.goto("/desk/floor/")
     assert floor is not None and "'unsafe-eval'" not in floor.headers["content-security-policy"]
+    sam.evaluate(
+        "() => { window.floorRequests = 0; document.body.addEventListener("
+        "'htmx:beforeSend', () => { window.floorRequests += 1; }); }"
+    )
     body = sam.locator("#floor-body")
     alice_card = body.locator(f'.person[data-user-id="{user("alice").pk}"]')
     expect(alice_card).to_contain_text("Holds nothing.")
-    drawn = sam.locator("#floor-body .updated time").inner_text()
+    drawn = drawn_at(sam)
     sam.evaluate("() => { window.notReloaded = true; window.scrollTo(0, 120); }")
     sam.locator("a.button", has_text="Refresh now").focus()
 
     # When Alice claims the question in her own browser
-    alice = log_in(browser, server_url, "alice", viewport=DESK, locale="en")
+    alice = log_in_browser(
+        browser,
+        server_url,
+        "alice",
+        viewport=DESK,
+        locale="en",
+        timeout_ms=WAIT_MS,
+        watch=watch_the_policy,
+    )
     alice.goto(f"/desk/questions/{floor_question.pk}/")
     alice.locator(f'form[action="/desk/questions/{floor_question.pk}/claim/"] button').click()
     alice.wait_for_url(f"**/desk/questions/{floor_question.pk}/compose/")
 
     # Then the floor shows it within a refresh, in place: same page, focus and scroll
     expect(alice_card).to_contain_text("my order never arrived", timeout=WAIT_MS)
-    assert sam.locator("#floor-body .updated time").inner_text() != drawn
+    assert drawn_at(sam) != drawn
     assert sam.evaluate("() => window.notReloaded === true && window.scrollY") == 120
     expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
 
     # While the supervisor works in it (the focus on a reassign menu), it holds still
     menu = alice_card.locator("select[name=to]")
     menu.focus()
-    held = sam.locator("#floor-body .updated time").inner_text()
-    sam.wait_for_timeout(11_000)
+    held = drawn_at(sam)
+    asked = sam.evaluate("() => window.floorRequests")
+    sam.clock.run_for(21_000)  # on the page's clock: two polls come due, at once
     expect(menu).to_be_focused()
-    assert sam.locator("#floor-body .updated time").inner_text() == held
+    assert sam.evaluate("() => window.floorRequests") == asked
+    assert drawn_at(sam) == held
 
     # And "Refresh now" from the keyboard redraws it at once, leaving the focus on it
     sam.locator("a.button", has_text="Refresh now").focus()
     sam.keyboard.press("Enter")
-    expect(sam.locator("#floor-body .updated time")).not_to_have_text(held)
+    expect(sam.locator("#floor-body .updated time")).not_to_have_attribute("datetime", held)
     expect(sam.locator("a.button", has_text="Refresh now")).to_be_focused()
     assert sam.evaluate("() => window.notReloaded === true")
     # All of it under the desk's Content-Security-Policy, which allows no eval
@@ -588,7 +619,9 @@ def test_a_lost_last_event_is_noticed_by_the_ping(
     # Given a volunteer's live queue that asks for the last event's number every second
     settings.QUEUE_PING_SECONDS = 1.0
     first, second = two_questions
-    page = log_in(browser, server_url, "dev", viewport=DESK, locale="en-US")
+    page = log_in_browser(
+        browser, server_url, "dev", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
     page.goto("/queue/")
     expect(page.locator("#queue-status")).to_have_text("Live.")
     expect(page.locator("#queue [data-question-id]")).to_have_count(2)

@@ -5,6 +5,7 @@ XLSX, which holds the page's figures; no console error, and nothing scrolls side
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Store
 from helpdesk.reports.period import Period, presets
 from helpdesk.reports.queries import Scope
 from helpdesk.reports.report import build_report
 from tests.e2e.conftest import ARTIFACTS
+from tests.people import log_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -34,28 +35,18 @@ def demo(server_url: str) -> Brand:
     return Brand.objects.get(slug="northwind")
 
 
-def open_as_agnes(browser: Browser, server_url: str, width: int, errors: list[str]) -> Page:
-    context = browser.new_context(
-        base_url=server_url,
-        viewport={"width": width, "height": 900},
-        locale="en-US",
-        accept_downloads=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+def console_errors(errors: list[str]) -> Callable[[Page], None]:
+    """Watch a page: its console's errors and uncaught exceptions go to ``errors``."""
 
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(f"{page.url}: {message.text}")
+    def watch(page: Page) -> None:
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                errors.append(f"{page.url}: {message.text}")
 
-    page.on("console", console)
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "agnes")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+        page.on("console", console)
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+    return watch
 
 
 def sideways(page: Page) -> dict[str, Any]:
@@ -72,7 +63,16 @@ def test_agnes_reads_the_reports_and_downloads_the_xlsx(
     errors: list[str] = []
     seattle = Store.objects.get(brand=demo, code="NW-SEA")
 
-    page = open_as_agnes(browser, server_url, width, errors)
+    page = log_in_browser(
+        browser,
+        server_url,
+        "agnes",
+        viewport={"width": width, "height": 900},
+        locale="en-US",
+        timeout_ms=WAIT_MS,
+        accept_downloads=True,
+        watch=console_errors(errors),
+    )
 
     # She lands on the reports.
     assert page.url.rstrip("/").endswith("/reports")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from helpdesk.models import AuditEvent, Question, Reply, Role
@@ -14,7 +13,8 @@ from helpdesk.outbox import dismiss_failed_question, retry_failed_reply, return_
 from helpdesk.replies import ReplyError, reject_reply, submit_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import posting
-from tests.factories import make_brand, make_volunteer
+from tests.factories import make_volunteer
+from tests.people import People
 from tests.replies.conftest import Desk
 
 
@@ -191,17 +191,22 @@ def test_a_reply_that_did_not_fail_cannot_be_retried(live_desk: Desk) -> None:
     assert snapshot(reply) == before
 
 
-@pytest.mark.parametrize("who", ["volunteer", "mentor", "other-brand-supervisor", "agency"])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "no-desk-record",
+        "untrained",
+        "trainee",
+        "certified",
+        "mentor",
+        "suspended",
+        "agency",
+        "other-brand-supervisor",
+    ],
+)
 def test_only_the_brands_supervisors_act_on_failed_replies(live_desk: Desk, who: str) -> None:
     _, failed = failed_duplicate(live_desk)
-    if who == "volunteer":
-        user = live_desk.member("certified").user
-    elif who == "mentor":
-        user = live_desk.member("mentor").user
-    elif who == "agency":
-        user = make_volunteer(live_desk.brand, role=Role.AGENCY).user
-    else:
-        user = make_volunteer(make_brand(), role=Role.SUPERVISOR).user
+    user = People(live_desk.brand).user(who)
     before = snapshot(failed)
 
     for act in (
@@ -218,37 +223,23 @@ def test_only_the_brands_supervisors_act_on_failed_replies(live_desk: Desk, who:
 # --- the page ------------------------------------------------------------------------------
 
 
-def person(desk: Desk, role: str) -> Any:
-    if role == "anonymous":
-        return None
-    if role == "nobody":
-        return get_user_model().objects.create_user(username="nobody")
-    if role == "supervisor":
-        return desk.supervisor.user
-    if role == "volunteer":
-        return desk.member("certified").user
-    if role == "other-brand":
-        return make_volunteer(make_brand(), role=Role.SUPERVISOR).user
-    return make_volunteer(desk.brand, role=role).user
-
-
 PAGE_ROLES = [
     ("anonymous", 302),
-    ("nobody", 403),
+    ("no-desk-record", 403),
     ("agency", 403),
-    ("volunteer", 403),
+    ("untrained", 403),
+    ("certified", 403),
+    ("suspended", 403),
     ("supervisor", 200),
     ("admin", 200),
-    ("other-brand", 200),
+    ("other-brand-supervisor", 200),
 ]
 
 
 @pytest.mark.parametrize(("role", "expected"), PAGE_ROLES)
 def test_the_outbox_page_by_role(client: Client, live_desk: Desk, role: str, expected: int) -> None:
     _, failed = failed_duplicate(live_desk)
-    user = person(live_desk, role)
-    if user is not None:
-        client.force_login(user)
+    People(live_desk.brand).log_in(client, role)
 
     response = client.get("/desk/outbox/")
 
@@ -258,19 +249,21 @@ def test_the_outbox_page_by_role(client: Client, live_desk: Desk, role: str, exp
     if expected == 200:
         page = response.content.decode()
         # Another brand's supervisor sees their own (empty) outbox, never this one.
-        assert (f'id="reply-{failed.pk}"' in page) == (role != "other-brand")
+        assert (f'id="reply-{failed.pk}"' in page) == (role != "other-brand-supervisor")
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
         ("anonymous", 302),
-        ("nobody", 403),
+        ("no-desk-record", 403),
         ("agency", 403),
-        ("volunteer", 403),
+        ("untrained", 403),
+        ("certified", 403),
+        ("suspended", 403),
         ("supervisor", 302),
         ("admin", 302),
-        ("other-brand", 404),
+        ("other-brand-supervisor", 404),
     ],
 )
 @pytest.mark.parametrize("action", ["retry", "give-back", "dismiss"])
@@ -279,9 +272,7 @@ def test_the_outbox_actions_by_role(
 ) -> None:
     _, failed = failed_duplicate(live_desk)
     before = snapshot(failed)
-    user = person(live_desk, role)
-    if user is not None:
-        client.force_login(user)
+    People(live_desk.brand).log_in(client, role)
 
     response = client.post(f"/desk/outbox/{failed.pk}/{action}/", {"reason": "Deleted tweet"})
 

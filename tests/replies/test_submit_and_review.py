@@ -21,7 +21,8 @@ from helpdesk.replies import (
     submit_reply,
 )
 from helpdesk.states import QuestionState, ReplyState
-from tests.factories import make_account, make_brand, make_volunteer, publish_charter
+from tests.factories import publish_charter
+from tests.people import People
 from tests.replies.conftest import Desk
 
 pytestmark = pytest.mark.django_db
@@ -294,29 +295,30 @@ def test_bulk_approve_approves_what_it_can_and_says_why_not_for_the_rest(desk: D
     assert Reply.objects.filter(state=ReplyState.QUEUED).count() == 3
 
 
-def _other_brand_supervisor() -> Any:
-    other = make_brand()
-    make_account(other)
-    return make_volunteer(other, role=Role.SUPERVISOR).user
-
-
 @pytest.mark.parametrize(
-    "who", ["anonymous", "volunteer", "agency", "other_brand_supervisor", "author_supervisor"]
+    "who",
+    [
+        "anonymous",
+        "no-desk-record",
+        "untrained",
+        "trainee",
+        "certified",
+        "mentor",
+        "suspended",
+        "agency",
+        "other-brand-supervisor",
+        "author-supervisor",
+    ],
 )
 def test_only_the_brands_supervisors_review(desk: Desk, who: str) -> None:
     reply = pending(desk)
-    if who == "author_supervisor":
+    if who == "author-supervisor":
         from helpdesk.models import Volunteer
 
         Volunteer.objects.filter(user_id=reply.author_id).update(role=Role.SUPERVISOR)
-    makers: dict[str, Callable[[], Any]] = {
-        "anonymous": AnonymousUser,
-        "volunteer": lambda: desk.member("mentor").user,
-        "agency": lambda: make_volunteer(desk.brand, role=Role.AGENCY).user,
-        "other_brand_supervisor": _other_brand_supervisor,
-        "author_supervisor": lambda: reply.author,
-    }
-    user = makers[who]()
+        user: Any = reply.author
+    else:
+        user = People(desk.brand).user(who) or AnonymousUser()
     before = AuditEvent.objects.count()
 
     acts: list[Callable[[], Any]] = [

@@ -14,7 +14,6 @@ from django.test import Client
 from django.utils import timezone
 from openapi_spec_validator import validate
 
-from helpdesk.models import Role
 from helpdesk.reports.api.authentication import hash_token, make_token
 from helpdesk.reports.models import ApiToken
 from helpdesk.reports.period import Period
@@ -22,12 +21,13 @@ from helpdesk.reports.queries import Scope
 from helpdesk.reports.report import build_report
 from helpdesk.reports.rows import COLUMNS
 from tests.factories import make_account, make_brand, make_store, make_volunteer
+from tests.people import People
 from tests.reports.factories import answer, make_question
 
 pytestmark = pytest.mark.django_db
 
 ZONE = "America/New_York"
-ROLES = ("volunteer", "supervisor", "agency", "admin", "other-agency")
+ROLES = ("volunteer", "untrained", "suspended", "supervisor", "agency", "admin", "other-agency")
 ENDPOINTS = ("/api/v1/report/", "/api/v1/summary/", "/api/v1/questions/")
 
 
@@ -37,14 +37,14 @@ def desk() -> dict[str, Any]:
     account = make_account(brand)
     store = make_store(brand, code="N1", name="North")
     ana = make_volunteer(brand, store=store, display_name="Ana")
-    people = {
-        "volunteer": ana,
-        "supervisor": make_volunteer(brand, role=Role.SUPERVISOR, store=store),
-        "agency": make_volunteer(brand, role=Role.AGENCY),
-        "admin": make_volunteer(brand, role=Role.ADMIN),
-    }
     other = make_brand(slug="other")
-    people["other-agency"] = make_volunteer(other, role=Role.AGENCY)
+    everyone = People(brand, store=store, other_brand=other)
+    people = {
+        "volunteer": ana,  # answered questions, so has figures
+        **{kind: everyone.volunteer(kind) for kind in ("untrained", "suspended")},
+        **{kind: everyone.volunteer(kind) for kind in ("supervisor", "agency", "admin")},
+        "other-agency": everyone.volunteer("other-brand-agency"),
+    }
     now = timezone.now()
     for i in range(25):
         received = now - timedelta(days=2, minutes=37 * i)
@@ -84,6 +84,8 @@ def scope(desk: dict[str, Any], **filters: Any) -> Scope:
     ("role", "status"),
     [
         ("volunteer", 403),
+        ("untrained", 403),
+        ("suspended", 403),
         ("supervisor", 403),
         ("agency", 200),
         ("admin", 200),
@@ -395,7 +397,7 @@ def test_the_schema_is_valid_openapi(client: Client, desk: dict[str, Any]) -> No
     assert document["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
 
 
-@pytest.mark.parametrize("role", ["volunteer", "supervisor", "agency", "admin", "other-agency"])
+@pytest.mark.parametrize("role", ROLES)
 def test_the_docs_page(client: Client, desk: dict[str, Any], role: str) -> None:
     client.force_login(desk["people"][role].user)
 

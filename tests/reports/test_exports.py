@@ -22,7 +22,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from helpdesk.models import Conversation, Customer, Question, Role
+from helpdesk.models import Conversation, Customer, Question
 from helpdesk.reports.models import OpeningHours
 from helpdesk.reports.period import Period
 from helpdesk.reports.queries import Scope
@@ -30,6 +30,7 @@ from helpdesk.reports.report import build_report
 from helpdesk.reports.rows import COLUMNS
 from helpdesk.reports.templatetags.reports import duration
 from tests.factories import make_account, make_brand, make_store, make_volunteer
+from tests.people import People
 from tests.reports.factories import answer, make_question
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +48,14 @@ def desk() -> dict[str, Any]:
     south = make_store(brand, code="S1", name="South", region="South")
     ana = make_volunteer(brand, store=north, display_name=FORMULA)
     bob = make_volunteer(brand, store=south, display_name="Bob")
-    people = {
-        "volunteer": ana,
-        "supervisor": make_volunteer(brand, role=Role.SUPERVISOR, store=south),
-        "agency": make_volunteer(brand, role=Role.AGENCY),
-        "admin": make_volunteer(brand, role=Role.ADMIN),
-    }
     other = make_brand(slug="other")
-    people["other-agency"] = make_volunteer(other, role=Role.AGENCY)
+    everyone = People(brand, store=south, other_brand=other)
+    people = {
+        "volunteer": ana,  # answered questions, so has figures
+        **{kind: everyone.volunteer(kind) for kind in ("untrained", "suspended")},
+        **{kind: everyone.volunteer(kind) for kind in ("supervisor", "agency", "admin")},
+        "other-agency": everyone.volunteer("other-brand-agency"),
+    }
     now = timezone.now()
     for i in range(8):
         received = now - timedelta(days=3, hours=i * 7)
@@ -270,6 +271,8 @@ def test_row_level_xlsx_has_no_row_cap(
     ("role", "status"),
     [
         ("volunteer", 403),
+        ("untrained", 403),
+        ("suspended", 403),
         ("supervisor", 200),
         ("agency", 200),
         ("admin", 200),

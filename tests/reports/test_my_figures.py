@@ -11,13 +11,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from helpdesk.models import Role
 from helpdesk.reports import queries
 from helpdesk.reports.period import Period, presets
 from helpdesk.reports.queries import Scope
 from helpdesk.reports.templatetags.reports import duration
 from routing.models import Shift
 from tests.factories import make_account, make_brand, make_store, make_volunteer
+from tests.people import People
 from tests.reports.factories import answer, make_question
 
 pytestmark = pytest.mark.django_db
@@ -56,19 +56,26 @@ def desk() -> dict[str, Any]:
         last_seen_at=now,
         ended_at=now - timedelta(days=3),
     )
+    everyone = People(brand, store=store)
     people = {
-        "volunteer": ana,
+        "volunteer": ana,  # answered questions, so has figures
         "other-volunteer": zoe,
-        "supervisor": make_volunteer(brand, role=Role.SUPERVISOR, store=store),
-        "agency": make_volunteer(brand, role=Role.AGENCY),
-        "admin": make_volunteer(brand, role=Role.ADMIN),
+        **{kind: everyone.volunteer(kind) for kind in ("untrained", "suspended")},
+        **{kind: everyone.volunteer(kind) for kind in ("supervisor", "agency", "admin")},
     }
     return {"brand": brand, "people": people}
 
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("volunteer", 200), ("supervisor", 200), ("admin", 200), ("agency", 403)],
+    [
+        ("volunteer", 200),
+        ("untrained", 200),
+        ("suspended", 200),
+        ("supervisor", 200),
+        ("admin", 200),
+        ("agency", 403),
+    ],
 )
 def test_who_has_figures(client: Client, desk: dict[str, Any], role: str, status: int) -> None:
     client.force_login(desk["people"][role].user)

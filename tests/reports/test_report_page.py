@@ -12,13 +12,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from helpdesk.models import Role, Store
+from helpdesk.models import Store
 from helpdesk.reports.models import OpeningHours
 from helpdesk.reports.period import Period
 from helpdesk.reports.queries import Scope
 from helpdesk.reports.report import build_report
 from helpdesk.reports.templatetags.reports import duration
 from tests.factories import make_account, make_brand, make_store, make_topic, make_volunteer
+from tests.people import People
 from tests.reports.factories import answer, make_question
 
 pytestmark = pytest.mark.django_db
@@ -38,14 +39,8 @@ def desk() -> dict[str, Any]:
     topic = make_topic(brand, name="Billing <b>")
     alice = make_volunteer(brand, store=store_a, display_name="Alice")
     bruno = make_volunteer(brand, store=store_b, display_name="Bruno")
-    people = {
-        "volunteer": alice,
-        "supervisor": make_volunteer(brand, role=Role.SUPERVISOR, store=store_a),
-        "agency": make_volunteer(brand, role=Role.AGENCY),
-        "admin": make_volunteer(brand, role=Role.ADMIN),
-    }
     other = make_brand(time_zone="UTC")
-    people["other-agency"] = make_volunteer(other, role=Role.AGENCY)
+    people = People(brand, store=store_a, other_store=store_b, other_brand=other)
     make_question(other, received_at=timezone.now() - timedelta(days=1))
     now = timezone.now()
     for i in range(6):
@@ -69,11 +64,6 @@ def desk() -> dict[str, Any]:
     return {"brand": brand, "store_a": store_a, "store_b": store_b, "people": people}
 
 
-def login(client: Client, desk: dict[str, Any], role: str) -> None:
-    if role != "anonymous":
-        client.force_login(desk["people"][role].user)
-
-
 def scope_of(desk: dict[str, Any], **filters: Any) -> Scope:
     zone = ZoneInfo(ZONE)
     today = timezone.now().astimezone(zone).date()
@@ -85,17 +75,20 @@ def scope_of(desk: dict[str, Any], **filters: Any) -> Scope:
     ("role", "status"),
     [
         ("anonymous", 302),
-        ("volunteer", 403),
+        ("certified", 403),
+        ("untrained", 403),
+        ("suspended", 403),
         ("supervisor", 200),
+        ("supervisor-other-store", 200),
         ("agency", 200),
         ("admin", 200),
-        ("other-agency", 200),
+        ("other-brand-agency", 200),
     ],
 )
 def test_who_may_open_the_report(
     client: Client, desk: dict[str, Any], role: str, status: int
 ) -> None:
-    login(client, desk, role)
+    desk["people"].log_in(client, role)
 
     response = client.get("/reports/")
 
@@ -105,7 +98,7 @@ def test_who_may_open_the_report(
 
 
 def test_agency_staff_see_their_brand_whole(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/").content.decode()
 
@@ -114,7 +107,7 @@ def test_agency_staff_see_their_brand_whole(client: Client, desk: dict[str, Any]
 
 
 def test_another_brands_staff_see_only_their_own(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "other-agency")
+    desk["people"].log_in(client, "other-brand-agency")
 
     page = client.get("/reports/").content.decode()
 
@@ -124,7 +117,7 @@ def test_another_brands_staff_see_only_their_own(client: Client, desk: dict[str,
 
 
 def test_a_store_of_another_brand_is_refused(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "other-agency")
+    desk["people"].log_in(client, "other-brand-agency")
 
     response = client.get(f"/reports/?store={desk['store_b'].pk}")
 
@@ -134,7 +127,7 @@ def test_a_store_of_another_brand_is_refused(client: Client, desk: dict[str, Any
 
 
 def test_a_supervisor_sees_their_store_only(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "supervisor")
+    desk["people"].log_in(client, "supervisor")
 
     page = client.get("/reports/").content.decode()
     refused = client.get(f"/reports/?store={desk['store_b'].pk}")
@@ -147,7 +140,7 @@ def test_a_supervisor_sees_their_store_only(client: Client, desk: dict[str, Any]
 
 
 def test_the_page_shows_the_query_layers_figures(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/?period=30d&group_by=store").content.decode()
 
@@ -165,7 +158,7 @@ def test_the_page_shows_the_query_layers_figures(client: Client, desk: dict[str,
 
 
 def test_hostile_text_is_escaped_in_tables_and_charts(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/").content.decode()
 
@@ -193,7 +186,7 @@ def test_hostile_text_is_escaped_in_tables_and_charts(client: Client, desk: dict
 def test_bad_filters_are_a_400_with_the_form(
     client: Client, desk: dict[str, Any], query: str
 ) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     response = client.get(f"/reports/?{query}")
 
@@ -202,7 +195,7 @@ def test_bad_filters_are_a_400_with_the_form(
 
 
 def test_business_time_says_when_no_hours_are_set(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     without = client.get("/reports/?business_time=on").content.decode()
     OpeningHours.objects.create(
@@ -215,7 +208,7 @@ def test_business_time_says_when_no_hours_are_set(client: Client, desk: dict[str
 
 
 def test_the_page_in_french(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
@@ -224,7 +217,7 @@ def test_the_page_in_french(client: Client, desk: dict[str, Any]) -> None:
 
 
 def test_charts_and_tables_are_on_the_page(client: Client, desk: dict[str, Any]) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/").content.decode()
 
@@ -235,7 +228,7 @@ def test_charts_and_tables_are_on_the_page(client: Client, desk: dict[str, Any])
 
 def test_stores_with_the_same_name_stay_apart(client: Client, desk: dict[str, Any]) -> None:
     twin = Store.objects.create(brand=desk["brand"], code="C3", name="Bravo")
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     page = client.get("/reports/").content.decode()
 
@@ -245,7 +238,7 @@ def test_stores_with_the_same_name_stay_apart(client: Client, desk: dict[str, An
 def test_the_default_period_is_the_last_30_days_in_the_brands_zone(
     client: Client, desk: dict[str, Any]
 ) -> None:
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
     today = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date()
 
     page = client.get("/reports/").content.decode()
@@ -259,7 +252,7 @@ def test_the_earliest_period_still_compares_with_the_one_before(
     client: Client, desk: dict[str, Any]
 ) -> None:
     # Found by schemathesis: the period before 2000-01-01 lies in 1999.
-    login(client, desk, "agency")
+    desk["people"].log_in(client, "agency")
 
     response = client.get("/reports/?period=custom&first=2000-01-01&last=2000-01-05")
 

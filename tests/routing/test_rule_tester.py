@@ -10,9 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from helpdesk.models import Brand, Role
+from helpdesk.models import Brand
 from routing.models import RoutingRule, RuleKind, Topic
-from tests.factories import make_account, make_volunteer
+from tests.factories import make_account
+from tests.people import People
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/routing/routingrule/tester/"
@@ -100,11 +101,21 @@ def test_an_empty_form_is_shown_on_get(client: Client, desk: Brand) -> None:
     assert "Rules hit" not in response.content.decode()
 
 
-@pytest.mark.parametrize("who", ["anonymous", "volunteer", "supervisor", "admin-role"])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "anonymous",
+        "no-desk-record",
+        "untrained",
+        "certified",
+        "suspended",
+        "supervisor",
+        "agency",
+        "admin",  # the desk's admin role, not Django's staff flag
+    ],
+)
 def test_non_staff_are_sent_to_the_admin_login(client: Client, desk: Brand, who: str) -> None:
-    roles = {"volunteer": Role.VOLUNTEER, "supervisor": Role.SUPERVISOR, "admin-role": Role.ADMIN}
-    if who != "anonymous":
-        client.force_login(make_volunteer(desk, role=roles[who]).user)
+    People(desk).log_in(client, who)
 
     response = client.post(URL, {"brand": desk.pk, "text": "@NorthwindHelp my TV?"})
 
