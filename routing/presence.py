@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from charter.gate import may_claim
 from charter.models import Standing
 from helpdesk.audit import Event, record, record_many
 from helpdesk.events import announce, monitoring_group
@@ -28,7 +30,8 @@ from routing.models import RoutingSettings, Shift
 
 
 class PresenceError(ValueError):
-    """A shift change that does not apply to this person."""
+    """A shift change that does not apply to this person; the message says why, in the
+    person's language."""
 
 
 def routing_settings_for(brand_id: int) -> RoutingSettings:
@@ -52,7 +55,14 @@ def start_shift(user: User, brand_id: int, *, now: datetime | None = None) -> Sh
         user_id=user.pk, brand_id=brand_id, role__in=DESK_ROLES
     ).exists()
     if not is_member or not Standing.objects.filter(user_id=user.pk, brand_id=brand_id).exists():
-        raise PresenceError("only members of the brand's programme go on shift")
+        raise PresenceError(_("Only members of the programme go on shift."))
+    # On shift means offered questions and counted hours: only for who may claim now.
+    gate = may_claim(user, brand_id, now=now)
+    if not gate.allowed:
+        raise PresenceError(
+            _("You cannot go on shift now: %(why)s")
+            % {"why": "; ".join(reason.message for reason in gate.reasons)}
+        )
     try:
         with transaction.atomic(durable=True):
             shift = Shift.objects.create(

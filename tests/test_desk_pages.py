@@ -243,27 +243,17 @@ def test_shift_start_and_end(client: Client, desk: Desk) -> None:
     assert response["Location"] == "/desk/my-feedback/"
 
 
-ISSUE_11_SHIFT = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 11: going on shift checks only that the person has a standing, not the gate: "
-        "an untrained or suspended volunteer, whom the gate refuses every claim, goes on "
-        "shift (a shift row, an audit event, and the floor announces them)"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     ("who", "expected", "on_shift"),
     [
         ("anonymous", 302, False),
         ("no-desk-record", 403, False),
         ("volunteer-without-standing", 302, False),
-        pytest.param("untrained", 302, False, marks=ISSUE_11_SHIFT),
+        ("untrained", 302, False),  # the gate refuses every claim: no shift (issue 11)
         ("trainee", 302, True),
         ("certified", 302, True),
         ("mentor", 302, True),
-        pytest.param("suspended", 302, False, marks=ISSUE_11_SHIFT),
+        ("suspended", 302, False),
         ("supervisor", 302, False),  # no standing: not a member of the programme
         ("agency", 403, False),
         ("admin", 302, False),  # no standing either

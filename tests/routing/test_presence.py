@@ -51,13 +51,18 @@ def test_going_on_shift_opens_one_shift_and_is_idempotent(desk: Brand) -> None:
 
 
 @pytest.mark.parametrize("state", ["enrolled", "suspended", "lapsed-charter"])
-def test_any_member_with_a_standing_may_go_on_shift(desk: Brand, state: str) -> None:
+def test_someone_the_gate_refuses_does_not_go_on_shift(desk: Brand, state: str) -> None:
+    """Issue 11: on shift means offered questions and counted hours, so only for people who
+    may claim now; the refusal says why and nothing is written."""
     publish_charter(desk, effective_at=T0 - timedelta(days=1))
     volunteer = member(desk, state, now=T0, on_shift=False)
 
-    start_shift(volunteer.user, desk.pk, now=T0)
+    with pytest.raises(PresenceError) as refused:
+        start_shift(volunteer.user, desk.pk, now=T0)
 
-    assert is_on_shift(volunteer.user.pk, desk.pk) is True
+    assert str(refused.value).startswith("You cannot go on shift now: ")
+    assert is_on_shift(volunteer.user.pk, desk.pk) is False
+    assert not AuditEvent.objects.filter(kind="shift.started").exists()
 
 
 def test_someone_without_a_standing_may_not_go_on_shift(desk: Brand) -> None:
