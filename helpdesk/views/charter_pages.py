@@ -10,7 +10,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -31,14 +30,9 @@ from helpdesk.markup import render_markdown
 from helpdesk.models import Enrolment
 from helpdesk.permissions import DESK_ROLES, require_role, volunteer_for
 from helpdesk.programme_forms import AcceptCharterForm, EnrolmentForm
+from helpdesk.views.access import signed_in_user
 
 ENROLMENT_SESSION_KEY = "enrolment_id"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _client_address(request: HttpRequest) -> str | None:
@@ -57,7 +51,7 @@ def _client_address(request: HttpRequest) -> str | None:
 @require_GET
 def charter(request: HttpRequest) -> HttpResponse:
     volunteer = require_role(request, DESK_ROLES)
-    user = _user(request)
+    user = signed_in_user(request)
     brand_id = volunteer.brand_id
     current = current_version(brand_id)
     accepted = accepted_number(user.pk, brand_id)
@@ -108,7 +102,7 @@ def accept(request: HttpRequest) -> HttpResponseRedirect:
         )
         return redirect("charter_pages:charter")
     accept_charter(
-        _user(request),
+        signed_in_user(request),
         current,
         ip_address=_client_address(request),
         user_agent=request.headers.get("user-agent", ""),
@@ -125,7 +119,7 @@ def accept(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     volunteer = volunteer_for(user)
     if volunteer is None:
         enrolment = Enrolment.objects.filter(user=user).order_by("-requested_at").first()
@@ -190,7 +184,7 @@ def x_link_callback(request: HttpRequest) -> HttpResponseRedirect:
 @require_POST
 def x_unlink(request: HttpRequest) -> HttpResponseRedirect:
     require_role(request, DESK_ROLES)
-    if linking.unlink(_user(request)):
+    if linking.unlink(signed_in_user(request)):
         messages.success(request, _("Your X account is no longer linked."))
     return redirect("charter_pages:status")
 

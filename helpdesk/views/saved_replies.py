@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from charter.linter import Finding
 from helpdesk.models import SavedReply, Volunteer
-from helpdesk.permissions import SUPERVISING_ROLES, require_role
 from helpdesk.saved_replies import (
     TITLE_MAX_LENGTH,
     VARIABLES,
@@ -40,13 +39,10 @@ from helpdesk.saved_replies import (
     update_saved_reply,
     variable_errors,
 )
+from helpdesk.views.access import require_supervisor
 from routing.models import Topic
 
 SHOWN = 200
-
-
-def _manager(request: HttpRequest) -> Volunteer:
-    return require_role(request, SUPERVISING_ROLES)
 
 
 def _saved_reply_of(manager: Volunteer, pk: int) -> SavedReply:
@@ -144,7 +140,7 @@ class FilterForm(forms.Form):
 @login_required
 @require_GET
 def saved_reply_list(request: HttpRequest) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     filters = FilterForm(request.GET or None, brand_id=manager.brand_id)
     chosen: dict[str, str] = {"topic": "", "language": "", "status": "active"}
     if filters.is_bound and filters.is_valid():
@@ -230,7 +226,7 @@ def _check(
 @login_required
 @require_http_methods(["GET", "POST"])
 def saved_reply_create(request: HttpRequest) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     if request.method == "POST":
         return _save(request, manager, None)
     return _form_page(request, manager, SavedReplyForm(brand_id=manager.brand_id), None)
@@ -239,7 +235,7 @@ def saved_reply_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = _saved_reply_of(manager, pk)
     if request.method == "POST":
         return _save(request, manager, saved)
@@ -258,7 +254,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_reply_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = archive_saved_reply(manager, _saved_reply_of(manager, pk))
     messages.success(
         request,
@@ -270,7 +266,7 @@ def saved_reply_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_reply_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = _saved_reply_of(manager, pk)
     try:
         restore_saved_reply(manager, saved)
