@@ -26,10 +26,10 @@ from charter.models import CharterAcceptance, CharterVersion, LinkedXAccount
 from charter.standing import policy_for, standing_for
 from helpdesk import linking
 from helpdesk.enrolment import EnrolmentError, enrol_employee
+from helpdesk.forms.programme import AcceptCharterForm, EnrolmentForm
 from helpdesk.markup import render_markdown
 from helpdesk.models import Enrolment
 from helpdesk.permissions import DESK_ROLES, require_role, volunteer_for
-from helpdesk.programme_forms import AcceptCharterForm, EnrolmentForm
 from helpdesk.views.access import signed_in_user
 
 ENROLMENT_SESSION_KEY = "enrolment_id"

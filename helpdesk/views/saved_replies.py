@@ -9,23 +9,18 @@ answers 404. The forms check the shape of the input; ``helpdesk.saved_replies`` 
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charter.linter import Finding
+from helpdesk.forms.saved_replies import FilterForm, SavedReplyForm
 from helpdesk.models import SavedReply, Volunteer
 from helpdesk.saved_replies import (
-    TITLE_MAX_LENGTH,
     VARIABLES,
     SavedReplyError,
     SavedReplyFields,
@@ -40,7 +35,6 @@ from helpdesk.saved_replies import (
     variable_errors,
 )
 from helpdesk.views.access import require_supervisor
-from routing.models import Topic
 
 SHOWN = 200
 
@@ -50,88 +44,6 @@ def _saved_reply_of(manager: Volunteer, pk: int) -> SavedReply:
     return get_object_or_404(
         SavedReply.objects.select_related("topic"), pk=pk, brand_id=manager.brand_id
     )
-
-
-def _topics(brand_id: int) -> Any:
-    return Topic.objects.filter(brand_id=brand_id).order_by("name", "pk")
-
-
-def _languages() -> list[tuple[str, str]]:
-    return [(code, str(name)) for code, name in settings.LANGUAGES]
-
-
-# --- forms -----------------------------------------------------------------------------------
-
-
-class TopicChoiceField(forms.ModelChoiceField[Topic]):
-    def label_from_instance(self, obj: Topic) -> str:
-        return obj.name
-
-
-class SavedReplyForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=TITLE_MAX_LENGTH)
-    topic = TopicChoiceField(
-        label=gettext_lazy("Topic"),
-        queryset=Topic.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Every topic"),
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    body = forms.CharField(
-        label=gettext_lazy("Text"),
-        widget=forms.Textarea(
-            attrs={"rows": 6, "dir": "auto", "aria-describedby": "body-variables"}
-        ),
-    )
-
-    def __init__(self, *args: Any, brand_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        topic = self.fields["topic"]
-        assert isinstance(topic, TopicChoiceField)
-        topic.queryset = _topics(brand_id)
-        language = self.fields["language"]
-        assert isinstance(language, forms.ChoiceField)
-        language.choices = [("", _("Any language")), *_languages()]
-
-    def saved_fields(self) -> SavedReplyFields:
-        data = self.cleaned_data
-        return SavedReplyFields(
-            title=data["title"],
-            body=data["body"],
-            topic=data["topic"],
-            language=data["language"],
-        )
-
-
-class FilterForm(forms.Form):
-    topic = forms.ChoiceField(label=gettext_lazy("Topic"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status"),
-        required=False,
-        choices=[
-            ("active", gettext_lazy("In use")),
-            ("archived", gettext_lazy("Archived")),
-            ("all", gettext_lazy("All")),
-        ],
-    )
-
-    def __init__(self, *args: Any, brand_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        topic = self.fields["topic"]
-        assert isinstance(topic, forms.ChoiceField)
-        topic.choices = [
-            ("", _("All topics")),
-            ("none", _("Only those for every topic")),
-            *((str(t.pk), t.name) for t in _topics(brand_id)),
-        ]
-        language = self.fields["language"]
-        assert isinstance(language, forms.ChoiceField)
-        language.choices = [
-            ("", _("All languages")),
-            ("any", _("Only those for any language")),
-            *_languages(),
-        ]
 
 
 # --- pages -----------------------------------------------------------------------------------

@@ -30,9 +30,7 @@ from helpdesk.enrolment import (
     decline_enrolment,
     may_invite_to,
 )
-from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Role, Store, Volunteer
-from helpdesk.permissions import supervises
-from helpdesk.programme_forms import (
+from helpdesk.forms.programme import (
     SETTABLE_LEVELS,
     DeclineEnrolmentForm,
     InvitationForm,
@@ -40,6 +38,8 @@ from helpdesk.programme_forms import (
     RosterFilterForm,
     SuspendForm,
 )
+from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Role, Store, Volunteer
+from helpdesk.permissions import supervises
 from helpdesk.roster import roster
 from helpdesk.views.access import require_supervisor
 
