@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from helpdesk.forms.programme import language_choices
-from helpdesk.saved_replies import TITLE_MAX_LENGTH, SavedReplyFields
+from helpdesk.saved_replies.actions import TITLE_MAX_LENGTH, SavedReplyFields
 from routing.models import Topic
 
 

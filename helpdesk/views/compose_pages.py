@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from charter.gate import Decision, may_send
 from charter.linter import Finding
-from helpdesk import saved_replies
 from helpdesk.models import Question, Reply, Volunteer
 from helpdesk.replies import (
     ReplyError,
@@ -36,6 +35,8 @@ from helpdesk.replies import (
     send_queue_position,
     submit_reply,
 )
+from helpdesk.saved_replies.actions import count_use
+from helpdesk.saved_replies.queries import Choice, choices_for, may_use_saved_replies
 from helpdesk.states import ReplyState
 from helpdesk.views.access import holds_claim, question_of, require_member, signed_in_user
 from routing.claims import ClaimError, renew_lease
@@ -119,9 +120,9 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
     default_draft = f"@{handle} " if handle else ""
     if volunteer.signature:
         default_draft += f" {volunteer.signature}"
-    may_use_saved = saved_replies.may_use_saved_replies(volunteer, question.brand_id)
-    choices = saved_replies.choices_for(question, volunteer) if may_use_saved else []
-    inserted: saved_replies.Choice | None = None
+    may_use_saved = may_use_saved_replies(volunteer, question.brand_id)
+    choices = choices_for(question, volunteer) if may_use_saved else []
+    inserted: Choice | None = None
     from_linked = False
     if request.method == "GET":
         text = default_draft
@@ -147,7 +148,7 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
                 errors = [reason.get("message", "") for reason in error.reasons] or [error.message]
             else:
                 if saved_used.isdigit():
-                    saved_replies.count_use(question, volunteer, int(saved_used))
+                    count_use(question, volunteer, int(saved_used))
                 _announce_outcome(request, reply)
                 return redirect("desk:question", pk=question.pk)
     linked = linked_sender(user, question.brand_id)

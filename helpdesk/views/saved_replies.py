@@ -20,18 +20,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from charter.linter import Finding
 from helpdesk.forms.saved_replies import FilterForm, SavedReplyForm
 from helpdesk.models import SavedReply, Volunteer
-from helpdesk.saved_replies import (
-    VARIABLES,
+from helpdesk.saved_replies.actions import (
     SavedReplyError,
     SavedReplyFields,
     archive_saved_reply,
     create_saved_reply,
+    restore_saved_reply,
+    update_saved_reply,
+)
+from helpdesk.saved_replies.queries import saved_replies_of
+from helpdesk.saved_replies.variables import (
+    VARIABLES,
     fill_in,
     lint_body,
-    restore_saved_reply,
     sample_values,
-    saved_replies_of,
-    update_saved_reply,
     variable_errors,
 )
 from helpdesk.views.access import require_supervisor
