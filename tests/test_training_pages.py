@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.test import Client
 
-from charter import training
 from charter.models import (
     CharterEvent,
     Level,
@@ -24,6 +23,8 @@ from charter.models import (
     Standing,
     TrainingModule,
 )
+from charter.training.practice import practice_item, submit_practice_answer
+from charter.training.quiz import start_attempt
 from helpdesk.models import Brand, Role
 from tests.factories import make_brand, make_module, make_standing, make_volunteer
 
@@ -174,7 +175,7 @@ def test_grading_is_for_supervisors_and_admins(client: Client, who: str, status:
 def submit_practice(brand: Brand, username: str, text: str) -> PracticeAnswer:
     volunteer = make_volunteer(brand, username=username)
     make_standing(volunteer.user, brand, level=Level.TRAINEE)
-    return training.submit_practice_answer(
+    return submit_practice_answer(
         volunteer.user_id, brand.pk, "@Brand where is my order?", "We're on it!", text
     )
 
@@ -287,7 +288,7 @@ def test_another_persons_attempt_is_not_found(client: Client) -> None:
     module = make_module(brand)
     owner = make_volunteer(brand, username="owner")
     make_standing(owner.user, brand)
-    attempt = training.start_attempt(owner.user_id, module)
+    attempt = start_attempt(owner.user_id, module)
     log_in(client, brand, "trainee")
 
     assert client.get(f"/training/attempts/{attempt.pk}/").status_code == 404
@@ -316,7 +317,7 @@ def test_a_practice_answer_goes_from_the_trainee_to_a_supervisors_grade(client: 
     page = client.get("/training/practice/?lang=en").content.decode()
     key = re.search(r'name="key" value="(en-\d+)"', page)
     assert key is not None
-    item = training.practice_item(key.group(1))
+    item = practice_item(key.group(1))
     assert item is not None
 
     # When they answer it
@@ -396,7 +397,7 @@ def test_a_supervisor_cannot_grade_their_own_practice_answer(client: Client) -> 
     brand = make_brand(slug="northwind")
     supervisor = log_in(client, brand, "supervisor")
     assert supervisor is not None
-    own = training.submit_practice_answer(supervisor.pk, brand.pk, "Q?", "", "My own reply")
+    own = submit_practice_answer(supervisor.pk, brand.pk, "Q?", "", "My own reply")
 
     listing = client.get("/training/practice/grade/").content.decode()
     response = client.post(f"/training/practice/grade/{own.pk}/", {f"a{own.pk}-grade": "pass"})

@@ -7,8 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from charter import training
 from charter.models import PracticeGrade, QuestionKind, QuizQuestion
+from charter.training.practice import (
+    FEEDBACK_MAX_LENGTH,
+    PRACTICE_ANSWER_MAX_LENGTH,
+    PracticeItem,
+    practice_item,
+)
 
 
 class QuizForm(forms.Form):
@@ -58,12 +63,12 @@ class PracticeForm(forms.Form):
     answer = forms.CharField(
         label=gettext_lazy("Your reply"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=training.PRACTICE_ANSWER_MAX_LENGTH,
+        max_length=PRACTICE_ANSWER_MAX_LENGTH,
         help_text=gettext_lazy("Write it as you would post it. It is never sent to X."),
     )
 
-    def clean_key(self) -> training.PracticeItem:
-        item = training.practice_item(self.cleaned_data["key"])
+    def clean_key(self) -> PracticeItem:
+        item = practice_item(self.cleaned_data["key"])
         if item is None:
             raise forms.ValidationError(gettext_lazy("That practice question does not exist."))
         return item
@@ -82,7 +87,7 @@ class GradeForm(forms.Form):
         label=gettext_lazy("Feedback"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        max_length=training.FEEDBACK_MAX_LENGTH,
+        max_length=FEEDBACK_MAX_LENGTH,
         help_text=gettext_lazy("Required for a fail: say what needs work."),
     )
 
