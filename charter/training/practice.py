@@ -56,10 +56,7 @@ class PracticeItem:
 
 
 def _corpus_dir() -> Path:
-    configured = getattr(settings, "PRACTICE_CORPUS_DIR", None)
-    if configured:
-        return Path(configured)
-    return Path(settings.BASE_DIR) / "helpdesk" / "x" / "sandbox" / "data"
+    return Path(settings.PRACTICE_CORPUS_DIR)
 
 
 _HANDLE_PLACEHOLDER = re.compile(r"[ \t]*\{handle\}[ \t]*")

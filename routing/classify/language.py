@@ -13,7 +13,6 @@ from routing.classify.words import MENTION, URL, WORD
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
-DEFAULT_DETECT_LANGUAGES = ("en", "fr", "es", "de")
 UNDETERMINED_LANGS = frozenset({"", "und", "qme", "zxx", "qam", "qct", "qht", "qst"})
 _detector: LanguageDetector | None = None
 _detector_lock = threading.Lock()
@@ -21,8 +20,7 @@ _detector_lock = threading.Lock()
 
 def detect_languages() -> tuple[str, ...]:
     """ISO 639-1 codes the detector chooses among (``ROUTING_DETECT_LANGUAGES``)."""
-    configured = getattr(settings, "ROUTING_DETECT_LANGUAGES", None)
-    return tuple(configured) if configured else DEFAULT_DETECT_LANGUAGES
+    return tuple(settings.ROUTING_DETECT_LANGUAGES)
 
 
 def _get_detector() -> LanguageDetector:
