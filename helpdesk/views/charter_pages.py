@@ -29,8 +29,8 @@ from helpdesk.enrolment import EnrolmentError, enrol_employee
 from helpdesk.forms.programme import AcceptCharterForm, EnrolmentForm
 from helpdesk.markup import render_markdown
 from helpdesk.models import Enrolment
-from helpdesk.permissions import DESK_ROLES, require_role, volunteer_for
-from helpdesk.views.access import signed_in_user
+from helpdesk.permissions import DESK_ROLES, volunteer_for
+from helpdesk.views.access import require_member, signed_in_user
 
 ENROLMENT_SESSION_KEY = "enrolment_id"
 
@@ -50,7 +50,7 @@ def _client_address(request: HttpRequest) -> str | None:
 @login_required
 @require_GET
 def charter(request: HttpRequest) -> HttpResponse:
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     user = signed_in_user(request)
     brand_id = volunteer.brand_id
     current = current_version(brand_id)
@@ -88,7 +88,7 @@ def charter(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def accept(request: HttpRequest) -> HttpResponseRedirect:
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     form = AcceptCharterForm(request.POST)
     current = current_version(volunteer.brand_id)
     if not form.is_valid() or current is None:
@@ -155,7 +155,7 @@ def status(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def x_link_start(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
+    require_member(request)
     try:
         url = linking.start_link(request)
     except linking.LinkError as error:
@@ -168,7 +168,7 @@ def x_link_start(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def x_link_callback(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
+    require_member(request)
     try:
         linked = linking.finish_link(request, request.build_absolute_uri())
     except linking.LinkError as error:
@@ -183,7 +183,7 @@ def x_link_callback(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def x_unlink(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
+    require_member(request)
     if linking.unlink(signed_in_user(request)):
         messages.success(request, _("Your X account is no longer linked."))
     return redirect("charter_pages:status")

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.forms.queue import QueueFilterForm
 from helpdesk.models import Source, Store, XAccount
-from helpdesk.permissions import DESK_ROLES, require_role
 from helpdesk.queries import QueueFilters, queue_page_for
+from helpdesk.views.access import require_member
 from helpdesk.x import webhook
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import RecordError, parse_v11_payload
@@ -103,7 +103,7 @@ def _queue_url(filters: QueueFilters, **changes: Any) -> str:
 def queue(request: HttpRequest) -> HttpResponse:
     """The live queue: what this person may take (supervisors: the whole brand's), filtered,
     counted per topic, 50 at a time."""
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     assert isinstance(request.user, User)
     topics = list(
         Topic.objects.filter(brand_id=volunteer.brand_id)

@@ -57,7 +57,8 @@ from charter.training.quiz import (
 from helpdesk.forms.training import GradeForm, PracticeForm, QuizForm
 from helpdesk.markup import render_markdown
 from helpdesk.models import Volunteer
-from helpdesk.permissions import DESK_ROLES, SUPERVISING_ROLES, require_role
+from helpdesk.permissions import SUPERVISING_ROLES
+from helpdesk.views.access import require_member, require_supervisor
 
 PRACTICE_LANGUAGES = (("en", gettext_lazy("English")), ("fr", gettext_lazy("French")))
 
@@ -85,7 +86,7 @@ class Learner:
 
 def _learner(request: HttpRequest) -> Learner:
     """The requester as someone who takes training; PermissionDenied otherwise."""
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     standing = standing_for(volunteer.user_id, volunteer.brand_id)
     if standing is None:
         raise PermissionDenied(gettext("Training opens once your enrolment is confirmed."))
@@ -354,14 +355,14 @@ def _render_grading(
 @login_required
 @require_GET
 def grading(request: HttpRequest) -> HttpResponse:
-    supervisor = require_role(request, SUPERVISING_ROLES)
+    supervisor = require_supervisor(request)
     return _render_grading(request, supervisor)
 
 
 @login_required
 @require_POST
 def grade(request: HttpRequest, answer_id: int) -> HttpResponse:
-    supervisor = require_role(request, SUPERVISING_ROLES)
+    supervisor = require_supervisor(request)
     answer = _answer_to_grade(supervisor, answer_id)
     form = GradeForm(request.POST, prefix=f"a{answer.pk}")
     if form.is_valid():
