@@ -115,7 +115,8 @@ def main() -> None:
         load_french_questions,
         retarget,
     )
-    from routing.classify import classify, compile_rule_rows
+    from routing.classify import classify
+    from routing.classify.rules import compile_rule_rows
 
     compiled = compile_rule_rows(demo_rules(), brand_id=1, version="bench")
     handles = frozenset({HANDLE.lower()})

@@ -311,6 +311,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
+# --- Routing and training ------------------------------------------------------------------
+# The languages routing's detector chooses among (ISO 639-1) when X's lang names none.
+ROUTING_DETECT_LANGUAGES = ("en", "fr", "es", "de")
+# Training's practice questions: the sandbox's corpus files, read by path (charter must not
+# import helpdesk).
+PRACTICE_CORPUS_DIR = BASE_DIR / "helpdesk" / "x" / "sandbox" / "data"
+
 # --- X -----------------------------------------------------------------------------------
 # Base URL that replaces https://api.twitter.com/ (the X sandbox); empty means the real X.
 X_API_BASE_URL = env_url("X_API_BASE_URL", {"http", "https"})

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from helpdesk.models import Brand
 from routing.actions import classify_text
-from routing.classify import compile_regex
+from routing.classify.rules import compile_regex
 from routing.models import (
     Priority,
     QuestionGroup,

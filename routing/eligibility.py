@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from charter.acceptance import binding_version
 from charter.gate import may_claim
 from charter.models import CharterAcceptance, Standing
 from helpdesk.models import Question, Store, Volunteer
+from helpdesk.people import person_name
 from helpdesk.permissions import DESK_ROLES
 from helpdesk.states import QuestionState
 from routing.models import RoutingSettings, Shift, Topic
@@ -268,7 +268,7 @@ def _person(
     ) - {""} or frozenset(DEFAULT_LANGUAGES)
     return Person(
         user_id=volunteer.user_id,
-        display=display_name(volunteer),
+        display=person_name(volunteer.user, volunteer),
         languages=languages,
         skills=frozenset(str(skill) for skill in volunteer.skills or ()),
         store_id=volunteer.store_id,
@@ -277,19 +277,6 @@ def _person(
         gate_allowed=allowed,
         gate_codes=codes,
     )
-
-
-def display_name(volunteer: Volunteer) -> str:
-    user = volunteer.user
-    return volunteer.display_name or user.get_full_name() or user.get_username()
-
-
-def display_name_of(user_id: int) -> str:
-    volunteer = Volunteer.objects.select_related("user").filter(user_id=user_id).first()
-    if volunteer is not None:
-        return display_name(volunteer)
-    user = get_user_model().objects.filter(pk=user_id).first()
-    return user.get_username() if user is not None else f"#{user_id}"
 
 
 def forget_gate_answers() -> None:

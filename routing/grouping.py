@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from helpdesk.models import Question
 from helpdesk.states import QuestionState
-from routing.classify import fold, vocabulary
+from routing.classify.words import fold, vocabulary
 from routing.models import QuestionGroup
 
 MIN_CUSTOMERS = 3

@@ -18,7 +18,7 @@ from django.db import OperationalError, models
 from helpdesk.management.commands import demo
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Customer, Question, Role, Store, Volunteer, XAccount
-from helpdesk.reports.demo_history import HISTORY_USER_PREFIX
+from helpdesk.reports.demo_history.cast import HISTORY_USER_PREFIX
 from helpdesk.states import QuestionState
 from tests.waiting import wait_for
 

@@ -32,7 +32,7 @@ AUDIT_WRITER = {"helpdesk/audit.py"}
 # The demo's history builds its rows in their final state before inserting them.
 IN_MEMORY_DECISIONS = {
     ("routing/actions.py", "_classify_for_brand"),
-    ("helpdesk/reports/demo_history.py", "make_history"),
+    ("helpdesk/reports/demo_history/outcomes.py", "make_replies"),
 }
 STATEFUL = {"Question", "Reply"}
 

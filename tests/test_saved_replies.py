@@ -15,19 +15,16 @@ from django.utils import timezone, translation
 
 from charter.models import LinterSettings
 from helpdesk.models import AuditEvent, Question, Reply, Role, SavedReply
-from helpdesk.saved_replies import (
+from helpdesk.saved_replies.actions import (
     SavedReplyError,
     SavedReplyFields,
     archive_saved_reply,
     create_saved_reply,
-    fill_in,
-    lint_body,
     restore_saved_reply,
-    saved_replies_for,
     update_saved_reply,
-    values_for,
-    variable_errors,
 )
+from helpdesk.saved_replies.queries import saved_replies_for
+from helpdesk.saved_replies.variables import fill_in, lint_body, values_for, variable_errors
 from tests.factories import (
     make_brand,
     make_member,

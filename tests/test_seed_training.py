@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from charter import training
 from charter.models import CharterEvent, Level, QuestionKind, QuizQuestion, TrainingModule
+from charter.training.quiz import modules_for, start_attempt, submit_attempt
 from tests.factories import make_brand, make_module, make_standing
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_every_brand_gets_three_required_modules_with_sound_question_banks() -> 
     assert "northwind: created 3 training modules." in output
     assert "contoso: created 3 training modules." in output
     for brand in (northwind, contoso):
-        modules = list(training.modules_for(brand.pk))
+        modules = list(modules_for(brand.pk))
         assert [m.slug for m in modules] == [
             "usage-charter",
             "answering-on-x",
@@ -98,13 +98,13 @@ def test_passing_the_seeded_modules_makes_a_trainee() -> None:
     user = User.objects.create_user(username="dana")
     make_standing(user, brand)
 
-    for module in training.modules_for(brand.pk):
-        attempt = training.start_attempt(user.pk, module)
+    for module in modules_for(brand.pk):
+        attempt = start_attempt(user.pk, module)
         right = {
             str(q.pk): list(q.correct)
             for q in QuizQuestion.objects.filter(pk__in=attempt.question_ids)
         }
-        assert training.submit_attempt(attempt, right).passed
+        assert submit_attempt(attempt, right).passed
 
     standing = user.standings.get()
     assert standing.level == Level.TRAINEE

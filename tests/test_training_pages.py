@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.test import Client
 
-from charter import training
 from charter.models import (
     CharterEvent,
     Level,
@@ -21,6 +20,8 @@ from charter.models import (
     Standing,
     TrainingModule,
 )
+from charter.training.practice import practice_item, submit_practice_answer
+from charter.training.quiz import start_attempt
 from helpdesk.models import Brand
 from tests.factories import make_brand, make_module, make_standing, make_volunteer
 from tests.people import People, log_in
@@ -148,7 +149,7 @@ def test_grading_is_for_supervisors_and_admins(client: Client, who: str, status:
 def submit_practice(brand: Brand, username: str, text: str) -> PracticeAnswer:
     volunteer = make_volunteer(brand, username=username)
     make_standing(volunteer.user, brand, level=Level.TRAINEE)
-    return training.submit_practice_answer(
+    return submit_practice_answer(
         volunteer.user_id, brand.pk, "@Brand where is my order?", "We're on it!", text
     )
 
@@ -268,7 +269,7 @@ def test_another_persons_attempt_is_not_found(client: Client) -> None:
     module = make_module(brand)
     owner = make_volunteer(brand, username="owner")
     make_standing(owner.user, brand)
-    attempt = training.start_attempt(owner.user_id, module)
+    attempt = start_attempt(owner.user_id, module)
     people.log_in(client, "trainee")
 
     assert client.get(f"/training/attempts/{attempt.pk}/").status_code == 404
@@ -300,7 +301,7 @@ def test_a_practice_answer_goes_from_the_trainee_to_a_supervisors_grade(client: 
     page = client.get("/training/practice/?lang=en").content.decode()
     key = re.search(r'name="key" value="(en-\d+)"', page)
     assert key is not None
-    item = training.practice_item(key.group(1))
+    item = practice_item(key.group(1))
     assert item is not None
 
     # When they answer it
@@ -385,7 +386,7 @@ def test_a_supervisor_cannot_grade_their_own_practice_answer(client: Client) -> 
     supervisor = people.user("supervisor")
     log_in(client, supervisor)
     assert supervisor is not None
-    own = training.submit_practice_answer(supervisor.pk, brand.pk, "Q?", "", "My own reply")
+    own = submit_practice_answer(supervisor.pk, brand.pk, "Q?", "", "My own reply")
 
     listing = client.get("/training/practice/grade/").content.decode()
     response = client.post(f"/training/practice/grade/{own.pk}/", {f"a{own.pk}-grade": "pass"})

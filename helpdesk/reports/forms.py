@@ -2,6 +2,8 @@
 (by name or two dates in the brand's time zone), a store, region, volunteer, topic or
 language, business or calendar time, a grouping, and names shown or anonymised.
 
+The API token page's form is here too.
+
 Everything is checked against the reader: a store, volunteer or topic of another brand, or
 a store outside a supervisor's own, is refused with a message, never silently widened.
 """
@@ -219,3 +221,11 @@ class ReportForm(forms.Form):
     @property
     def anonymise(self) -> bool:
         return self.cleaned_data.get("names") == "anonymised"
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=80,
+        help_text=_("What uses it, e.g. “weekly dashboard”."),
+    )

@@ -10,7 +10,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -28,18 +27,13 @@ from charter.standing import policy_for, standing_for
 from helpdesk import linking
 from helpdesk.client_ip import client_ip
 from helpdesk.enrolment import EnrolmentError, enrol_employee
+from helpdesk.forms.programme import AcceptCharterForm, EnrolmentForm
 from helpdesk.markup import render_markdown
 from helpdesk.models import Enrolment
-from helpdesk.permissions import DESK_ROLES, require_role, volunteer_for
-from helpdesk.programme_forms import AcceptCharterForm, EnrolmentForm
+from helpdesk.permissions import DESK_ROLES, volunteer_for
+from helpdesk.views.access import require_member, signed_in_user
 
 ENROLMENT_SESSION_KEY = "enrolment_id"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _client_address(request: HttpRequest) -> str | None:
@@ -57,8 +51,8 @@ def _client_address(request: HttpRequest) -> str | None:
 @login_required
 @require_GET
 def charter(request: HttpRequest) -> HttpResponse:
-    volunteer = require_role(request, DESK_ROLES)
-    user = _user(request)
+    volunteer = require_member(request)
+    user = signed_in_user(request)
     brand_id = volunteer.brand_id
     current = current_version(brand_id)
     accepted = accepted_number(user.pk, brand_id)
@@ -95,7 +89,7 @@ def charter(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def accept(request: HttpRequest) -> HttpResponseRedirect:
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     form = AcceptCharterForm(request.POST)
     current = current_version(volunteer.brand_id)
     if not form.is_valid() or current is None:
@@ -109,7 +103,7 @@ def accept(request: HttpRequest) -> HttpResponseRedirect:
         )
         return redirect("charter_pages:charter")
     accept_charter(
-        _user(request),
+        signed_in_user(request),
         current,
         ip_address=_client_address(request),
         user_agent=request.headers.get("user-agent", ""),
@@ -126,7 +120,7 @@ def accept(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     volunteer = volunteer_for(user)
     if volunteer is None:
         enrolment = Enrolment.objects.filter(user=user).order_by("-requested_at").first()
@@ -162,7 +156,7 @@ def status(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def x_link_start(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
+    require_member(request)
     try:
         url = linking.start_link(request)
     except linking.LinkError as error:
@@ -175,7 +169,7 @@ def x_link_start(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def x_link_callback(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
+    require_member(request)
     try:
         linked = linking.finish_link(request, request.build_absolute_uri())
     except linking.LinkError as error:
@@ -190,8 +184,8 @@ def x_link_callback(request: HttpRequest) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def x_unlink(request: HttpRequest) -> HttpResponseRedirect:
-    require_role(request, DESK_ROLES)
-    if linking.unlink(_user(request)):
+    require_member(request)
+    if linking.unlink(signed_in_user(request)):
         messages.success(request, _("Your X account is no longer linked."))
     return redirect("charter_pages:status")
 

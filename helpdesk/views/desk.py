@@ -7,26 +7,20 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.validators import RegexValidator
-from django.forms.renderers import BaseRenderer
-from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from helpdesk.forms.queue import QueueFilterForm
 from helpdesk.models import Source, Store, XAccount
-from helpdesk.permissions import DESK_ROLES, require_role
-from helpdesk.queries import QueueCursor, QueueFilters, queue_page_for
+from helpdesk.queries import QueueFilters, queue_page_for
+from helpdesk.views.access import require_member
 from helpdesk.x import webhook
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import RecordError, parse_v11_payload
@@ -97,96 +91,6 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
     )
 
 
-class _PlainSelect(forms.Select):
-    """A select whose options are written here rather than by a template each: the store
-    filter lists every store of the brand, and an included template per option made the
-    form a third of the queue page's rendering time. Same markup, escaped the same way."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "\n",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>\n{}\n</select>', name, flatatt(widget["attrs"]), options
-        )
-
-
-class QueueFilterForm(forms.Form):
-    """The queue's GET filters. A bad value is dropped (and named), never an error page."""
-
-    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=_PlainSelect)
-    lang = forms.CharField(
-        label=_("Language"),
-        required=False,
-        max_length=16,
-        validators=[RegexValidator(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")],
-    )
-    store = forms.TypedChoiceField(
-        label=_("Store"), required=False, coerce=int, empty_value=None, widget=_PlainSelect
-    )
-    priority = forms.TypedChoiceField(
-        label=_("Priority"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=_PlainSelect,
-        choices=[("", _("Any priority"))] + [(str(n), str(n)) for n in range(4)],
-    )
-    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-
-    def __init__(
-        self,
-        data: Any,
-        *,
-        topics: list[tuple[int, str, str]],
-        stores: list[tuple[int, str, str]],
-    ) -> None:
-        super().__init__(data)
-        topic_field = self.fields["topic"]
-        store_field = self.fields["store"]
-        assert isinstance(topic_field, forms.ChoiceField)
-        assert isinstance(store_field, forms.TypedChoiceField)
-        topic_field.choices = [("", _("All topics"))] + [(slug, name) for _pk, slug, name in topics]
-        store_field.choices = [("", _("All stores"))] + [
-            (str(pk), f"{code} · {name}") for pk, code, name in stores
-        ]
-
-    def clean_after(self) -> QueueCursor | None:
-        text = self.cleaned_data.get("after") or ""
-        if not text:
-            return None
-        cursor = QueueCursor.decode(text)
-        if cursor is None:
-            raise forms.ValidationError(_("This is not a place in the queue."))
-        return cursor
-
-    def chosen(self) -> tuple[QueueFilters, QueueCursor | None, list[str]]:
-        """The valid filters, the cursor, and the labels of the fields that were ignored."""
-        self.is_valid()
-        data = self.cleaned_data
-        filters = QueueFilters(
-            topic=data.get("topic") or "",
-            lang=data.get("lang") or "",
-            store=data.get("store"),
-            priority=data.get("priority"),
-        )
-        ignored = [str(self.fields[name].label or name) for name in self.errors]
-        return filters, data.get("after"), ignored
-
-
 def _queue_url(filters: QueueFilters, **changes: Any) -> str:
     params: dict[str, Any] = {
         "topic": filters.topic,
@@ -204,7 +108,7 @@ def _queue_url(filters: QueueFilters, **changes: Any) -> str:
 def queue(request: HttpRequest) -> HttpResponse:
     """The live queue: what this person may take (supervisors: the whole brand's), filtered,
     counted per topic, 50 at a time."""
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     assert isinstance(request.user, User)
     topics = list(
         Topic.objects.filter(brand_id=volunteer.brand_id)

@@ -6,36 +6,16 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime, time, timedelta
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.forms.exports import PeriodForm
 from helpdesk.models import Volunteer
 from helpdesk.permissions import READING_ROLES, require_role
 from helpdesk.reports.exports import spreadsheet_text
 from routing.presence import shift_hours
-
-MAX_DAYS = 366
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False, help_text="inclusive")
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        today = timezone.now().date()
-        end = data.get("end") or today
-        start = data.get("start") or end - timedelta(days=6)
-        if start > end:
-            raise forms.ValidationError("start must not be after end")
-        if (end - start).days >= MAX_DAYS:
-            raise forms.ValidationError(f"at most {MAX_DAYS} days at a time")
-        data["start"], data["end"] = start, end
-        return data
 
 
 def _utc_midnight(day: object) -> datetime:

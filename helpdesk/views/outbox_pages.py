@@ -27,9 +27,7 @@ from helpdesk.models import Reply, Volunteer, XAccount
 from helpdesk.outbox import dismiss_failed_question, retry_failed_reply, return_failed_question
 from helpdesk.replies import ReplyError, delete_sent_reply
 from helpdesk.states import QuestionState, ReplyState
-
-# The desk's own access helpers: the one way a view gets at a reply of its brand.
-from helpdesk.views.desk_pages import _reply_of, _supervisor, _user
+from helpdesk.views.access import reply_of, require_supervisor, signed_in_user
 from helpdesk.x import posting
 
 SHOWN = 50
@@ -83,7 +81,7 @@ def _expected_times(replies: list[Reply]) -> dict[int, datetime]:
 @login_required
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     counts = {tab: _in_state(supervisor, tab).count() for tab in TABS}
     tab = request.GET.get("show", "")
     if tab not in TABS:
@@ -102,10 +100,10 @@ def _act(
     done: str,
     tab: str,
 ) -> HttpResponse:
-    supervisor = _supervisor(request)
-    reply = _reply_of(supervisor, pk)
+    supervisor = require_supervisor(request)
+    reply = reply_of(supervisor, pk)
     try:
-        act(reply, _user(request))
+        act(reply, signed_in_user(request))
     except ReplyError as error:
         details = [str(reason.get("message", "")) for reason in error.reasons]
         message = str(_ERRORS.get(error.code, error.message))

@@ -9,44 +9,36 @@ answers 404. The forms check the shape of the input; ``helpdesk.saved_replies`` 
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charter.linter import Finding
+from helpdesk.forms.saved_replies import FilterForm, SavedReplyForm
 from helpdesk.models import SavedReply, Volunteer
-from helpdesk.permissions import SUPERVISING_ROLES, require_role
-from helpdesk.saved_replies import (
-    TITLE_MAX_LENGTH,
-    VARIABLES,
+from helpdesk.saved_replies.actions import (
     SavedReplyError,
     SavedReplyFields,
     archive_saved_reply,
     create_saved_reply,
+    restore_saved_reply,
+    update_saved_reply,
+)
+from helpdesk.saved_replies.queries import saved_replies_of
+from helpdesk.saved_replies.variables import (
+    VARIABLES,
     fill_in,
     lint_body,
-    restore_saved_reply,
     sample_values,
-    saved_replies_of,
-    update_saved_reply,
     variable_errors,
 )
-from routing.models import Topic
+from helpdesk.views.access import require_supervisor
 
 SHOWN = 200
-
-
-def _manager(request: HttpRequest) -> Volunteer:
-    return require_role(request, SUPERVISING_ROLES)
 
 
 def _saved_reply_of(manager: Volunteer, pk: int) -> SavedReply:
@@ -56,95 +48,13 @@ def _saved_reply_of(manager: Volunteer, pk: int) -> SavedReply:
     )
 
 
-def _topics(brand_id: int) -> Any:
-    return Topic.objects.filter(brand_id=brand_id).order_by("name", "pk")
-
-
-def _languages() -> list[tuple[str, str]]:
-    return [(code, str(name)) for code, name in settings.LANGUAGES]
-
-
-# --- forms -----------------------------------------------------------------------------------
-
-
-class TopicChoiceField(forms.ModelChoiceField[Topic]):
-    def label_from_instance(self, obj: Topic) -> str:
-        return obj.name
-
-
-class SavedReplyForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=TITLE_MAX_LENGTH)
-    topic = TopicChoiceField(
-        label=gettext_lazy("Topic"),
-        queryset=Topic.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Every topic"),
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    body = forms.CharField(
-        label=gettext_lazy("Text"),
-        widget=forms.Textarea(
-            attrs={"rows": 6, "dir": "auto", "aria-describedby": "body-variables"}
-        ),
-    )
-
-    def __init__(self, *args: Any, brand_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        topic = self.fields["topic"]
-        assert isinstance(topic, TopicChoiceField)
-        topic.queryset = _topics(brand_id)
-        language = self.fields["language"]
-        assert isinstance(language, forms.ChoiceField)
-        language.choices = [("", _("Any language")), *_languages()]
-
-    def saved_fields(self) -> SavedReplyFields:
-        data = self.cleaned_data
-        return SavedReplyFields(
-            title=data["title"],
-            body=data["body"],
-            topic=data["topic"],
-            language=data["language"],
-        )
-
-
-class FilterForm(forms.Form):
-    topic = forms.ChoiceField(label=gettext_lazy("Topic"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status"),
-        required=False,
-        choices=[
-            ("active", gettext_lazy("In use")),
-            ("archived", gettext_lazy("Archived")),
-            ("all", gettext_lazy("All")),
-        ],
-    )
-
-    def __init__(self, *args: Any, brand_id: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        topic = self.fields["topic"]
-        assert isinstance(topic, forms.ChoiceField)
-        topic.choices = [
-            ("", _("All topics")),
-            ("none", _("Only those for every topic")),
-            *((str(t.pk), t.name) for t in _topics(brand_id)),
-        ]
-        language = self.fields["language"]
-        assert isinstance(language, forms.ChoiceField)
-        language.choices = [
-            ("", _("All languages")),
-            ("any", _("Only those for any language")),
-            *_languages(),
-        ]
-
-
 # --- pages -----------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def saved_reply_list(request: HttpRequest) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     filters = FilterForm(request.GET or None, brand_id=manager.brand_id)
     chosen: dict[str, str] = {"topic": "", "language": "", "status": "active"}
     if filters.is_bound and filters.is_valid():
@@ -230,7 +140,7 @@ def _check(
 @login_required
 @require_http_methods(["GET", "POST"])
 def saved_reply_create(request: HttpRequest) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     if request.method == "POST":
         return _save(request, manager, None)
     return _form_page(request, manager, SavedReplyForm(brand_id=manager.brand_id), None)
@@ -239,7 +149,7 @@ def saved_reply_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = _saved_reply_of(manager, pk)
     if request.method == "POST":
         return _save(request, manager, saved)
@@ -258,7 +168,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_reply_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = archive_saved_reply(manager, _saved_reply_of(manager, pk))
     messages.success(
         request,
@@ -270,7 +180,7 @@ def saved_reply_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_reply_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = require_supervisor(request)
     saved = _saved_reply_of(manager, pk)
     try:
         restore_saved_reply(manager, saved)

@@ -30,9 +30,7 @@ from helpdesk.enrolment import (
     decline_enrolment,
     may_invite_to,
 )
-from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Role, Store, Volunteer
-from helpdesk.permissions import SUPERVISING_ROLES, require_role, supervises
-from helpdesk.programme_forms import (
+from helpdesk.forms.programme import (
     SETTABLE_LEVELS,
     DeclineEnrolmentForm,
     InvitationForm,
@@ -40,13 +38,12 @@ from helpdesk.programme_forms import (
     RosterFilterForm,
     SuspendForm,
 )
+from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Role, Store, Volunteer
+from helpdesk.permissions import supervises
 from helpdesk.roster import roster
+from helpdesk.views.access import require_supervisor
 
 INVITATIONS_SHOWN = 50
-
-
-def _supervisor(request: HttpRequest) -> Volunteer:
-    return require_role(request, SUPERVISING_ROLES)
 
 
 def supervised_stores(supervisor: Volunteer) -> QuerySet[Store]:
@@ -97,7 +94,7 @@ def _back_to(person: Volunteer) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def enrolments(request: HttpRequest) -> HttpResponse:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     context = {
         "supervisor": supervisor,
         "enrolments": _pending_enrolments(supervisor),
@@ -108,7 +105,7 @@ def enrolments(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def confirm(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     enrolment = _enrolment_or_404(supervisor, pk)
     try:
         confirm_enrolment(enrolment, by=supervisor)
@@ -126,7 +123,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     enrolment = _enrolment_or_404(supervisor, pk)
     form = DeclineEnrolmentForm(request.POST)
     if not form.is_valid():
@@ -147,7 +144,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 @login_required
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     stores = Store.objects.filter(brand_id=supervisor.brand_id).order_by("code")
     filters = RosterFilterForm(request.GET or None, stores=stores)
     store = None
@@ -191,7 +188,7 @@ def _refuse_self(request: HttpRequest, supervisor: Volunteer, person: Volunteer)
 @login_required
 @require_POST
 def suspend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     person = _person_or_404(supervisor, pk)
     form = SuspendForm(request.POST)
     if _refuse_self(request, supervisor, person):
@@ -216,7 +213,7 @@ def suspend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def reinstate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     person = _person_or_404(supervisor, pk)
     if _refuse_self(request, supervisor, person):
         return _back_to(person)
@@ -232,7 +229,7 @@ def reinstate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def set_level(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     person = _person_or_404(supervisor, pk)
     form = LevelForm(request.POST)
     if _refuse_self(request, supervisor, person):
@@ -261,7 +258,7 @@ def set_level(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitations(request: HttpRequest) -> HttpResponse:
-    supervisor = _supervisor(request)
+    supervisor = require_supervisor(request)
     stores = supervised_stores(supervisor)
     any_store = may_invite_to(supervisor, None)
     form = InvitationForm(

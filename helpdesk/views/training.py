@@ -17,7 +17,6 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,20 +27,38 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from charter import training
 from charter.models import (
     PracticeAnswer,
-    PracticeGrade,
-    QuestionKind,
     QuizAttempt,
     QuizQuestion,
     Standing,
     TrainingModule,
 )
 from charter.standing import standing_for
+from charter.training.base import AlreadySubmitted, TrainingError
+from charter.training.practice import (
+    PracticeItem,
+    draw_practice_question,
+    grade_practice_answer,
+    practice_answers_of,
+    practice_answers_to_grade,
+    practice_item,
+    practice_language,
+    submit_practice_answer,
+)
+from charter.training.quiz import (
+    attempt_questions,
+    is_answer_right,
+    module_progress,
+    next_retake_at,
+    start_attempt,
+    submit_attempt,
+)
+from helpdesk.forms.training import GradeForm, PracticeForm, QuizForm
 from helpdesk.markup import render_markdown
 from helpdesk.models import Volunteer
-from helpdesk.permissions import DESK_ROLES, SUPERVISING_ROLES, require_role
+from helpdesk.permissions import SUPERVISING_ROLES
+from helpdesk.views.access import require_member, require_supervisor
 
 PRACTICE_LANGUAGES = (("en", gettext_lazy("English")), ("fr", gettext_lazy("French")))
 
@@ -69,7 +86,7 @@ class Learner:
 
 def _learner(request: HttpRequest) -> Learner:
     """The requester as someone who takes training; PermissionDenied otherwise."""
-    volunteer = require_role(request, DESK_ROLES)
+    volunteer = require_member(request)
     standing = standing_for(volunteer.user_id, volunteer.brand_id)
     if standing is None:
         raise PermissionDenied(gettext("Training opens once your enrolment is confirmed."))
@@ -98,95 +115,6 @@ def _answer_to_grade(supervisor: Volunteer, answer_id: int) -> PracticeAnswer:
     )
 
 
-# --- forms -------------------------------------------------------------------------------
-
-
-class QuizForm(forms.Form):
-    """One field per question of the attempt: radio buttons for single choice, checkboxes
-    for multiple choice."""
-
-    def __init__(self, questions: list[QuizQuestion], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.questions = questions
-        for question in questions:
-            choices = [(str(index), text) for index, text in enumerate(question.choices)]
-            field: forms.Field
-            if question.kind == QuestionKind.SINGLE:
-                field = forms.ChoiceField(
-                    choices=choices,
-                    widget=forms.RadioSelect,
-                    error_messages={"required": gettext_lazy("Choose an answer.")},
-                )
-            else:
-                field = forms.MultipleChoiceField(
-                    choices=choices,
-                    widget=forms.CheckboxSelectMultiple,
-                    help_text=gettext_lazy("Choose every answer that applies."),
-                    error_messages={"required": gettext_lazy("Choose at least one answer.")},
-                )
-            field.label = question.prompt
-            self.fields[self.field_name(question)] = field
-
-    @staticmethod
-    def field_name(question: QuizQuestion) -> str:
-        return f"q{question.pk}"
-
-    def answers(self) -> dict[str, list[int]]:
-        result = {}
-        for question in self.questions:
-            value = self.cleaned_data[self.field_name(question)]
-            chosen = value if isinstance(value, list) else [value]
-            result[str(question.pk)] = [int(index) for index in chosen]
-        return result
-
-    def bound_questions(self) -> list[tuple[int, forms.BoundField]]:
-        return [(n, self[self.field_name(q)]) for n, q in enumerate(self.questions, 1)]
-
-
-class PracticeForm(forms.Form):
-    key = forms.CharField(widget=forms.HiddenInput, max_length=20)
-    answer = forms.CharField(
-        label=gettext_lazy("Your reply"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=training.PRACTICE_ANSWER_MAX_LENGTH,
-        help_text=gettext_lazy("Write it as you would post it. It is never sent to X."),
-    )
-
-    def clean_key(self) -> training.PracticeItem:
-        item = training.practice_item(self.cleaned_data["key"])
-        if item is None:
-            raise forms.ValidationError(gettext_lazy("That practice question does not exist."))
-        return item
-
-
-class GradeForm(forms.Form):
-    grade = forms.ChoiceField(
-        label=gettext_lazy("Grade"),
-        choices=[
-            (PracticeGrade.PASS.value, PracticeGrade.PASS.label),
-            (PracticeGrade.FAIL.value, PracticeGrade.FAIL.label),
-        ],
-        widget=forms.RadioSelect,
-    )
-    feedback = forms.CharField(
-        label=gettext_lazy("Feedback"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=training.FEEDBACK_MAX_LENGTH,
-        help_text=gettext_lazy("Required for a fail: say what needs work."),
-    )
-
-    def clean(self) -> dict[str, Any] | None:
-        data = super().clean()
-        if (
-            data
-            and data.get("grade") == PracticeGrade.FAIL
-            and not data.get("feedback", "").strip()
-        ):
-            self.add_error("feedback", gettext_lazy("Say what needs work."))
-        return data
-
-
 # --- modules and quizzes -----------------------------------------------------------------
 
 
@@ -194,7 +122,7 @@ class GradeForm(forms.Form):
 @require_GET
 def modules(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
-    progress = training.module_progress(learner.user_id, learner.brand_id)
+    progress = module_progress(learner.user_id, learner.brand_id)
     return render(
         request,
         "training/modules.html",
@@ -210,9 +138,7 @@ def modules(request: HttpRequest) -> HttpResponse:
 
 def _module_context(learner: Learner, module: TrainingModule) -> dict[str, Any]:
     progress = next(
-        p
-        for p in training.module_progress(learner.user_id, learner.brand_id)
-        if p.module.pk == module.pk
+        p for p in module_progress(learner.user_id, learner.brand_id) if p.module.pk == module.pk
     )
     return {
         "learner": learner,
@@ -239,8 +165,8 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     learner = _learner(request)
     module = _module_for(learner, slug)
     try:
-        attempt = training.start_attempt(learner.user_id, module)
-    except training.TrainingError as error:
+        attempt = start_attempt(learner.user_id, module)
+    except TrainingError as error:
         context = _module_context(learner, module)
         context["error"] = str(error)
         return render(request, "training/module.html", context, status=409)
@@ -255,15 +181,15 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     result_url = reverse("training:result", kwargs={"attempt_id": attempt.pk})
     if attempt.submitted_at is not None:
         return HttpResponseRedirect(result_url)
-    questions = training.attempt_questions(attempt)
+    questions = attempt_questions(attempt)
     form = QuizForm(questions, request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            training.submit_attempt(attempt, form.answers())
-        except training.AlreadySubmitted:
+            submit_attempt(attempt, form.answers())
+        except AlreadySubmitted:
             return HttpResponseRedirect(result_url)
-        except training.TrainingError as failure:
+        except TrainingError as failure:
             error = str(failure)
         else:
             return HttpResponseRedirect(result_url)
@@ -292,18 +218,18 @@ def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.submitted_at is None:
         return redirect("training:attempt", attempt_id=attempt.pk)
     reviewed = []
-    for number, question in enumerate(training.attempt_questions(attempt), 1):
+    for number, question in enumerate(attempt_questions(attempt), 1):
         chosen = [int(i) for i in attempt.answers.get(str(question.pk), [])]
         reviewed.append(
             ReviewedQuestion(
                 number=number,
                 question=question,
                 chosen=[question.choices[i] for i in chosen if 0 <= i < len(question.choices)],
-                is_right=training.is_answer_right(question, chosen),
+                is_right=is_answer_right(question, chosen),
             )
         )
     standing = learner.standing
-    retake_at = training.next_retake_at(attempt, attempt.module)
+    retake_at = next_retake_at(attempt, attempt.module)
     now = timezone.now()
     return render(
         request,
@@ -330,13 +256,13 @@ def _practice_language(request: HttpRequest, volunteer: Volunteer) -> str:
     if asked in dict(PRACTICE_LANGUAGES):
         return asked
     spoken = [str(language) for language in volunteer.languages or []]
-    return training.practice_language(spoken[0]) if spoken else "en"
+    return practice_language(spoken[0]) if spoken else "en"
 
 
 def _render_practice(
     request: HttpRequest,
     learner: Learner,
-    item: training.PracticeItem,
+    item: PracticeItem,
     form: PracticeForm,
     *,
     error: str = "",
@@ -352,7 +278,7 @@ def _render_practice(
             "form": form,
             "languages": PRACTICE_LANGUAGES,
             "may_grade": learner.volunteer.role in SUPERVISING_ROLES,
-            "answers": training.practice_answers_of(learner.user_id, learner.brand_id)[:50],
+            "answers": practice_answers_of(learner.user_id, learner.brand_id)[:50],
         },
         status=status,
     )
@@ -365,33 +291,33 @@ def practice(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit_practice(request, learner)
     language = _practice_language(request, learner.volunteer)
-    drawn = training.draw_practice_question(learner.brand_id, language, random.SystemRandom())
+    drawn = draw_practice_question(learner.brand_id, language, random.SystemRandom())
     return _render_practice(request, learner, drawn, PracticeForm(initial={"key": drawn.key}))
 
 
 def _submit_practice(request: HttpRequest, learner: Learner) -> HttpResponse:
     form = PracticeForm(request.POST)
     if form.is_valid():
-        item: training.PracticeItem = form.cleaned_data["key"]
+        item: PracticeItem = form.cleaned_data["key"]
         try:
-            training.submit_practice_answer(
+            submit_practice_answer(
                 learner.user_id,
                 learner.brand_id,
                 item.question_text,
                 item.reference_answer,
                 form.cleaned_data["answer"],
             )
-        except training.TrainingError as refusal:
+        except TrainingError as refusal:
             form.add_error("answer", str(refusal))
         else:
             messages.success(request, gettext("Your answer was saved. A supervisor will grade it."))
             return redirect(f"{reverse('training:practice')}?lang={item.language}")
-    shown = training.practice_item(request.POST.get("key", ""))
+    shown = practice_item(request.POST.get("key", ""))
     if shown is not None:
         return _render_practice(request, learner, shown, form, status=400)
     # The key was tampered with: a fresh question, the reply kept.
     language = _practice_language(request, learner.volunteer)
-    shown = training.draw_practice_question(learner.brand_id, language, random.SystemRandom())
+    shown = draw_practice_question(learner.brand_id, language, random.SystemRandom())
     fresh = PracticeForm(initial={"key": shown.key, "answer": request.POST.get("answer", "")})
     problem = gettext("That practice question does not exist; here is another one.")
     return _render_practice(request, learner, shown, fresh, error=problem, status=400)
@@ -411,9 +337,7 @@ def _render_grading(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    pending = training.practice_answers_to_grade(supervisor.brand_id).exclude(
-        user_id=supervisor.user_id
-    )
+    pending = practice_answers_to_grade(supervisor.brand_id).exclude(user_id=supervisor.user_id)
     rows = [
         failed
         if failed is not None and failed.answer.pk == answer.pk
@@ -431,25 +355,25 @@ def _render_grading(
 @login_required
 @require_GET
 def grading(request: HttpRequest) -> HttpResponse:
-    supervisor = require_role(request, SUPERVISING_ROLES)
+    supervisor = require_supervisor(request)
     return _render_grading(request, supervisor)
 
 
 @login_required
 @require_POST
 def grade(request: HttpRequest, answer_id: int) -> HttpResponse:
-    supervisor = require_role(request, SUPERVISING_ROLES)
+    supervisor = require_supervisor(request)
     answer = _answer_to_grade(supervisor, answer_id)
     form = GradeForm(request.POST, prefix=f"a{answer.pk}")
     if form.is_valid():
         try:
-            training.grade_practice_answer(
+            grade_practice_answer(
                 answer,
                 grade=form.cleaned_data["grade"],
                 feedback=form.cleaned_data["feedback"],
                 by_user=supervisor.user,
             )
-        except training.TrainingError as error:
+        except TrainingError as error:
             return _render_grading(request, supervisor, error=str(error), status=409)
         messages.success(request, gettext("The practice answer was graded."))
         return redirect("training:grading")

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 
-from charter import training
 from charter.models import (
     CharterEvent,
     Level,
@@ -31,6 +30,16 @@ from charter.models import (
     Standing,
     TrainingModule,
 )
+from charter.training.base import AlreadySubmitted, CooldownActive, TrainingError
+from charter.training.practice import (
+    draw_practice_question,
+    grade_practice_answer,
+    practice_answers_of,
+    practice_answers_to_grade,
+    practice_item,
+    submit_practice_answer,
+)
+from charter.training.quiz import ModuleProgress, module_progress, start_attempt, submit_attempt
 from helpdesk.models import AuditEvent, Brand, Question
 from tests.factories import make_brand, make_module, make_standing
 
@@ -65,8 +74,8 @@ def answers_with_right(attempt: QuizAttempt, n_right: int) -> dict[str, list[int
 
 
 def pass_module(user: User, module: TrainingModule) -> QuizAttempt:
-    attempt = training.start_attempt(user.pk, module)
-    return training.submit_attempt(attempt, right_answers(attempt))
+    attempt = start_attempt(user.pk, module)
+    return submit_attempt(attempt, right_answers(attempt))
 
 
 def trained_events(user: User) -> list[CharterEvent]:
@@ -83,8 +92,8 @@ def test_each_attempt_draws_different_questions_from_its_own_module_only(brand: 
 
     for seed in range(25):
         # When the person takes the quiz again and again (passing, so no cool-down)
-        attempt = training.start_attempt(user.pk, module, rng=random.Random(seed))
-        training.submit_attempt(attempt, right_answers(attempt))
+        attempt = start_attempt(user.pk, module, rng=random.Random(seed))
+        submit_attempt(attempt, right_answers(attempt))
 
         # Then each draw has five different questions of that module's bank
         assert len(attempt.question_ids) == 5
@@ -101,7 +110,7 @@ def test_a_small_bank_is_drawn_whole_and_the_system_random_is_the_default(brand:
     user = enrolled(brand)
     module = make_module(brand, n_questions=3, questions_per_attempt=5)
 
-    attempt = training.start_attempt(user.pk, module)
+    attempt = start_attempt(user.pk, module)
 
     assert sorted(attempt.question_ids) == sorted(module.questions.values_list("pk", flat=True))
 
@@ -109,9 +118,9 @@ def test_a_small_bank_is_drawn_whole_and_the_system_random_is_the_default(brand:
 def test_an_unfinished_attempt_is_resumed_not_redrawn(brand: Brand) -> None:
     user = enrolled(brand)
     module = make_module(brand)
-    first = training.start_attempt(user.pk, module, rng=random.Random(1))
+    first = start_attempt(user.pk, module, rng=random.Random(1))
 
-    again = training.start_attempt(user.pk, module, rng=random.Random(2))
+    again = start_attempt(user.pk, module, rng=random.Random(2))
 
     assert again.pk == first.pk
     assert again.question_ids == first.question_ids
@@ -123,8 +132,8 @@ def test_without_a_standing_nobody_starts_a_quiz(brand: Brand) -> None:
     user = _user("outsider")
     module = make_module(brand)
 
-    with pytest.raises(training.TrainingError):
-        training.start_attempt(user.pk, module)
+    with pytest.raises(TrainingError):
+        start_attempt(user.pk, module)
 
     assert QuizAttempt.objects.count() == 0
     assert CharterEvent.objects.count() == 0
@@ -134,8 +143,8 @@ def test_an_empty_bank_cannot_be_drawn(brand: Brand) -> None:
     user = enrolled(brand)
     module = make_module(brand, n_questions=0)
 
-    with pytest.raises(training.TrainingError):
-        training.start_attempt(user.pk, module)
+    with pytest.raises(TrainingError):
+        start_attempt(user.pk, module)
 
     assert QuizAttempt.objects.count() == 0
 
@@ -161,11 +170,11 @@ def test_single_and_multiple_choice_are_right_only_when_exact(
     # Given an attempt with one single-choice and one multiple-choice question
     user = enrolled(brand)
     module = make_module(brand, n_questions=2, questions_per_attempt=2, pass_mark_percent=100)
-    attempt = training.start_attempt(user.pk, module)
+    attempt = start_attempt(user.pk, module)
     by_kind = {q.kind: q for q in QuizQuestion.objects.filter(module=module)}
 
     # When it is submitted
-    training.submit_attempt(
+    submit_attempt(
         attempt,
         {
             str(by_kind[QuestionKind.SINGLE].pk): single,
@@ -198,9 +207,9 @@ def test_the_pass_mark_is_inclusive_and_scores_round_down(
     module = make_module(
         brand, n_questions=questions, questions_per_attempt=questions, pass_mark_percent=mark
     )
-    attempt = training.start_attempt(user.pk, module)
+    attempt = start_attempt(user.pk, module)
 
-    result = training.submit_attempt(attempt, answers_with_right(attempt, right))
+    result = submit_attempt(attempt, answers_with_right(attempt, right))
 
     assert result.score_percent == score
     assert result.passed is passed
@@ -222,27 +231,27 @@ def test_a_retake_waits_for_the_cooldown_and_is_allowed_the_instant_it_ends(
     time_machine.move_to(NOW, tick=False)
     user = enrolled(brand)
     module = make_module(brand, retake_cooldown_minutes=60)
-    failed = training.start_attempt(user.pk, module)
-    training.submit_attempt(failed, answers_with_right(failed, 0))
+    failed = start_attempt(user.pk, module)
+    submit_attempt(failed, answers_with_right(failed, 0))
     ends = NOW + timedelta(minutes=60)
 
     # When a retake is asked a second before the end
     time_machine.move_to(ends - timedelta(seconds=1), tick=False)
-    with pytest.raises(training.CooldownActive) as refused:
-        training.start_attempt(user.pk, module)
+    with pytest.raises(CooldownActive) as refused:
+        start_attempt(user.pk, module)
 
     # Then it is refused with the time the cool-down ends, and nothing was created
     assert refused.value.until == ends
     assert QuizAttempt.objects.count() == 1
-    progress = training.module_progress(user.pk, brand.pk)
+    progress = module_progress(user.pk, brand.pk)
     assert progress[0].retake_at == ends
 
     # And at the very instant it ends, the retake starts
     time_machine.move_to(ends, tick=False)
-    retake = training.start_attempt(user.pk, module)
+    retake = start_attempt(user.pk, module)
     assert retake.pk != failed.pk
     assert retake.started_at == ends
-    assert training.module_progress(user.pk, brand.pk)[0].retake_at is None
+    assert module_progress(user.pk, brand.pk)[0].retake_at is None
 
 
 def test_a_pass_has_no_cooldown(brand: Brand) -> None:
@@ -250,7 +259,7 @@ def test_a_pass_has_no_cooldown(brand: Brand) -> None:
     module = make_module(brand, retake_cooldown_minutes=60)
     first = pass_module(user, module)
 
-    again = training.start_attempt(user.pk, module)
+    again = start_attempt(user.pk, module)
 
     assert again.pk != first.pk
 
@@ -259,14 +268,14 @@ def test_a_submitted_attempt_cannot_be_resubmitted_and_nothing_changes(brand: Br
     # Given a failed, submitted attempt
     user = enrolled(brand)
     module = make_module(brand)
-    attempt = training.start_attempt(user.pk, module)
-    training.submit_attempt(attempt, answers_with_right(attempt, 0))
+    attempt = start_attempt(user.pk, module)
+    submit_attempt(attempt, answers_with_right(attempt, 0))
     before = QuizAttempt.objects.values().get(pk=attempt.pk)
     events_before = CharterEvent.objects.count()
 
     # When it is submitted again, all right this time
-    with pytest.raises(training.AlreadySubmitted):
-        training.submit_attempt(attempt, right_answers(attempt))
+    with pytest.raises(AlreadySubmitted):
+        submit_attempt(attempt, right_answers(attempt))
 
     # Then nothing changed
     assert QuizAttempt.objects.values().get(pk=attempt.pk) == before
@@ -284,7 +293,7 @@ def test_answers_outside_the_attempt_are_refused_and_nothing_changes(
     user = enrolled(brand)
     module = make_module(brand)
     other = make_module(brand)
-    attempt = training.start_attempt(user.pk, module)
+    attempt = start_attempt(user.pk, module)
     answers = right_answers(attempt)
     first = str(attempt.question_ids[0])
     if bad == "foreign-question":
@@ -299,8 +308,8 @@ def test_answers_outside_the_attempt_are_refused_and_nothing_changes(
         answers[first] = [0, 0]
     events_before = CharterEvent.objects.count()
 
-    with pytest.raises(training.TrainingError):
-        training.submit_attempt(attempt, answers)
+    with pytest.raises(TrainingError):
+        submit_attempt(attempt, answers)
 
     attempt.refresh_from_db()
     assert attempt.submitted_at is None
@@ -385,7 +394,7 @@ def test_an_expired_person_renews_by_passing_every_required_module_again(
     # Then the training is still expired: the old pass of the other module does not count
     standing = Standing.objects.get(user=user)
     assert standing.trained_at == trained_at
-    progress = {p.module.pk: p for p in training.module_progress(user.pk, brand.pk)}
+    progress = {p.module.pk: p for p in module_progress(user.pk, brand.pk)}
     assert progress[first.pk].passed_since_trained is True
     assert progress[second.pk].passed_since_trained is False
     assert progress[second.pk].passed is True
@@ -433,7 +442,7 @@ def test_two_starts_at_once_give_one_attempt() -> None:
     user = enrolled(brand)
     module = make_module(brand)
 
-    outcomes = _at_once(lambda: str(training.start_attempt(user.pk, module).pk))
+    outcomes = _at_once(lambda: str(start_attempt(user.pk, module).pk))
 
     attempt = QuizAttempt.objects.get()
     assert outcomes == [str(attempt.pk)] * 2
@@ -447,13 +456,13 @@ def test_two_submissions_at_once_score_the_attempt_once() -> None:
     brand = make_brand()
     user = enrolled(brand)
     module = make_module(brand)
-    attempt = training.start_attempt(user.pk, module)
+    attempt = start_attempt(user.pk, module)
     answers = right_answers(attempt)
 
     def submit() -> str:
         try:
-            training.submit_attempt(QuizAttempt.objects.get(pk=attempt.pk), answers)
-        except training.AlreadySubmitted:
+            submit_attempt(QuizAttempt.objects.get(pk=attempt.pk), answers)
+        except AlreadySubmitted:
             return "refused"
         return "scored"
 
@@ -474,15 +483,15 @@ def test_module_progress_reports_best_score_last_attempt_and_open_attempt(
     user = enrolled(brand)
     module = make_module(brand, retake_cooldown_minutes=0)
     untouched = make_module(brand)
-    good = training.start_attempt(user.pk, module)
-    training.submit_attempt(good, answers_with_right(good, 4))
+    good = start_attempt(user.pk, module)
+    submit_attempt(good, answers_with_right(good, 4))
     time_machine.move_to(NOW + timedelta(minutes=1), tick=False)
-    bad = training.start_attempt(user.pk, module)
-    training.submit_attempt(bad, answers_with_right(bad, 1))
+    bad = start_attempt(user.pk, module)
+    submit_attempt(bad, answers_with_right(bad, 1))
     time_machine.move_to(NOW + timedelta(minutes=2), tick=False)
-    open_attempt = training.start_attempt(user.pk, module)
+    open_attempt = start_attempt(user.pk, module)
 
-    progress = training.module_progress(user.pk, brand.pk)
+    progress = module_progress(user.pk, brand.pk)
 
     assert [p.module.pk for p in progress] == [module.pk, untouched.pk]
     mine, other = progress
@@ -492,7 +501,7 @@ def test_module_progress_reports_best_score_last_attempt_and_open_attempt(
     assert mine.last_attempt is not None and mine.last_attempt.pk == bad.pk
     assert mine.open_attempt is not None and mine.open_attempt.pk == open_attempt.pk
     assert mine.retake_at is None
-    assert other == training.ModuleProgress(other.module, False, None, None, None, None, None)
+    assert other == ModuleProgress(other.module, False, None, None, None, None, None)
 
 
 # --- practice ----------------------------------------------------------------------------
@@ -509,7 +518,7 @@ def test_an_english_practice_question_is_a_real_first_message_with_the_real_repl
 ) -> None:
     corpus = _corpus()
     for seed in range(20):
-        item = training.draw_practice_question(brand.pk, "en", random.Random(seed))
+        item = draw_practice_question(brand.pk, "en", random.Random(seed))
 
         dialog = corpus[int(item.key.removeprefix("en-"))]
         turns = dialog["dialogContent"]
@@ -520,23 +529,22 @@ def test_an_english_practice_question_is_a_real_first_message_with_the_real_repl
         expected = agent_turns[0] if agent_turns else dialog["agentURL"]["url_utterance"]
         assert item.reference_answer == expected
         assert item.company == dialog["dialogHeader"]["company"]
-        assert training.practice_item(item.key) == item
+        assert practice_item(item.key) == item
 
 
 def test_a_french_practice_question_has_no_reference_and_no_placeholder(brand: Brand) -> None:
     items = {
-        training.draw_practice_question(brand.pk, "fr-CA", random.Random(seed)).key
-        for seed in range(10)
+        draw_practice_question(brand.pk, "fr-CA", random.Random(seed)).key for seed in range(10)
     }
     for key in items:
-        item = training.practice_item(key)
+        item = practice_item(key)
         assert item is not None
         assert item.language == "fr"
         assert item.reference_answer == ""
         assert "{handle}" not in item.question_text
         assert item.question_text == item.question_text.strip()
-    assert training.practice_item("fr-99999") is None
-    assert training.practice_item("xx-1") is None
+    assert practice_item("fr-99999") is None
+    assert practice_item("xx-1") is None
 
 
 @pytest.fixture
@@ -564,17 +572,15 @@ def test_practice_is_stored_and_graded_without_ever_touching_x(
     settings.X_API_BASE_URL = ""
     trainee = enrolled(brand, "trainee")
     supervisor = _user("sam")
-    item = training.draw_practice_question(brand.pk, "en", random.Random(3))
+    item = draw_practice_question(brand.pk, "en", random.Random(3))
     questions_before = Question.objects.count()
     audit_before = AuditEvent.objects.count()
 
     # When a practice answer is submitted and graded
-    answer = training.submit_practice_answer(
+    answer = submit_practice_answer(
         trainee.pk, brand.pk, item.question_text, item.reference_answer, "  Sorry! DM us. ^DT "
     )
-    training.grade_practice_answer(
-        answer, grade=PracticeGrade.PASS, feedback="", by_user=supervisor
-    )
+    grade_practice_answer(answer, grade=PracticeGrade.PASS, feedback="", by_user=supervisor)
 
     # Then it is stored and graded, and nothing tried the network or touched the desk
     answer.refresh_from_db()
@@ -603,8 +609,8 @@ def test_a_practice_answer_needs_text_and_a_standing(
 ) -> None:
     user = enrolled(brand) if standing else _user("outsider")
 
-    with pytest.raises(training.TrainingError):
-        training.submit_practice_answer(user.pk, brand.pk, "Question?", "", answer_text)
+    with pytest.raises(TrainingError):
+        submit_practice_answer(user.pk, brand.pk, "Question?", "", answer_text)
 
     assert PracticeAnswer.objects.count() == 0
     assert CharterEvent.objects.count() == 0
@@ -612,23 +618,21 @@ def test_a_practice_answer_needs_text_and_a_standing(
 
 def _pending(brand: Brand) -> tuple[PracticeAnswer, User]:
     trainee = enrolled(brand, "trainee")
-    answer = training.submit_practice_answer(trainee.pk, brand.pk, "Q?", "Ref.", "My reply")
+    answer = submit_practice_answer(trainee.pk, brand.pk, "Q?", "Ref.", "My reply")
     return answer, _user("grader")
 
 
 def test_a_fail_needs_feedback(brand: Brand) -> None:
     answer, grader = _pending(brand)
 
-    with pytest.raises(training.TrainingError):
-        training.grade_practice_answer(
-            answer, grade=PracticeGrade.FAIL, feedback="  ", by_user=grader
-        )
+    with pytest.raises(TrainingError):
+        grade_practice_answer(answer, grade=PracticeGrade.FAIL, feedback="  ", by_user=grader)
 
     answer.refresh_from_db()
     assert answer.grade == PracticeGrade.PENDING
     assert answer.graded_by is None
 
-    training.grade_practice_answer(
+    grade_practice_answer(
         answer,
         grade=PracticeGrade.FAIL,
         feedback=" Ask for the order number by DM. ",
@@ -642,12 +646,12 @@ def test_a_fail_needs_feedback(brand: Brand) -> None:
 
 def test_a_graded_answer_keeps_its_grade(brand: Brand) -> None:
     answer, grader = _pending(brand)
-    training.grade_practice_answer(answer, grade=PracticeGrade.PASS, feedback="", by_user=grader)
+    grade_practice_answer(answer, grade=PracticeGrade.PASS, feedback="", by_user=grader)
     before = PracticeAnswer.objects.values().get(pk=answer.pk)
     events_before = CharterEvent.objects.count()
 
-    with pytest.raises(training.TrainingError):
-        training.grade_practice_answer(
+    with pytest.raises(TrainingError):
+        grade_practice_answer(
             answer, grade=PracticeGrade.FAIL, feedback="Changed my mind", by_user=_user("other")
         )
 
@@ -659,8 +663,8 @@ def test_a_graded_answer_keeps_its_grade(brand: Brand) -> None:
 def test_only_pass_or_fail_is_a_grade(brand: Brand, grade: str) -> None:
     answer, grader = _pending(brand)
 
-    with pytest.raises(training.TrainingError):
-        training.grade_practice_answer(answer, grade=grade, feedback="Fine", by_user=grader)
+    with pytest.raises(TrainingError):
+        grade_practice_answer(answer, grade=grade, feedback="Fine", by_user=grader)
 
     answer.refresh_from_db()
     assert answer.grade == PracticeGrade.PENDING
@@ -669,10 +673,8 @@ def test_only_pass_or_fail_is_a_grade(brand: Brand, grade: str) -> None:
 def test_nobody_grades_their_own_answer(brand: Brand) -> None:
     answer, _grader = _pending(brand)
 
-    with pytest.raises(training.TrainingError):
-        training.grade_practice_answer(
-            answer, grade=PracticeGrade.PASS, feedback="", by_user=answer.user
-        )
+    with pytest.raises(TrainingError):
+        grade_practice_answer(answer, grade=PracticeGrade.PASS, feedback="", by_user=answer.user)
 
     answer.refresh_from_db()
     assert answer.grade == PracticeGrade.PENDING
@@ -682,9 +684,9 @@ def test_practice_queries_keep_to_the_brand(brand: Brand) -> None:
     other = make_brand()
     mine, _grader = _pending(brand)
     stranger = enrolled(other, "stranger")
-    theirs = training.submit_practice_answer(stranger.pk, other.pk, "Q?", "", "Reply")
+    theirs = submit_practice_answer(stranger.pk, other.pk, "Q?", "", "Reply")
 
-    assert list(training.practice_answers_to_grade(brand.pk)) == [mine]
-    assert list(training.practice_answers_to_grade(other.pk)) == [theirs]
-    assert list(training.practice_answers_of(mine.user_id, brand.pk)) == [mine]
-    assert list(training.practice_answers_of(mine.user_id, other.pk)) == []
+    assert list(practice_answers_to_grade(brand.pk)) == [mine]
+    assert list(practice_answers_to_grade(other.pk)) == [theirs]
+    assert list(practice_answers_of(mine.user_id, brand.pk)) == [mine]
+    assert list(practice_answers_of(mine.user_id, other.pk)) == []

@@ -24,7 +24,7 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from charter.models import TrainingModule
-from charter.training import start_attempt
+from charter.training.quiz import start_attempt
 from helpdesk.enrolment import create_invitation, enrol_employee
 from helpdesk.events import brand_queue_group
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD

@@ -6,14 +6,9 @@ from typing import Any
 
 import pytest
 
-from routing.classify import (
-    Classification,
-    CompiledRules,
-    classify,
-    compile_rule_rows,
-    compile_rules,
-    detect_language,
-)
+from routing.classify import Classification, classify, compile_rules
+from routing.classify.language import detect_language
+from routing.classify.rules import CompiledRules, compile_rule_rows
 from routing.models import RoutingRule, RuleEffect, RuleKind, Topic
 
 NO_RULES = CompiledRules(brand_id=0, version="")

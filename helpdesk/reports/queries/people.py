@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
 
-from helpdesk.models import Brand, Store, Volunteer
+from helpdesk.models import Brand, Store
+from helpdesk.people import person_name
 from helpdesk.reports.queries.scope import (
     ACCEPTED_REPLY_STATES,
     Scope,
@@ -131,18 +132,15 @@ def volunteer_activity(scope: Scope, *, anonymise: bool = False) -> list[Volunte
 
 
 def person_labels(brand_id: int, user_ids: Iterable[int], *, anonymise: bool) -> dict[int, str]:
-    """How a report names people: their display name (else username), or with
+    """How a report names people: as the desk does (``helpdesk.people.person_name``), or with
     ``anonymise`` a stable code per person and brand that reveals nothing of who it is."""
     ids = list(dict.fromkeys(user_ids))
     if anonymise:
         return {user_id: anonymous_label(brand_id, user_id) for user_id in ids}
     found = {
-        volunteer.user_id: str(volunteer)
-        for volunteer in Volunteer.objects.filter(user_id__in=ids).select_related("user")
+        user.pk: person_name(user)
+        for user in User.objects.filter(pk__in=ids).select_related("volunteer")
     }
-    missing = [user_id for user_id in ids if user_id not in found]
-    if missing:
-        found.update(User.objects.filter(pk__in=missing).values_list("pk", "username"))
     return {user_id: found.get(user_id, f"#{user_id}") for user_id in ids}
 
 

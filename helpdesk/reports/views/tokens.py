@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -11,23 +10,15 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.reports.access import api_reader
 from helpdesk.reports.api.authentication import make_token
+from helpdesk.reports.forms import TokenForm
 from helpdesk.reports.models import ApiToken
 
 MAX_ACTIVE_TOKENS = 20
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=80,
-        help_text=gettext_lazy("What uses it, e.g. “weekly dashboard”."),
-    )
 
 
 def _reader(request: HttpRequest) -> User:

@@ -1,0 +1,105 @@
+"""The live queue's filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.queries import QueueCursor, QueueFilters
+
+
+class _PlainSelect(forms.Select):
+    """A select whose options are written here rather than by a template each: the store
+    filter lists every store of the brand, and an included template per option made the
+    form a third of the queue page's rendering time. Same markup, escaped the same way."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>\n{}\n</select>', name, flatatt(widget["attrs"]), options
+        )
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET filters. A bad value is dropped (and named), never an error page."""
+
+    topic = forms.ChoiceField(label=_("Topic"), required=False, widget=_PlainSelect)
+    lang = forms.CharField(
+        label=_("Language"),
+        required=False,
+        max_length=16,
+        validators=[RegexValidator(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")],
+    )
+    store = forms.TypedChoiceField(
+        label=_("Store"), required=False, coerce=int, empty_value=None, widget=_PlainSelect
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=_PlainSelect,
+        choices=[("", _("Any priority"))] + [(str(n), str(n)) for n in range(4)],
+    )
+    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        topics: list[tuple[int, str, str]],
+        stores: list[tuple[int, str, str]],
+    ) -> None:
+        super().__init__(data)
+        topic_field = self.fields["topic"]
+        store_field = self.fields["store"]
+        assert isinstance(topic_field, forms.ChoiceField)
+        assert isinstance(store_field, forms.TypedChoiceField)
+        topic_field.choices = [("", _("All topics"))] + [(slug, name) for _pk, slug, name in topics]
+        store_field.choices = [("", _("All stores"))] + [
+            (str(pk), f"{code} · {name}") for pk, code, name in stores
+        ]
+
+    def clean_after(self) -> QueueCursor | None:
+        text = self.cleaned_data.get("after") or ""
+        if not text:
+            return None
+        cursor = QueueCursor.decode(text)
+        if cursor is None:
+            raise forms.ValidationError(_("This is not a place in the queue."))
+        return cursor
+
+    def chosen(self) -> tuple[QueueFilters, QueueCursor | None, list[str]]:
+        """The valid filters, the cursor, and the labels of the fields that were ignored."""
+        self.is_valid()
+        data = self.cleaned_data
+        filters = QueueFilters(
+            topic=data.get("topic") or "",
+            lang=data.get("lang") or "",
+            store=data.get("store"),
+            priority=data.get("priority"),
+        )
+        ignored = [str(self.fields[name].label or name) for name in self.errors]
+        return filters, data.get("after"), ignored

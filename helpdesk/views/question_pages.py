@@ -1,0 +1,157 @@
+"""A question with its thread and the customer's history, and what a desk member does to it
+from there: going on shift, claiming, handing back, escalating.
+
+Desk roles only (agency staff never see the queue's controls); another brand's question
+answers 404. Tweet text is rendered with auto-escaping only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk.models import Question, Reply
+from helpdesk.people import person_name
+from helpdesk.permissions import SUPERVISING_ROLES
+from helpdesk.states import QuestionState
+from helpdesk.views.access import (
+    holds_claim,
+    question_of,
+    redirect_back,
+    require_member,
+    signed_in_user,
+)
+from routing.claims import ClaimError, claim_question, release_question
+from routing.handover import escalate_question
+from routing.presence import PresenceError, end_shift, is_on_shift, start_shift
+
+EARLIER_QUESTIONS_SHOWN = 10
+
+
+def _replies() -> Prefetch[Any]:
+    return Prefetch(
+        "replies",
+        queryset=Reply.objects.select_related("author__volunteer").order_by("created_at", "pk"),
+    )
+
+
+@login_required
+@require_POST
+def shift(request: HttpRequest) -> HttpResponse:
+    """Start (``action=start``) or end (``action=end``) the person's shift."""
+    volunteer = require_member(request)
+    user = signed_in_user(request)
+    if request.POST.get("action") == "end":
+        end_shift(user, volunteer.brand_id)
+        messages.success(request, _("Your shift has ended."))
+    else:
+        try:
+            start_shift(user, volunteer.brand_id)
+        except PresenceError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, _("You are on shift."))
+    return redirect_back(request, reverse("helpdesk:queue"))
+
+
+@login_required
+@require_GET
+def question_view(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = require_member(request)
+    user = signed_in_user(request)
+    question = question_of(volunteer, pk)
+    thread = list(
+        Question.objects.filter(conversation_id=question.conversation_id)
+        .select_related("customer")
+        .prefetch_related(_replies())
+        .order_by("received_at", "pk")
+    )
+    earlier: list[Question] = []
+    if question.customer_id is not None:
+        earlier = list(
+            Question.objects.filter(brand_id=question.brand_id, customer_id=question.customer_id)
+            .exclude(conversation_id=question.conversation_id)
+            .prefetch_related(_replies())
+            .order_by("-received_at", "-pk")[:EARLIER_QUESTIONS_SHOWN]
+        )
+    siblings: list[Question] = []
+    if question.group_id is not None:
+        siblings = list(
+            Question.objects.filter(group_id=question.group_id, brand_id=question.brand_id)
+            .exclude(pk=question.pk)
+            .select_related("customer")
+            .order_by("received_at", "pk")
+        )
+    context = {
+        "volunteer": volunteer,
+        "question": question,
+        "thread": thread,
+        "earlier": earlier,
+        "siblings": siblings,
+        "holder": person_name(question.claimed_by),
+        "is_holder": holds_claim(question, user),
+        "may_claim": question.state == QuestionState.QUEUED,
+        "may_escalate": question.state
+        in (
+            QuestionState.QUEUED,
+            QuestionState.CLAIMED,
+            QuestionState.DRAFTING,
+            QuestionState.IN_REVIEW,
+        )
+        and (question.claimed_by_id == user.pk or volunteer.role in SUPERVISING_ROLES),
+        "on_shift": is_on_shift(user.pk, volunteer.brand_id),
+    }
+    return render(request, "desk/question.html", context)
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = require_member(request)
+    question = question_of(volunteer, pk)
+    result = claim_question(question.pk, signed_in_user(request))
+    if result.won:
+        messages.success(request, _("You hold this question now."))
+        return redirect("desk:compose", pk=question.pk)
+    # The claim's own message says who has it, in the person's language.
+    text = result.message or _("You cannot claim this question.")
+    if result.refusals:
+        text = f"{text} ({', '.join(result.refusals)})"
+    messages.error(request, text)
+    return redirect("desk:question", pk=question.pk)
+
+
+@login_required
+@require_POST
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = require_member(request)
+    question = question_of(volunteer, pk)
+    try:
+        release_question(question.pk, signed_in_user(request))
+    except ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The question is back in the queue."))
+    return redirect("desk:question", pk=question.pk)
+
+
+@login_required
+@require_POST
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = require_member(request)
+    question = question_of(volunteer, pk)
+    try:
+        escalate_question(question.pk, signed_in_user(request), request.POST.get("note", ""))
+    except ClaimError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The question went to the official care team."))
+    return redirect("desk:question", pk=question.pk)

@@ -1,0 +1,42 @@
+"""Classifying a new question: language, topic, priority, and question or noise.
+
+Pure functions over a brand's compiled rules; the only database access is
+:func:`compile_rules`, which reads the brand's rules once per call and recompiles them only
+when they changed (a fingerprint of the rule rows is the rule set's version, so an edit in the
+admin of any process is seen by the next batch everywhere, with no signal and no TTL).
+
+Matching works on words, not on one regular expression per rule: the text is split into
+accent-folded, lower-case words once, and keyword, phrase, hashtag and handle rules are
+dictionary look-ups, so the cost grows with the length of the tweet, not with the number of
+rules. Only ``regex`` rules run one by one.
+
+Built-in heuristics (documented here because supervisors see their reasons):
+
+* **Chatter.** A tweet is a question when it has a question mark, or a question or problem
+  word in English or French ("how", "refund", "broken", "commande", "panne", "marche pas"
+  ...), or it hits a topic rule or an urgency word. One without any of these is *chatter* only
+  when it is recognisably so: nothing but reaction emoji ("@Brand 🔥🔥🔥"), only small-talk
+  words ("@Brand good morning", "lol @Brand at it again", "@Brand thanks!"), or a chatter
+  marker ("lol", "nice one", "love it"), and no link (a link may be the screenshot that shows
+  the problem). Anything else gets the benefit of the doubt and is queued: a volunteer
+  glancing at a stray tweet costs less than a customer ignored.
+* **Spam and ads.** Five or more hashtags; giveaway, crypto and follow-back phrases ("follow
+  back", "follow + RT", "giveaway", "bitcoin", "500% gains"); or nothing but links and
+  mentions (nothing else, not even an emoji).
+* **A reply to another customer.** The tweet answers someone who is not one of the brand's
+  accounts and does not mention a care handle.
+* **Priority.** Normal (2) to start; a brand rule with the effect "priority" raises it by its
+  ``priority_boost``; urgency or anger words (EN/FR) raise it by one; a customer with at least
+  10,000 followers by one; a customer whose earlier question is still unanswered by one; a
+  tweet that waited an hour or more before reaching the desk by one. Clamped to 0..3 (lower is
+  more urgent).
+
+The parts: ``words`` (folding, word splitting, the built-in vocabularies), ``language``,
+``rules`` (a brand's rules compiled and matched) and ``classification`` (the verdict);
+the package's entry points are re-exported here.
+"""
+
+from routing.classify.classification import Classification, RuleHit, classify
+from routing.classify.rules import compile_rules
+
+__all__ = ["Classification", "RuleHit", "classify", "compile_rules"]

@@ -1,0 +1,173 @@
+"""The verdict on one tweet: language, topic, priority, and question or noise (with the
+reasons supervisors see)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from routing.classify.language import detect_language
+from routing.classify.rules import CompiledRule, CompiledRules, match_rules
+from routing.classify.words import (
+    CHATTER_MARKERS,
+    CHATTER_WORDS,
+    HASHTAG,
+    MENTION,
+    NOT_PUNCTUATION,
+    QUESTION_PHRASE_PATTERN,
+    QUESTION_WORDS_EN,
+    QUESTION_WORDS_FR,
+    REACTIONS,
+    SPAM_PHRASES,
+    URGENCY_PHRASE_PATTERN,
+    URGENCY_WORDS,
+    URL,
+    WORD,
+    fold,
+)
+from routing.models import Priority, RuleEffect
+
+REACH_FOLLOWERS = 10_000
+WAITED_MINUTES = 60
+SPAM_HASHTAGS = 5
+
+
+class RuleHit(NamedTuple):
+    name: str
+    kind: str
+    effect: str
+    span: tuple[int, int]
+    matched: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    language: str
+    topic_id: int | None
+    priority: int
+    is_noise: bool
+    noise_reason: str
+    hits: list[str]
+    signals: list[str] = field(default_factory=list)
+    rule_hits: list[RuleHit] = field(default_factory=list)
+
+
+def classify(
+    text: str,
+    *,
+    lang_hint: str = "",
+    mentioned_handles: frozenset[str] = frozenset(),
+    customer_reach: int | None = None,
+    returning_unanswered: bool = False,
+    replies_to_other: bool = False,
+    waited_minutes: float = 0.0,
+    compiled: CompiledRules,
+) -> Classification:
+    """Classify one tweet.
+
+    ``mentioned_handles``: the brand's care handles the tweet mentions (lower case);
+    ``customer_reach``: the author's followers; ``returning_unanswered``: the author has an
+    earlier question still unanswered; ``replies_to_other``: the tweet answers an X user who is
+    not one of the brand's accounts; ``waited_minutes``: time between the tweet and its
+    arrival at the desk."""
+    language = detect_language(text, lang_hint)
+    folded = fold(text)
+    matched = match_rules(text, compiled, mentioned_handles, folded=folded)
+    order = sorted(matched)
+    rule_hits = [
+        RuleHit(
+            compiled.rules[i].name,
+            compiled.rules[i].kind,
+            compiled.rules[i].effect,
+            matched[i],
+            text[matched[i][0] : matched[i][1]],
+        )
+        for i in order
+    ]
+    hits = [hit.name for hit in rule_hits]
+    topic_id: int | None = None
+    boost = 0
+    noise_rule: CompiledRule | None = None
+    for index in order:
+        rule = compiled.rules[index]
+        if rule.effect == RuleEffect.TOPIC and topic_id is None and rule.topic_id is not None:
+            topic_id = rule.topic_id
+        elif rule.effect == RuleEffect.PRIORITY:
+            boost += rule.priority_boost
+        elif rule.effect == RuleEffect.NOISE and noise_rule is None:
+            noise_rule = rule
+
+    plain = MENTION.sub(" ", URL.sub(" ", text))
+    words = set(WORD.findall(fold(plain)))
+    signals: list[str] = []
+    is_urgent = bool(words & URGENCY_WORDS) or bool(URGENCY_PHRASE_PATTERN.search(folded))
+    if is_urgent:
+        signals.append("urgency")
+        boost += 1
+    if customer_reach is not None and customer_reach >= REACH_FOLLOWERS:
+        signals.append("reach")
+        boost += 1
+    if returning_unanswered:
+        signals.append("returning-unanswered")
+        boost += 1
+    if waited_minutes >= WAITED_MINUTES:
+        signals.append("waited")
+        boost += 1
+    priority = max(int(Priority.URGENT), min(int(Priority.LOW), int(Priority.NORMAL) - boost))
+
+    noise_reason = ""
+    if noise_rule is not None:
+        noise_reason = noise_rule.noise_reason or f"rule: {noise_rule.name}"
+    else:
+        noise_reason = _builtin_noise(
+            text, plain, folded, words, mentioned_handles, replies_to_other, topic_id, is_urgent
+        )
+    if noise_reason:
+        signals.append("noise")
+    return Classification(
+        language=language,
+        topic_id=topic_id,
+        priority=priority,
+        is_noise=bool(noise_reason),
+        noise_reason=noise_reason,
+        hits=hits,
+        signals=signals,
+        rule_hits=rule_hits,
+    )
+
+
+def _builtin_noise(
+    text: str,
+    plain: str,
+    folded: str,
+    words: set[str],
+    mentioned_handles: frozenset[str],
+    replies_to_other: bool,
+    topic_id: int | None,
+    is_urgent: bool,
+) -> str:
+    if len(HASHTAG.findall(text)) >= SPAM_HASHTAGS:
+        return "spam or ad: many hashtags"
+    spam = SPAM_PHRASES.search(text)
+    if spam is not None:
+        return f"spam or ad: {spam.group().strip()!r}"
+    has_link = len(plain) != len(text) and bool(URL.search(text))
+    if has_link and not NOT_PUNCTUATION.search(plain):
+        return "spam or ad: links only"
+    if replies_to_other and not mentioned_handles:
+        return "a reply to another customer"
+    is_question = (
+        "?" in text
+        or bool(words & QUESTION_WORDS_EN)
+        or bool(words & QUESTION_WORDS_FR)
+        or bool(QUESTION_PHRASE_PATTERN.search(folded))
+        or topic_id is not None
+        or is_urgent
+    )
+    if is_question or has_link:  # a link may be the screenshot that shows the problem
+        return ""
+    if not words and plain.strip() and not set(plain) - REACTIONS:
+        return "chatter: reactions only"
+    if words and (words <= CHATTER_WORDS or CHATTER_MARKERS.search(folded)):
+        return "chatter: no question or problem"
+    return ""

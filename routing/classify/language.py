@@ -1,0 +1,51 @@
+"""A question's language: X's ``lang`` when it names one, else lingua's guess over the
+configured languages."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from routing.classify.words import MENTION, URL, WORD
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+UNDETERMINED_LANGS = frozenset({"", "und", "qme", "zxx", "qam", "qct", "qht", "qst"})
+_detector: LanguageDetector | None = None
+_detector_lock = threading.Lock()
+
+
+def detect_languages() -> tuple[str, ...]:
+    """ISO 639-1 codes the detector chooses among (``ROUTING_DETECT_LANGUAGES``)."""
+    return tuple(settings.ROUTING_DETECT_LANGUAGES)
+
+
+def _get_detector() -> LanguageDetector:
+    global _detector
+    if _detector is None:
+        with _detector_lock:
+            if _detector is None:
+                from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+                languages = [
+                    Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+                    for code in detect_languages()
+                ]
+                _detector = LanguageDetectorBuilder.from_languages(*languages).build()
+    return _detector
+
+
+def detect_language(text: str, lang_hint: str = "") -> str:
+    """X's ``lang`` when it names a language; otherwise the detector's guess over the
+    configured languages on the text without mentions, links and ``#``; ``""`` if unsure."""
+    hint = (lang_hint or "").strip().lower()
+    if hint not in UNDETERMINED_LANGS:
+        return hint.split("-")[0][:8]
+    clean = URL.sub(" ", MENTION.sub(" ", text[:1000])).replace("#", " ")
+    if not WORD.search(clean):
+        return ""
+    found = _get_detector().detect_language_of(clean)
+    return "" if found is None else found.iso_code_639_1.name.lower()
