@@ -133,3 +133,10 @@ def linked_sender(author: User, brand_id: int) -> LinkedXAccount | None:
 
 def reply_ref(reply: Reply) -> dict[str, Any]:
     return {"reply_id": reply.pk}
+
+
+def next_reply_key(question: Question, author: User) -> str:
+    """The key the gate samples review by for the author's next reply to the question: the
+    composer's preview and ``submit_reply`` must name the same reply."""
+    number = Reply.objects.filter(question=question, author=author).count() + 1
+    return f"q{question.pk}-u{author.pk}-{number}"

@@ -22,6 +22,7 @@ from helpdesk.replies.common import (
     lock_question,
     move_locked_question,
     move_locked_reply,
+    next_reply_key,
     queue_reply,
     reply_ref,
 )
@@ -74,12 +75,11 @@ def submit_reply(
         .values_list("signature", "store_id")
         .first()
     ) or ("", None)
-    number = Reply.objects.filter(question=question, author=author).count() + 1
     decision = may_send(
         author,
         question.brand_id,
         text,
-        reply_key=f"q{question.pk}-u{author.pk}-{number}",
+        reply_key=next_reply_key(question, author),
         signature=signature,
         customer_handle=question.customer.username if question.customer else "",
         brand_handles=brand_handles(question.brand_id),

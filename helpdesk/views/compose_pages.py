@@ -35,6 +35,7 @@ from helpdesk.replies import (
     send_queue_position,
     submit_reply,
 )
+from helpdesk.replies.common import next_reply_key
 from helpdesk.saved_replies.actions import count_use
 from helpdesk.saved_replies.queries import Choice, choices_for, may_use_saved_replies
 from helpdesk.states import ReplyState
@@ -69,12 +70,11 @@ def segments(text: str, findings: tuple[Finding, ...]) -> list[Segment]:
 def _decision(question: Question, user: User, volunteer: Volunteer, text: str) -> Decision:
     """What the gate would say if this draft were submitted now; the reply key is the one
     ``submit_reply`` will use, so a sampled review is predicted right."""
-    number = Reply.objects.filter(question=question, author=user).count() + 1
     return may_send(
         user,
         question.brand_id,
         text,
-        reply_key=f"q{question.pk}-u{user.pk}-{number}",
+        reply_key=next_reply_key(question, user),
         signature=volunteer.signature,
         customer_handle=question.customer.username if question.customer else "",
         brand_handles=brand_handles(question.brand_id),
