@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from charter.gate import may_claim
 from helpdesk.models import Question
 from helpdesk.moves import move_question, move_questions
 from helpdesk.states import QuestionState
@@ -196,9 +197,17 @@ def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | 
 
 def renew_lease(question_id: int, user: User, *, now: datetime | None = None) -> datetime:
     """Extend the holder's lease by the brand's lease length; returns the new end. A lapsed
-    lease is not renewed: the question is on its way back to the queue."""
+    lease is not renewed (the question is on its way back to the queue), nor the lease of a
+    holder the gate no longer lets claim."""
     now = now or timezone.now()
     question = get_question(question_id)
+    gate = may_claim(user, question.brand_id, now=now)
+    if not gate.allowed:  # suspended, or the charter or training lapsed: typing keeps nothing
+        raise ClaimError(
+            "not_allowed",
+            _("You may not keep this question: %(why)s")
+            % {"why": "; ".join(reason.message for reason in gate.reasons)},
+        )
     until = now + timedelta(minutes=routing_settings_for(question.brand_id).claim_lease_minutes)
     renewed = Question.objects.filter(
         pk=question_id,

@@ -4,6 +4,7 @@ and the floor, for every role (DESIGN invariants 6 and 8)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from helpdesk.replies import submit_reply
 from helpdesk.states import QuestionState, ReplyState
 from routing.models import QuestionGroup
 from routing.presence import start_shift
-from tests.factories import make_volunteer
+from tests.factories import make_store, make_volunteer
 from tests.people import People, log_in
 from tests.replies.conftest import Desk, _desk
 
@@ -721,3 +722,43 @@ def test_the_floor_refreshes_in_french(client: Client, desk: Desk) -> None:
 
     assert "Actualiser maintenant" in page and "toutes les 10 secondes" in page
     assert "Mis à jour à" in body and "Updated at" not in body
+
+
+@pytest.mark.parametrize(
+    "state",
+    [QuestionState.APPROVED, QuestionState.ANSWERED, QuestionState.FAILED, QuestionState.ESCALATED],
+)
+def test_a_question_past_its_claim_says_who_handled_it(
+    client: Client, desk: Desk, state: str
+) -> None:
+    """Issue 11 (8): once the lease is gone the page said "Held by Alice until ." (no time)."""
+    holder = desk.member("certified")
+    question = desk.question(holder)
+    Question.objects.filter(pk=question.pk).update(state=state, lease_expires_at=None)
+    client.force_login(holder.user)
+
+    page = client.get(f"/desk/questions/{question.pk}/").content.decode()
+
+    assert "until ." not in page and "Held by" not in page
+    assert "Handled by " in page
+
+
+def test_the_floor_offers_only_the_reassignments_it_accepts(client: Client, desk: Desk) -> None:
+    """Issue 11 (18): the reassign menus listed people of every store and then refused
+    them; a question held by someone of another store offered a reassignment too."""
+    mine, theirs = make_store(desk.brand, code="MINE"), make_store(desk.brand, code="THEIRS")
+    desk.supervisor.store = mine
+    desk.supervisor.save()
+    ann = on_shift(desk, store=mine, display_name="Ann Mine")
+    bea = on_shift(desk, store=mine, display_name="Bea Mine")
+    carl = on_shift(desk, store=theirs, display_name="Carl Theirs")
+    held_by_ann, held_by_carl = desk.question(ann), desk.question(carl)
+    client.force_login(desk.supervisor.user)
+
+    page = client.get("/desk/floor/").content.decode()
+
+    options = set(re.findall(r'<option value="(\d+)">', page))
+    assert str(bea.user_id) in options
+    assert options <= {str(ann.user_id), str(bea.user_id)}
+    assert f'action="/desk/questions/{held_by_ann.pk}/reassign/"' in page
+    assert f'action="/desk/questions/{held_by_carl.pk}/reassign/"' not in page

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Question, Volunteer
 from helpdesk.people import person_name
+from helpdesk.permissions import supervises
 from helpdesk.states import QuestionState
 from helpdesk.views.access import question_of, redirect_back, require_supervisor, signed_in_user
 from routing.claims import ClaimError
@@ -64,12 +65,16 @@ def _floor_context(supervisor: Volunteer) -> dict[str, Any]:
         .select_related("customer", "claimed_by__volunteer")
         .order_by("sla_due_at", "pk")[:NEAR_DEADLINE_SHOWN]
     )
+    # Reassigning offers only what it accepts: people of the supervisor's stores, and
+    # questions whose holder (if any) is one of them.
+    supervised = [person for person in people if supervises(supervisor, person.store)]
     return {
         "volunteer": supervisor,
         "rows": rows,
         "near": near,
         "now": now,
-        "people": people,
+        "people": supervised,
+        "supervised_ids": {person.user_id for person in supervised},
     }
 
 

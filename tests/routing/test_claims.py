@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from charter.standing import suspend
 from helpdesk.models import AuditEvent, Brand, Question, Role
 from helpdesk.states import QuestionState
 from routing.claims import (
@@ -162,6 +163,23 @@ def test_the_holder_renews_the_lease_while_typing(desk: Brand, _frozen: Any) -> 
         renew_lease(asked.pk, bob.user)
     asked.refresh_from_db()
     assert asked.lease_expires_at == until
+
+
+def test_a_suspended_holder_cannot_keep_the_claim_alive(desk: Brand, _frozen: Any) -> None:
+    """Issue 11 (3): typing renews the lease only for someone the gate still lets claim."""
+    alice = member(desk, now=T0)
+    boss = member(desk, now=T0, role=Role.SUPERVISOR, on_shift=False)
+    asked = question(desk)
+    claim_question(asked.pk, alice.user)
+    before = Question.objects.get(pk=asked.pk).lease_expires_at
+    suspend(alice.user.pk, desk.pk, actor=boss.user, reason="posted a price")
+
+    _frozen.move_to(T0 + timedelta(minutes=8))
+    with pytest.raises(ClaimError) as refused:
+        renew_lease(asked.pk, alice.user)
+
+    assert refused.value.code == "not_allowed"
+    assert Question.objects.get(pk=asked.pk).lease_expires_at == before
 
 
 def test_a_lapsed_lease_returns_the_question_to_the_queue(desk: Brand, _frozen: Any) -> None:
