@@ -38,6 +38,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             "This link goes to {host}, which is not one of the brand's sites ({domains}). "
             "Link to the brand's own page instead."
         ),
+        "no_words": (
+            "This reply has no words of its own: only mentions, your signature, hashtags or "
+            "links. Write the answer itself before sending it."
+        ),
         "blocked_term": "The brand does not allow {term} in a reply. Rephrase without it.",
         "promise": (
             "{term} sounds like a promise of a refund, an exchange or compensation. A "
@@ -102,6 +106,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link_domain": (
             "Ce lien mène à {host}, qui n'est pas un site de la marque ({domains}). Mettez "
             "plutôt un lien vers la page de la marque."
+        ),
+        "no_words": (
+            "Cette réponse ne contient aucun mot à elle : seulement des mentions, votre "
+            "signature, des hashtags ou des liens. Écrivez la réponse elle-même avant de "
+            "l'envoyer."
         ),
         "blocked_term": "La marque interdit {term} dans une réponse. Reformulez sans.",
         "promise": (

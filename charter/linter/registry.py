@@ -38,6 +38,8 @@ _TABLE = (
      "Un numéro de commande ou de compte (motif intégré ou de la marque)"),
     ("link_domain", _B, "A link outside the brand's allowed domains (when some are set)",
      "Un lien hors des domaines autorisés de la marque (s'il y en a)"),
+    ("no_words", _B, "No words of its own: only mentions, the signature, hashtags or links",
+     "Aucun mot à elle : seulement des mentions, la signature, des hashtags ou des liens"),
     ("blocked_term", _B, "A word or phrase the brand forbids",
      "Un mot ou une expression interdits par la marque"),
     ("promise", _R, "A promise of a refund, exchange, credit, gift or compensation",
@@ -59,6 +61,9 @@ _TABLE = (
     ("link_cost", _A, "A link: the post costs $0.20 instead of $0.015",
      "Un lien : la publication coûte 0,20 $ au lieu de 0,015 $"),
 )  # fmt: skip
+
+# Rules a brand cannot turn off: a reply with nothing to say is never worth sending.
+ALWAYS_ON: frozenset[str] = frozenset({"no_words"})
 
 RULES: Mapping[str, RuleInfo] = MappingProxyType(
     {name: RuleInfo(name, severity, en, fr) for name, severity, en, fr in _TABLE}

@@ -19,6 +19,7 @@ How the text is read:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ from charter.linter import terms
 from charter.linter.claims import unqualified_claims
 from charter.linter.config import LintConfig
 from charter.linter.messages import language_of, message, quoted
-from charter.linter.registry import RULES
+from charter.linter.registry import ALWAYS_ON, RULES
 from charter.linter.results import Finding, LintResult, Severity
 from charter.linter.text import MAX_WEIGHTED_LENGTH, fold, measure
 
@@ -85,7 +86,7 @@ def _compile(config: LintConfig) -> _Compiled:
     handles = {h.strip().lstrip("@").lower() for h in config.brand_handles}
     customer = config.customer_handle.strip().lstrip("@").lower()
     return _Compiled(
-        enabled=frozenset(RULES) - config.disabled_rules,
+        enabled=frozenset(RULES) - (config.disabled_rules - ALWAYS_ON),
         blocked=_terms_pattern(config.blocked_terms),
         review=_terms_pattern(config.extra_review_terms),
         orders=tuple(_user_pattern(p) for p in config.order_number_patterns),
@@ -179,6 +180,8 @@ def lint(text: str, config: LintConfig, *, language: str = "en", signature: str 
 
     end = (len(text), len(text))
     sig = signature.strip()
+    if not _has_words(text, opaque + find.hashtags(text), sig):
+        draft.add("no_words", end)
     if sig and config.require_signature and sig.casefold() not in text.casefold():
         draft.add("missing_signature", end, signature=sig)
     if compiled.hashtag is not None and compiled.hashtag.search(draft.folded) is None:
@@ -191,6 +194,26 @@ def lint(text: str, config: LintConfig, *, language: str = "en", signature: str 
     findings = tuple(sorted(draft.findings, key=_order))
     verdict = max((f.severity for f in findings), default=Severity.OK)
     return LintResult(text, verdict, measured.weighted_length, findings)
+
+
+# What counts as the reply's own words: letters, digits and pictographs (an emoji answers
+# too); not punctuation, spaces, invisible characters or modifiers.
+_WORD_CATEGORIES = ("L", "N", "So")
+
+
+def _has_words(text: str, skip: list[Span], signature: str) -> bool:
+    """Whether ``text`` says something besides mentions, links, emails, hashtags and the
+    volunteer's signature (every place it appears, in any case)."""
+    spans = list(skip)
+    if signature:
+        lowered, needle = text.casefold(), signature.casefold()
+        if len(lowered) == len(text):  # casefold kept the indexes ("ß" would not)
+            at = lowered.find(needle)
+            while at >= 0:
+                spans.append((at, at + len(needle)))
+                at = lowered.find(needle, at + len(needle))
+    rest = find.blank(text, spans)
+    return any(unicodedata.category(char).startswith(_WORD_CATEGORIES) for char in rest)
 
 
 def _personal_data(draft: _Draft, emails: list[tuple[Span, str]], opaque: list[Span]) -> list[Span]:
