@@ -43,6 +43,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "links. Write the answer itself before sending it."
         ),
         "blocked_term": "The brand does not allow {term} in a reply. Rephrase without it.",
+        "profanity": (
+            "{term} is profanity or an offensive word. Never use it in a reply, not even to "
+            "quote the customer; rephrase without it."
+        ),
+        "competitor": (
+            "{term} is a competitor's name. Do not send customers to a competitor; point "
+            "them to the brand's own stores, site or support instead."
+        ),
         "promise": (
             "{term} sounds like a promise of a refund, an exchange or compensation. A "
             "supervisor must approve it first; add a disclaimer and link to the policy."
@@ -113,6 +121,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "l'envoyer."
         ),
         "blocked_term": "La marque interdit {term} dans une réponse. Reformulez sans.",
+        "profanity": (
+            "{term} est un juron ou un mot injurieux. Ne l'employez jamais dans une réponse, "
+            "pas même pour citer le client ; reformulez sans."
+        ),
+        "competitor": (
+            "{term} est le nom d'un concurrent. N'envoyez pas le client chez un concurrent ; "
+            "orientez-le plutôt vers les magasins, le site ou le support de la marque."
+        ),
         "promise": (
             "{term} ressemble à une promesse de remboursement, d'échange ou de "
             "dédommagement. Un superviseur doit d'abord l'approuver ; ajoutez une réserve et "
