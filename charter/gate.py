@@ -147,8 +147,14 @@ def may_send(
         signature=signature,
     )
     if result.verdict == Severity.BLOCK:
+        # Name what blocks it: the refusal is often all the volunteer reads.
+        blocking = " ".join(f.message for f in result.findings if f.severity == Severity.BLOCK)
         refusals.append(
-            Reason("draft_blocked", str(_("The draft breaks a rule that cannot be approved.")))
+            Reason(
+                "draft_blocked",
+                str(_("The draft breaks a rule that cannot be approved: %(findings)s"))
+                % {"findings": blocking},
+            )
         )
     if refusals or standing is None:
         return Decision(allowed=False, reasons=tuple(refusals), notices=tuple(notices), lint=result)

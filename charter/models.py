@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 USER = settings.AUTH_USER_MODEL
 BRAND = "helpdesk.Brand"
@@ -219,6 +220,15 @@ class PracticeAnswer(models.Model):
         return f"practice {self.pk} by {self.user_id}"
 
 
+class TermVerdict(models.TextChoices):
+    """What a brand's term list does to a draft that uses one of its words."""
+
+    BLOCK = "block", pgettext_lazy("linter verdict", "Block: the reply cannot be sent")
+    REVIEW = "review", pgettext_lazy("linter verdict", "Review: a supervisor approves it first")
+    ADVICE = "advice", pgettext_lazy("linter verdict", "Advice: shown to the volunteer")
+    OFF = "off", pgettext_lazy("linter verdict", "Off")
+
+
 class LinterSettings(models.Model):
     """A brand's configuration of the draft linter's rules."""
 
@@ -241,7 +251,33 @@ class LinterSettings(models.Model):
     blocked_terms = models.JSONField(
         default=list, blank=True, help_text=_("Words or phrases a reply may never contain")
     )
+    profanity_verdict = models.CharField(
+        max_length=8,
+        choices=TermVerdict.choices,
+        default=TermVerdict.BLOCK,
+        help_text=_("What profanity (the English and French lists shipped with the linter) does"),
+    )
+    profanity_allowed = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Words of the profanity lists this brand accepts, e.g. a product's name"),
+    )
+    competitor_names = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Competitors' names, brands or sites, e.g. Amazon, Best Buy"),
+    )
+    competitor_verdict = models.CharField(
+        max_length=8,
+        choices=TermVerdict.choices,
+        default=TermVerdict.REVIEW,
+        help_text=_("What a competitor's name does"),
+    )
     disabled_rules = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("linter settings")
+        verbose_name_plural = _("linter settings")
 
     def __str__(self) -> str:
         return f"linter settings of {self.brand_id}"

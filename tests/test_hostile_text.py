@@ -17,6 +17,7 @@ from django.test import Client
 from helpdesk.models import Brand, Customer, Question, Source, XAccount
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import parse_v2_response
+from helpdesk.x.sandbox.records import x_escaped
 from tests.factories import make_volunteer
 from tests.fixtures.hostile import (
     HOSTILE_BIOS,
@@ -55,7 +56,7 @@ def ingest_hostile(brand: Brand) -> None:
     tweets = [
         {
             "id": tweet_id(n),
-            "text": text,
+            "text": x_escaped(text),  # as X sends it
             "edit_history_tweet_ids": [tweet_id(n)],
             "author_id": author_id(n),
         }
@@ -124,7 +125,7 @@ def test_hostile_texts_through_the_webhook_are_stored_byte_for_byte(
         "description": HOSTILE_BIOS[0],
     }
     events = [
-        {"id_str": tweet_id(100 + n), "text": text, "user": user}
+        {"id_str": tweet_id(100 + n), "text": x_escaped(text), "user": user}
         for n, (_, text) in enumerate(chosen)
     ]
     body = json.dumps({"for_user_id": account.x_user_id, "tweet_create_events": events}).encode()

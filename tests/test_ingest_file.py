@@ -35,6 +35,11 @@ TWEET_FILES = [path for path in RECORDED_FILES if recorded_tweets(path)]
 OTHER_FILES = [path for path in RECORDED_FILES if not recorded_tweets(path)]
 
 
+def as_written(x_text: str) -> str:
+    """What the author typed, for texts where X's three entities are not nested."""
+    return x_text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def v2_tweet(n: int, **fields: Any) -> dict[str, Any]:
     tweet_id = str(BASE_ID + n)
     body: dict[str, Any] = {
@@ -128,7 +133,7 @@ def test_every_recorded_tweet_response_ingests(recorded: Path, brand: Any, tmp_p
     # When it is ingested
     out, err, error = ingest_file(str(path))
 
-    # Then every tweet but the plain retweets is a queued question, exactly as X sent it
+    # Then every tweet but the plain retweets is a queued question, as its author wrote it
     assert error is None
     assert err == ""
     assert out.splitlines()[-1] == (
@@ -136,6 +141,9 @@ def test_every_recorded_tweet_response_ingests(recorded: Path, brand: Any, tmp_p
     )
     stored = {q.tweet_id: q for q in Question.objects.select_related("conversation")}
     assert {tweet_id: q.text for tweet_id, q in stored.items()} == {
+        t["id"]: as_written(t["text"]) for t in questions
+    }
+    assert {tweet_id: q.raw["text"] for tweet_id, q in stored.items()} == {
         t["id"]: t["text"] for t in questions
     }
     for question in stored.values():
@@ -148,6 +156,56 @@ def test_every_recorded_tweet_response_ingests(recorded: Path, brand: Any, tmp_p
     assert set(
         AuditEvent.objects.filter(kind="question.received").values_list("actor_label", flat=True)
     ) == ({"system:ingest_file"} if questions else set())
+
+
+@pytest.mark.django_db
+def test_a_recorded_tweet_with_an_ampersand_is_stored_unescaped_and_its_payload_kept(
+    brand: Any, tmp_path: Path
+) -> None:
+    # Given X's recorded home timeline, where "&" comes as "&amp;"
+    recorded = RECORDED / "get_home_timeline_0.json"
+    response = json.loads(recorded.read_text(encoding="utf-8"))["response"]
+    (sent,) = [t for t in response["data"] if t["text"].startswith("So @alanbenlee")]
+    assert "@snowman &amp; I are" in sent["text"]
+
+    # When the response is ingested
+    _, _, error = ingest_file(str(write_json(tmp_path, response)))
+
+    # Then the question reads "&" as the author wrote it, and the raw payload is X's own
+    assert error is None
+    question = Question.objects.get(tweet_id=sent["id"])
+    assert question.text == sent["text"].replace("&amp;", "&")
+    assert "@snowman & I are" in question.text and "&amp;" not in question.text
+    assert question.raw == sent
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sent", "written"),
+    [
+        ("@CareDesk Q&amp;A: 4 &lt; 5 &gt; 3", "@CareDesk Q&A: 4 < 5 > 3"),
+        ("@CareDesk typed &amp;lt;b&amp;gt; &amp;amp;", "@CareDesk typed &lt;b&gt; &amp;"),
+        ("@CareDesk &quot;hi&quot; &#60;b&#62; &nbsp; &AMP;",) * 2,
+        ("@CareDesk & < > unescaped already", "@CareDesk & < > unescaped already"),
+    ],
+    ids=["three-entities", "double-escaped", "other-entities-untouched", "bare"],
+)
+def test_x_entities_are_unescaped_exactly_once_in_v2_and_v11(
+    sent: str, written: str, brand: Any, tmp_path: Path
+) -> None:
+    # Given the same text from X as a v2 tweet and as a v1.1 webhook status
+    make_account(brand, username="CareDesk", x_user_id="777")
+    v2 = v2_tweet(1, text=sent)
+    v11 = {"for_user_id": "777", "tweet_create_events": [v11_status(2, text=sent)]}
+
+    # When both are ingested
+    for document in (v2, v11):
+        _, _, error = ingest_file(str(write_json(tmp_path, document)))
+        assert error is None
+
+    # Then each is stored as its author wrote it: only &amp; &lt; &gt; undone, once
+    assert Question.objects.get(tweet_id=v2["id"]).text == written
+    assert Question.objects.get(tweet_id=str(BASE_ID + 2)).text == written
 
 
 @pytest.mark.django_db

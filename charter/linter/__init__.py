@@ -7,10 +7,12 @@
 
 Severities, from least to most severe: ``ok < advice < review < block``. ``block``: the
 reply cannot be sent (over 280 weighted characters, personal data, a link outside the
-brand's domains, a forbidden term); ``review``: sent only after a supervisor approves it
-(promises, prices, legal or safety words, another customer); ``advice``: shown to the
-volunteer (signature, disclosure hashtag, qualifiers, the cost of a link). ``RULES`` lists
-every rule with its severity and a description in English and French.
+brand's domains, a forbidden term, no words of its own besides mentions, the signature,
+hashtags and links -- a rule no brand can turn off); ``review``: sent only after a
+supervisor approves it (promises, prices, legal or safety words, another customer);
+``advice``: shown to the volunteer (signature, disclosure hashtag, qualifiers, the cost of a
+link). ``RULES`` lists every rule with its severity and a description in English and
+French. The severities of ``profanity`` and ``competitor`` are the brand's to choose.
 
 Spans (``Finding.start``/``end``) are Python ``str`` indexes -- code points, not UTF-16
 units -- into the original text, start inclusive, end exclusive; a finding about something

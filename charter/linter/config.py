@@ -25,6 +25,12 @@ class LintConfig:
       or account numbers, on top of the built-in "order/commande/account ... 12345" pattern.
     - ``extra_review_terms`` / ``blocked_terms``: words or phrases (case- and
       accent-insensitive, whole words) that send a draft to review / block it.
+    - ``profanity_verdict`` / ``competitor_verdict``: the severity of the ``profanity`` and
+      ``competitor`` rules for this brand (``block``, ``review`` or ``advice``), or ``off``.
+    - ``profanity_allowed``: entries of the shipped profanity lists this brand accepts
+      (a bicycle shop's "pédale" is in ``profanity.NOT_PROFANE_HERE`` already).
+    - ``competitor_names``: the brand's competitors (names, brands, sites), matched as whole
+      words, case- and accent-insensitively.
     - ``disabled_rules``: rule names (see ``RULES``) that do not run.
     - ``customer_handle``: the handle being answered; mentioning it is fine.
     - ``brand_handles``: the brand's own care handles; mentioning them is fine.
@@ -36,6 +42,10 @@ class LintConfig:
     order_number_patterns: tuple[str, ...] = ()
     extra_review_terms: tuple[str, ...] = ()
     blocked_terms: tuple[str, ...] = ()
+    profanity_verdict: str = "block"
+    profanity_allowed: tuple[str, ...] = ()
+    competitor_names: tuple[str, ...] = ()
+    competitor_verdict: str = "review"
     disabled_rules: frozenset[str] = field(default_factory=frozenset)
     customer_handle: str = ""
     brand_handles: tuple[str, ...] = ()
@@ -60,6 +70,10 @@ class LintConfig:
             order_number_patterns=_strings(settings.order_number_patterns),
             extra_review_terms=_strings(settings.extra_review_terms),
             blocked_terms=_strings(settings.blocked_terms),
+            profanity_verdict=settings.profanity_verdict,
+            profanity_allowed=_strings(settings.profanity_allowed),
+            competitor_names=_strings(settings.competitor_names),
+            competitor_verdict=settings.competitor_verdict,
             disabled_rules=frozenset(_strings(settings.disabled_rules)),
             customer_handle=customer_handle,
             brand_handles=handles,

@@ -38,7 +38,19 @@ MESSAGES: dict[str, dict[str, str]] = {
             "This link goes to {host}, which is not one of the brand's sites ({domains}). "
             "Link to the brand's own page instead."
         ),
+        "no_words": (
+            "This reply has no words of its own: only mentions, your signature, hashtags or "
+            "links. Write the answer itself before sending it."
+        ),
         "blocked_term": "The brand does not allow {term} in a reply. Rephrase without it.",
+        "profanity": (
+            "{term} is profanity or an offensive word. Never use it in a reply, not even to "
+            "quote the customer; rephrase without it."
+        ),
+        "competitor": (
+            "{term} is a competitor's name. Do not send customers to a competitor; point "
+            "them to the brand's own stores, site or support instead."
+        ),
         "promise": (
             "{term} sounds like a promise of a refund, an exchange or compensation. A "
             "supervisor must approve it first; add a disclaimer and link to the policy."
@@ -103,7 +115,20 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Ce lien mène à {host}, qui n'est pas un site de la marque ({domains}). Mettez "
             "plutôt un lien vers la page de la marque."
         ),
+        "no_words": (
+            "Cette réponse ne contient aucun mot à elle : seulement des mentions, votre "
+            "signature, des hashtags ou des liens. Écrivez la réponse elle-même avant de "
+            "l'envoyer."
+        ),
         "blocked_term": "La marque interdit {term} dans une réponse. Reformulez sans.",
+        "profanity": (
+            "{term} est un juron ou un mot injurieux. Ne l'employez jamais dans une réponse, "
+            "pas même pour citer le client ; reformulez sans."
+        ),
+        "competitor": (
+            "{term} est le nom d'un concurrent. N'envoyez pas le client chez un concurrent ; "
+            "orientez-le plutôt vers les magasins, le site ou le support de la marque."
+        ),
         "promise": (
             "{term} ressemble à une promesse de remboursement, d'échange ou de "
             "dédommagement. Un superviseur doit d'abord l'approuver ; ajoutez une réserve et "

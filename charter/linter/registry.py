@@ -38,8 +38,14 @@ _TABLE = (
      "Un numéro de commande ou de compte (motif intégré ou de la marque)"),
     ("link_domain", _B, "A link outside the brand's allowed domains (when some are set)",
      "Un lien hors des domaines autorisés de la marque (s'il y en a)"),
+    ("no_words", _B, "No words of its own: only mentions, the signature, hashtags or links",
+     "Aucun mot à elle : seulement des mentions, la signature, des hashtags ou des liens"),
     ("blocked_term", _B, "A word or phrase the brand forbids",
      "Un mot ou une expression interdits par la marque"),
+    ("profanity", _B, "Profanity or an offensive word (English and French lists); the brand "
+     "sets the verdict",
+     "Un juron ou un mot injurieux (listes anglaise et française) ; la marque choisit le "
+     "verdict"),
     ("promise", _R, "A promise of a refund, exchange, credit, gift or compensation",
      "Une promesse de remboursement, d'échange, d'avoir, de cadeau ou de dédommagement"),
     ("price", _R, "A price, an amount of money or a discount",
@@ -50,6 +56,8 @@ _TABLE = (
      "Un autre client : un @ qui n'est ni celui du client ni celui de la marque"),
     ("review_term", _R, "A word or phrase the brand wants reviewed",
      "Un mot ou une expression que la marque veut faire relire"),
+    ("competitor", _R, "A competitor's name from the brand's list; the brand sets the verdict",
+     "Le nom d'un concurrent de la liste de la marque ; la marque choisit le verdict"),
     ("missing_signature", _A, "The volunteer's signature (e.g. ^AB) is missing",
      "La signature du bénévole (par ex. ^AB) manque"),
     ("missing_disclosure", _A, "The brand's disclosure hashtag is missing",
@@ -59,6 +67,13 @@ _TABLE = (
     ("link_cost", _A, "A link: the post costs $0.20 instead of $0.015",
      "Un lien : la publication coûte 0,20 $ au lieu de 0,015 $"),
 )  # fmt: skip
+
+# Rules whose severity each brand sets (``LintConfig.<rule>_verdict``); the table's is the
+# default.
+BRAND_SEVERITY: frozenset[str] = frozenset({"profanity", "competitor"})
+
+# Rules a brand cannot turn off: a reply with nothing to say is never worth sending.
+ALWAYS_ON: frozenset[str] = frozenset({"no_words"})
 
 RULES: Mapping[str, RuleInfo] = MappingProxyType(
     {name: RuleInfo(name, severity, en, fr) for name, severity, en, fr in _TABLE}

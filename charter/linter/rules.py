@@ -19,17 +19,18 @@ How the text is read:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from twitter_text.regexp.invalid_chars import invalid_chars as _INVALID_CHARS
 
 from charter.linter import detectors as find
-from charter.linter import terms
+from charter.linter import profanity, terms
 from charter.linter.claims import unqualified_claims
 from charter.linter.config import LintConfig
 from charter.linter.messages import language_of, message, quoted
-from charter.linter.registry import RULES
+from charter.linter.registry import ALWAYS_ON, BRAND_SEVERITY, RULES
 from charter.linter.results import Finding, LintResult, Severity
 from charter.linter.text import MAX_WEIGHTED_LENGTH, fold, measure
 
@@ -46,6 +47,9 @@ class _Compiled:
     """What a configuration needs at lint time, compiled once per configuration."""
 
     enabled: frozenset[str]
+    severities: dict[str, Severity]
+    profanity: _TermList | None
+    competitors: re.Pattern[str] | None
     blocked: re.Pattern[str] | None
     review: re.Pattern[str] | None
     orders: tuple[re.Pattern[str], ...]
@@ -62,6 +66,69 @@ def _terms_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     parts.sort(key=len, reverse=True)  # the longest phrase wins where several start
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _TermList:
+    """A long list of words as one pattern, and a quick check of what a text must hold for
+    the pattern to have a chance: every word of some entry (each a whole word), keyed by
+    the entry's longest word; or the first character of an entry that does not start with
+    a word character. Most drafts hold no entry's words and are spared the scan of a
+    400-way alternation at every position."""
+
+    pattern: re.Pattern[str]
+    needs: dict[str, tuple[frozenset[str], ...]]
+    first_marks: frozenset[str]
+
+    def may_match(self, folded: str) -> bool:
+        if any(mark in folded for mark in self.first_marks):
+            return True
+        words = set(_WORD.findall(folded.lower()))
+        return any(
+            needed <= words for key in words & self.needs.keys() for needed in self.needs[key]
+        )
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=32)
+def _profanity_list(allowed: tuple[str, ...]) -> _TermList | None:
+    """The shipped lists less the brand's accepted entries (compared folded, any case)."""
+    accepted = {" ".join(fold(word).casefold().split()) for word in allowed}
+    kept = tuple(
+        word
+        for word in profanity.all_words()
+        if " ".join(fold(word).casefold().split()) not in accepted
+    )
+    pattern = _terms_pattern(kept)
+    if pattern is None:
+        return None
+    needs: dict[str, list[frozenset[str]]] = {}
+    marks = set()
+    for word in kept:
+        folded = fold(word).strip().lower()
+        words = _WORD.findall(folded)
+        if not words or _WORD.match(folded) is None:
+            marks.add(folded[0])
+            continue
+        key = max(reversed(words), key=len)  # the longest, the last of equals
+        needs.setdefault(key, []).append(frozenset(words))
+    return _TermList(pattern, {key: tuple(sets) for key, sets in needs.items()}, frozenset(marks))
+
+
+def _brand_severities(config: LintConfig) -> tuple[dict[str, Severity], frozenset[str]]:
+    """The severities the brand chose for ``BRAND_SEVERITY`` rules, and the ones it
+    turned off. An unknown value keeps the rule's default."""
+    chosen = {"profanity": config.profanity_verdict, "competitor": config.competitor_verdict}
+    severities, off = {}, set()
+    for rule in BRAND_SEVERITY:
+        value = chosen[rule].strip().lower()
+        if value == "off":
+            off.add(rule)
+        elif value in {Severity.ADVICE, Severity.REVIEW, Severity.BLOCK}:
+            severities[rule] = Severity(value)
+    return severities, frozenset(off)
 
 
 def _user_pattern(pattern: str) -> re.Pattern[str]:
@@ -84,8 +151,12 @@ def _compile(config: LintConfig) -> _Compiled:
         hashtag = "#" + hashtag
     handles = {h.strip().lstrip("@").lower() for h in config.brand_handles}
     customer = config.customer_handle.strip().lstrip("@").lower()
+    severities, off = _brand_severities(config)
     return _Compiled(
-        enabled=frozenset(RULES) - config.disabled_rules,
+        enabled=frozenset(RULES) - ((config.disabled_rules | off) - ALWAYS_ON),
+        severities=severities,
+        profanity=_profanity_list(config.profanity_allowed),
+        competitors=_terms_pattern(config.competitor_names),
         blocked=_terms_pattern(config.blocked_terms),
         review=_terms_pattern(config.extra_review_terms),
         orders=tuple(_user_pattern(p) for p in config.order_number_patterns),
@@ -119,8 +190,9 @@ class _Draft:
             return
         start, end = span
         values.setdefault("term", quoted(self.text[start:end], self.language))
+        severity = self.compiled.severities.get(rule, RULES[rule].severity)
         self.findings.append(
-            Finding(rule, RULES[rule].severity, start, end, message(rule, self.language, **values))
+            Finding(rule, severity, start, end, message(rule, self.language, **values))
         )
 
     def add_words(self, rule: str, pattern: re.Pattern[str] | None, skip: list[Span]) -> None:
@@ -167,6 +239,10 @@ def lint(text: str, config: LintConfig, *, language: str = "en", signature: str 
 
     words_skip = email_spans + link_spans
     draft.add_words("blocked_term", compiled.blocked, [])
+    # Addresses are not the volunteer's words; a competitor's site or handle still counts.
+    if compiled.profanity is not None and compiled.profanity.may_match(draft.folded):
+        draft.add_words("profanity", compiled.profanity.pattern, opaque)
+    draft.add_words("competitor", compiled.competitors, [])
     draft.add_words("promise", _PROMISE, words_skip)
     if draft.enabled("price"):
         for span in find.prices(draft.folded):
@@ -179,6 +255,8 @@ def lint(text: str, config: LintConfig, *, language: str = "en", signature: str 
 
     end = (len(text), len(text))
     sig = signature.strip()
+    if not _has_words(text, opaque + find.hashtags(text), sig):
+        draft.add("no_words", end)
     if sig and config.require_signature and sig.casefold() not in text.casefold():
         draft.add("missing_signature", end, signature=sig)
     if compiled.hashtag is not None and compiled.hashtag.search(draft.folded) is None:
@@ -191,6 +269,26 @@ def lint(text: str, config: LintConfig, *, language: str = "en", signature: str 
     findings = tuple(sorted(draft.findings, key=_order))
     verdict = max((f.severity for f in findings), default=Severity.OK)
     return LintResult(text, verdict, measured.weighted_length, findings)
+
+
+# What counts as the reply's own words: letters, digits and pictographs (an emoji answers
+# too); not punctuation, spaces, invisible characters or modifiers.
+_WORD_CATEGORIES = ("L", "N", "So")
+
+
+def _has_words(text: str, skip: list[Span], signature: str) -> bool:
+    """Whether ``text`` says something besides mentions, links, emails, hashtags and the
+    volunteer's signature (every place it appears, in any case)."""
+    spans = list(skip)
+    if signature:
+        lowered, needle = text.casefold(), signature.casefold()
+        if len(lowered) == len(text):  # casefold kept the indexes ("ß" would not)
+            at = lowered.find(needle)
+            while at >= 0:
+                spans.append((at, at + len(needle)))
+                at = lowered.find(needle, at + len(needle))
+    rest = find.blank(text, spans)
+    return any(unicodedata.category(char).startswith(_WORD_CATEGORIES) for char in rest)
 
 
 def _personal_data(draft: _Draft, emails: list[tuple[Span, str]], opaque: list[Span]) -> list[Span]:

@@ -2,7 +2,9 @@
 records the ingester stores. Pure functions: no database, no network.
 
 Every record is checked here; a bad one becomes a ``Rejected`` entry with a reason, and the
-good ones around it are kept.
+good ones around it are kept. A tweet's ``text`` is what its author wrote (X's ``&amp;``,
+``&lt;`` and ``&gt;`` undone once, see ``unescape_x_text``); its ``raw`` is the payload as X
+sent it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,18 @@ from typing import Any
 
 _TWEET_ID = re.compile(r"^[0-9]{1,20}$")
 _V11_DATE = "%a %b %d %H:%M:%S %z %Y"
+_X_ENTITY = re.compile(r"&(amp|lt|gt);")
+_X_ENTITY_TEXT = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape_x_text(text: str) -> str:
+    """Tweet text as its author wrote it. X sends ``&``, ``<`` and ``>`` as ``&amp;``,
+    ``&lt;`` and ``&gt;`` (v2 and v1.1 alike) and escapes nothing else, so exactly those three
+    are undone, in one pass: ``&amp;lt;`` is the author's ``&lt;``, and ``&quot;`` or
+    ``&#60;`` are what the author typed."""
+    if "&" not in text:
+        return text
+    return _X_ENTITY.sub(lambda match: _X_ENTITY_TEXT[match[1]], text)
 
 
 class RecordError(ValueError):
@@ -130,7 +144,7 @@ def parse_v2_tweet(obj: Any) -> XTweet:
     lang = obj.get("lang") or ""
     return XTweet(
         id=tweet_id,
-        text=text,
+        text=unescape_x_text(text),
         raw=obj,
         author_id=_optional_id(obj.get("author_id"), "author_id"),
         created_at=parse_v2_datetime(obj.get("created_at")),
@@ -227,7 +241,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
     lang = obj.get("lang") or ""
     tweet = XTweet(
         id=tweet_id,
-        text=text,
+        text=unescape_x_text(text),
         raw=obj,
         author_id=user.id if user else None,
         created_at=created_at,

@@ -390,7 +390,72 @@ def test_every_rule_has_a_message_and_a_description_in_both_languages() -> None:
         assert info.description("en") and info.description("fr")
         assert info.description("fr") != info.description("en")
     severities = Counter(info.severity for info in RULES.values())
-    assert severities == {Severity.BLOCK: 8, Severity.REVIEW: 5, Severity.ADVICE: 4}
+    assert severities == {Severity.BLOCK: 10, Severity.REVIEW: 6, Severity.ADVICE: 4}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@ann_b ^AB",
+        "@ann_b",
+        "",
+        "  @ann_b   ^ab  ",
+        "@ann_b @NorthwindHelp ^AB #NorthwindHelp",
+        "@ann_b ... !!! ^AB",
+        "@ann_b https://northwind.com/returns ^AB",
+        "@ann_b \u200b\u2060 ^AB",
+    ],
+    ids=[
+        "handle-and-signature",
+        "bare-handle",
+        "nothing",
+        "spaces-and-lower-case-signature",
+        "mentions-signature-hashtag",
+        "punctuation",
+        "a-bare-link",
+        "invisible-characters",
+    ],
+)
+def test_a_reply_with_no_words_of_its_own_is_blocked(text: str) -> None:
+    # Given a draft with nothing but mentions, the signature, hashtags, links or punctuation
+    # When it is linted, in English and in French
+    english = lint(text, HASHTAG, signature=SIG)
+    french = lint(text, HASHTAG, language="fr", signature=SIG)
+
+    # Then it is blocked, with the empty span at the end and a message saying what to do
+    for result in (english, french):
+        assert result.verdict == Severity.BLOCK
+        (finding,) = [f for f in result.findings if f.rule == "no_words"]
+        assert (finding.severity, finding.start, finding.end) == (
+            Severity.BLOCK,
+            len(text),
+            len(text),
+        )
+        assert_well_formed(result)
+    assert [f.message for f in english.findings if f.rule == "no_words"] == [
+        "This reply has no words of its own: only mentions, your signature, hashtags or "
+        "links. Write the answer itself before sending it."
+    ]
+    assert [f.message for f in french.findings if f.rule == "no_words"] == [
+        "Cette réponse ne contient aucun mot à elle : seulement des mentions, votre "
+        "signature, des hashtags ou des liens. Écrivez la réponse elle-même avant de "
+        "l'envoyer."
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@ann_b Yes ^AB", "@ann_b Oui ! ^AB", "@ann_b 42 ^AB", "@ann_b 👍 ^AB", "@ann_b はい ^AB"],
+)
+def test_a_short_reply_with_words_of_its_own_is_not_blocked(text: str) -> None:
+    assert "no_words" not in lint(text, BRAND, signature=SIG).rules
+    assert "no_words" not in lint(text, BRAND, language="fr", signature=SIG).rules
+
+
+def test_a_brand_cannot_turn_off_the_no_words_rule() -> None:
+    config = replace(BRAND, disabled_rules=frozenset({"no_words"}))
+
+    assert lint("@ann_b ^AB", config, signature=SIG).rules == {"no_words"}
 
 
 def test_disabled_rules_do_not_run() -> None:

@@ -524,10 +524,16 @@ def test_a_reply_from_queue_to_approval_with_the_keyboard_alone(
 
 @pytest.fixture
 def floor_question(server_url: str) -> Question:
-    """The demo brand with Alice and Bruno on shift and one question in the queue."""
+    """The demo brand with Alice and Bruno on shift in Sam's store and one question in the
+    queue."""
     # The live desk alone: the reports' months of history would fill the queue.
     call_command("seed_demo", "--no-history", stdout=StringIO(), stderr=StringIO())
     brand = Brand.objects.get(slug="northwind")
+    # Alice works from Sam's store here, so Sam may reassign what she holds (the floor
+    # offers only the reassignments it accepts).
+    Volunteer.objects.filter(user=user("alice")).update(
+        store=Volunteer.objects.get(user=user("sam")).store
+    )
     for name in ("alice", "bruno"):
         start_shift(user(name), brand.pk)
     (question,) = ingest(

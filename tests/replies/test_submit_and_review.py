@@ -128,6 +128,41 @@ def test_a_blocked_draft_is_refused_and_writes_nothing(desk: Desk) -> None:
     assert Reply.objects.count() == 0 and kinds(question) == []
 
 
+@pytest.mark.parametrize("member", ["certified", "trainee"])
+@pytest.mark.parametrize("body", ["{signature}", ""], ids=["signature", "bare-handle"])
+def test_a_reply_with_no_words_of_its_own_is_refused_and_writes_nothing(
+    desk: Desk, member: str, body: str
+) -> None:
+    # Given a claim holder (certified: would go out; trainee: would go to review)
+    author = desk.member(member)
+    question = desk.question(author)
+    handle = question.customer.username if question.customer else ""
+    text = f"@{handle} {body.format(signature=author.signature)}"
+
+    # When they submit nothing but the customer's handle (and their signature)
+    with pytest.raises(ReplyError) as refused:
+        submit_reply(question, author.user, text, language="en")
+    with translation.override("fr"), pytest.raises(ReplyError) as refused_fr:
+        submit_reply(question, author.user, text, language="fr")
+
+    # Then it is refused, saying why in the volunteer's language, and nothing is written
+    assert refused.value.code == "refused"
+    assert [r["code"] for r in refused.value.reasons] == ["draft_blocked"]
+    assert refused.value.message == (
+        "The draft breaks a rule that cannot be approved: This reply has no words of its "
+        "own: only mentions, your signature, hashtags or links. Write the answer itself "
+        "before sending it."
+    )
+    assert refused_fr.value.message == (
+        "Le brouillon enfreint une règle qui ne peut pas être approuvée : Cette réponse ne "
+        "contient aucun mot à elle : seulement des mentions, votre signature, des hashtags "
+        "ou des liens. Écrivez la réponse elle-même avant de l'envoyer."
+    )
+    question.refresh_from_db()
+    assert question.state == QuestionState.CLAIMED
+    assert Reply.objects.count() == 0 and kinds(question) == []
+
+
 @pytest.mark.parametrize(
     ("state", "code"),
     [("suspended", "suspended"), ("expired-certification", "training_expired")],

@@ -79,6 +79,29 @@ def test_a_poll_pages_through_all_new_mentions_and_moves_the_cursor(
     assert care.mentions_since_id == max(newer, key=int)
 
 
+def test_text_round_trips_through_the_sandbox_as_the_customer_wrote_it(
+    care: XAccount, sandbox: Any
+) -> None:
+    # Given a customer who writes the characters X escapes, and an entity of their own
+    control(sandbox, "POST", "users", {"username": "amy", "name": "Amy"})
+    written = f"@{care.username} Q&A <b>bold</b> & I typed &amp;lt; on purpose"
+    created = control(
+        sandbox, "POST", "tweets", {"tweets": [{"author_username": "amy", "text": written}]}
+    )
+    (tweet_id,) = created["ids"] if isinstance(created, dict) else created
+
+    # When the desk polls the care account's mentions through tweepy
+    outcome = polling.poll_account(care.pk)
+
+    # Then the question holds exactly what the customer wrote; the payload is X's, escaped
+    assert (outcome.error, outcome.result.new) == ("", 1)
+    question = Question.objects.get(tweet_id=str(tweet_id))
+    assert question.text == written
+    assert question.raw["text"] == (
+        f"@{care.username} Q&amp;A &lt;b&gt;bold&lt;/b&gt; &amp; I typed &amp;amp;lt; on purpose"
+    )
+
+
 def test_a_crash_between_fetching_and_committing_a_page_loses_and_doubles_nothing(
     care: XAccount, sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,9 @@ import pytest
 import requests
 import tweepy
 
+from charter.linter import LintConfig, lint
 from helpdesk.x.sandbox import SandboxAccount, XSandbox
+from helpdesk.x.sandbox.records import x_escaped
 from helpdesk.x.sandbox.traffic import (
     CHATTER,
     load_conversations,
@@ -219,6 +221,52 @@ def test_reply_is_created_in_the_conversation(xs: XSandbox) -> None:
     assert listed[0]["conversation_id"] == question
     assert listed[0]["in_reply_to_user_id"] == xs.world.user_named("bob").id  # type: ignore[union-attr]
     assert listed[0]["author_id"] == CARE.user_id
+
+
+def test_text_goes_out_escaped_as_x_sends_it_and_is_kept_as_written(xs: XSandbox) -> None:
+    # Given a customer who writes the three characters X escapes, and entities of their own
+    written = '@CareDesk Q&A: is 4 < 5 > 3? I typed &amp; and &lt;b&gt;, "quotes" stay'
+    (question,) = _inject(xs, {"author_username": "amy", "text": written})
+    client = _client(xs)
+
+    # When the care account reads its mentions and replies with the same characters
+    (mention,) = client.get_users_mentions(CARE.user_id)["data"]
+    reply = client.create_tweet(text="@amy Yes: 4 < 5 & 5 > 3 ^AB", in_reply_to_tweet_id=question)
+
+    # Then X's wire shape escapes &, < and > (and nothing else), once, both ways
+    assert mention["text"] == (
+        "@CareDesk Q&amp;A: is 4 &lt; 5 &gt; 3? I typed &amp;amp; and &amp;lt;b&amp;gt;, "
+        '"quotes" stay'
+    )
+    assert reply["data"]["text"] == "@amy Yes: 4 &lt; 5 &amp; 5 &gt; 3 ^AB"
+    # and the world keeps the texts as they were written
+    assert xs.world.tweet(question).text == written  # type: ignore[union-attr]
+    assert xs.world.tweet(reply["data"]["id"]).text == "@amy Yes: 4 < 5 & 5 > 3 ^AB"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["at-the-limit", "one-over"])
+def test_the_sandbox_and_the_linter_count_escaped_characters_alike(
+    xs: XSandbox, extra: int
+) -> None:
+    # Given a reply of exactly 280 (or 281) characters, many of them ones X escapes
+    (question,) = _inject(xs, {"author_username": "amy", "text": "@CareDesk help"})
+    text = "@amy " + "&<>" * 91 + "x" * (2 + extra)
+    assert len(text) == 280 + extra
+
+    # When the linter measures it and the sandbox is asked to post it
+    result = lint(text, LintConfig(), signature="")
+    client = _client(xs)
+
+    # Then both count 280 (or 281) as X does, on the text as written: they agree
+    assert result.weighted_length == 280 + extra
+    if extra:
+        assert "over_length" in result.rules
+        with pytest.raises(tweepy.BadRequest, match="Your Tweet text is too long"):
+            client.create_tweet(text=text, in_reply_to_tweet_id=question)
+    else:
+        assert "over_length" not in result.rules
+        posted = client.create_tweet(text=text, in_reply_to_tweet_id=question)
+        assert posted["data"]["text"] == x_escaped(text)
 
 
 def test_duplicate_content_is_forbidden(xs: XSandbox) -> None:
@@ -507,13 +555,17 @@ def test_traffic_posts_corpus_and_french_questions_to_the_care_accounts() -> Non
 
     questions = [t for t in mentions if not t["text"].startswith("RT @CareDesk: ")]
     assert len(questions) > 40
-    assert {t["text"] for t in questions} <= english | chatter(CARE.username)
+    assert {t["text"] for t in questions} <= {
+        x_escaped(text) for text in english | chatter(CARE.username)
+    }
     assert any(t["text"].startswith("@CareDesk ") for t in questions)
     followups = [t for t in questions if "referenced_tweets" in t]
     assert followups and all(t["conversation_id"] != t["id"] for t in followups)
     french_questions = [t for t in french_mentions if not t["text"].startswith("RT @")]
     assert french_questions
-    assert {t["text"] for t in french_questions} <= french | chatter(CARE_FR.username)
+    assert {t["text"] for t in french_questions} <= {
+        x_escaped(text) for text in french | chatter(CARE_FR.username)
+    }
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from .errors import (
 )
 from .limits import DEFAULT_LIMITS
 from .query import compile_query
-from .records import JSON, Tweet
+from .records import JSON, Tweet, x_escaped
 from .wire import Reply, Request, text_field
 from .world import World
 
@@ -199,7 +199,7 @@ def create_tweet(ctx: Context) -> Reply:
         in_reply_to = text_field(reply, "in_reply_to_tweet_id")
     quote_of = text_field(body, "quote_tweet_id", required=False)
     tweet = ctx.world.post(ctx.user_id, text, in_reply_to=in_reply_to, quote_of=quote_of)
-    data = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+    data = {"id": tweet.id, "text": x_escaped(tweet.text), "edit_history_tweet_ids": [tweet.id]}
     return Reply(201, {"data": data})
 
 

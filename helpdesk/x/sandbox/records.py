@@ -21,6 +21,23 @@ HASHTAG_RE = re.compile(r"(?<![\w&#\uFF03])[#\uFF03](\w*[^\W\d]\w*)")
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
 _URL_TRAILING = ".,;:!?)]}'\""
 
+_X_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
+_X_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def x_escaped(text: str) -> str:
+    """Tweet text as X sends it in v2 and v1.1 payloads: ``&``, ``<`` and ``>`` as the
+    entities ``&amp;``, ``&lt;`` and ``&gt;``, nothing else escaped. The world keeps what
+    the author wrote; only what goes out on the wire is escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def x_unescaped(text: str) -> str:
+    """The inverse of ``x_escaped``, in one pass (``&amp;lt;`` is ``&lt;``): for text
+    recorded from X, such as the corpus, before it goes into the world."""
+    return _X_ENTITY_RE.sub(lambda match: _X_UNESCAPED[match[1]], text)
+
+
 _FRENCH_WORDS = frozenset(
     [
         "le",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import invalid_request
-from .records import JSON, Tweet, User, format_time, parse_time
+from .records import JSON, Tweet, User, format_time, parse_time, x_escaped
 from .world import World
 
 TWEET_FIELDS = frozenset(
@@ -278,7 +278,11 @@ def render_user(world: World, user: User, fields: frozenset[str]) -> JSON:
 
 
 def render_tweet(world: World, tweet: Tweet, fields: frozenset[str]) -> JSON:
-    data: JSON = {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}
+    data: JSON = {
+        "id": tweet.id,
+        "text": x_escaped(tweet.text),
+        "edit_history_tweet_ids": [tweet.id],
+    }
     if "author_id" in fields:
         data["author_id"] = tweet.author_id
     if "created_at" in fields:

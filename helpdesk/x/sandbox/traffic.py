@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import ApiError
-from .records import MENTION_RE, SandboxAccount, Tweet, User
+from .records import MENTION_RE, SandboxAccount, Tweet, User, x_unescaped
 from .world import World
 
 logger = logging.getLogger("helpdesk.x.sandbox")
@@ -91,13 +91,14 @@ class FrenchQuestion:
 
 @cache
 def load_conversations() -> tuple[Conversation, ...]:
-    """The corpus conversations, each with its main customer's messages in order."""
+    """The corpus conversations, each with its main customer's messages in order, as the
+    customers wrote them (the corpus was recorded from X, entities and all)."""
     raw = json.loads((DATA_DIR / "twitter-care-dev.json").read_text(encoding="utf-8"))
     conversations = []
     for dialog in raw:
         turns = dialog["dialogContent"]
         customer = turns[0]["client"]
-        messages = tuple(t["message"] for t in turns if t.get("client") == customer)
+        messages = tuple(x_unescaped(t["message"]) for t in turns if t.get("client") == customer)
         conversations.append(Conversation(dialog["dialogHeader"]["company"], customer, messages))
     return tuple(conversations)
 
