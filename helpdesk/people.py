@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from helpdesk.models import Volunteer
+from helpdesk.models import Volunteer, name_from
 
 
 def person_name(user: User | None, volunteer: Volunteer | None = None) -> str:
@@ -16,4 +16,4 @@ def person_name(user: User | None, volunteer: Volunteer | None = None) -> str:
     if volunteer is None:
         volunteer = getattr(user, "volunteer", None)
     display = volunteer.display_name if volunteer is not None else ""
-    return display or user.get_full_name() or user.get_username()
+    return name_from(display, user.get_full_name(), user.get_username())

@@ -24,7 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from charter.gate import may_claim
-from helpdesk.models import Question
+from helpdesk.models import Question, name_from
 from helpdesk.moves import move_question, move_questions
 from helpdesk.states import QuestionState
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
@@ -173,10 +173,10 @@ def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | 
             message=_("This question is offered to someone else for a moment."),
         )
     if holder_id is not None:
-        holder = (
-            row["claimed_by__volunteer__display_name"]
-            or f"{row['claimed_by__first_name']} {row['claimed_by__last_name']}".strip()
-            or row["claimed_by__username"]
+        holder = name_from(
+            row["claimed_by__volunteer__display_name"] or "",
+            f"{row['claimed_by__first_name']} {row['claimed_by__last_name']}",
+            row["claimed_by__username"],
         )
         until = row["lease_expires_at"]
         when = formats.time_format(timezone.localtime(until), "H:i") if until else ""

@@ -3,7 +3,14 @@ conversations, questions, replies, and the append-only audit log; one module per
 
 from helpdesk.models.audit import AuditEvent, AuditEventQuerySet
 from helpdesk.models.brands import Brand, ListeningQuery, Store, XAccount, validate_time_zone
-from helpdesk.models.people import Enrolment, EnrolmentStatus, InvitationCode, Role, Volunteer
+from helpdesk.models.people import (
+    Enrolment,
+    EnrolmentStatus,
+    InvitationCode,
+    Role,
+    Volunteer,
+    name_from,
+)
 from helpdesk.models.questions import Conversation, Customer, Question, Source
 from helpdesk.models.replies import LIVE_REPLY_STATES, Reply, SavedReply
 
@@ -26,5 +33,6 @@ __all__ = [
     "Store",
     "Volunteer",
     "XAccount",
+    "name_from",
     "validate_time_zone",
 ]

@@ -12,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.models.brands import Brand, Store
 
 
+def name_from(display_name: str, full_name: str, username: str) -> str:
+    """The desk's one rule for naming a person: their display name in the programme, else
+    their full name, else their username (``helpdesk.people.person_name`` applies it to a
+    user)."""
+    return display_name or full_name.strip() or username
+
+
 class Role(models.TextChoices):
     VOLUNTEER = "volunteer", _("Volunteer")
     SUPERVISOR = "supervisor", _("Supervisor")
@@ -37,7 +44,7 @@ class Volunteer(models.Model):
     skills = models.JSONField(default=list, blank=True, help_text=_("Topic slugs"))
 
     def __str__(self) -> str:
-        return self.display_name or self.user.get_username()
+        return name_from(self.display_name, self.user.get_full_name(), self.user.get_username())
 
 
 class InvitationCode(models.Model):
