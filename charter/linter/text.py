@@ -202,3 +202,17 @@ def fold(text: str) -> str:
     """``text`` with accents taken off Latin letters and typographic apostrophes, quotes and
     non-breaking spaces made plain, one character for one: every index stays valid."""
     return text if text.isascii() else text.translate(_FOLD_TABLE)
+
+
+_X_ENTITY = re.compile(r"&(amp|lt|gt);")
+_X_ENTITY_TEXT = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape_x_text(text: str) -> str:
+    """Tweet text as its author wrote it. X sends ``&``, ``<`` and ``>`` as ``&amp;``,
+    ``&lt;`` and ``&gt;`` (v2 and v1.1 alike) and escapes nothing else, so exactly those three
+    are undone, in one pass: ``&amp;lt;`` is the author's ``&lt;``, and ``&quot;`` or
+    ``&#60;`` are what the author typed."""
+    if "&" not in text:
+        return text
+    return _X_ENTITY.sub(lambda match: _X_ENTITY_TEXT[match[1]], text)

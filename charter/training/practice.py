@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from charter import events
+from charter.linter.text import unescape_x_text
 from charter.models import (
     PracticeAnswer,
     PracticeGrade,
@@ -72,14 +73,16 @@ def _load_corpus(directory: str) -> dict[str, tuple[PracticeItem, ...]]:
         first = next((t for t in turns if "client" in t), None)
         agent_turn = next((t for t in turns if "agent" in t), None)
         reference = agent_turn["message"] if agent_turn else ""
-        reference = reference or (dialog.get("agentURL") or {}).get("url_utterance", "")
+        reference = unescape_x_text(
+            reference or (dialog.get("agentURL") or {}).get("url_utterance", "")
+        )
         if first is None or not first.get("message") or not reference:
             continue
         english.append(
             PracticeItem(
                 key=f"en-{number}",
                 language="en",
-                question_text=first["message"],
+                question_text=unescape_x_text(first["message"]),
                 reference_answer=reference,
                 company=(dialog.get("dialogHeader") or {}).get("company", ""),
             )

@@ -15,20 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from charter.linter.text import unescape_x_text
+
 _TWEET_ID = re.compile(r"^[0-9]{1,20}$")
 _V11_DATE = "%a %b %d %H:%M:%S %z %Y"
-_X_ENTITY = re.compile(r"&(amp|lt|gt);")
-_X_ENTITY_TEXT = {"amp": "&", "lt": "<", "gt": ">"}
-
-
-def unescape_x_text(text: str) -> str:
-    """Tweet text as its author wrote it. X sends ``&``, ``<`` and ``>`` as ``&amp;``,
-    ``&lt;`` and ``&gt;`` (v2 and v1.1 alike) and escapes nothing else, so exactly those three
-    are undone, in one pass: ``&amp;lt;`` is the author's ``&lt;``, and ``&quot;`` or
-    ``&#60;`` are what the author typed."""
-    if "&" not in text:
-        return text
-    return _X_ENTITY.sub(lambda match: _X_ENTITY_TEXT[match[1]], text)
 
 
 class RecordError(ValueError):

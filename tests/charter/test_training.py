@@ -690,3 +690,15 @@ def test_practice_queries_keep_to_the_brand(brand: Brand) -> None:
     assert list(practice_answers_to_grade(other.pk)) == [theirs]
     assert list(practice_answers_of(mine.user_id, brand.pk)) == [mine]
     assert list(practice_answers_of(mine.user_id, other.pk)) == []
+
+
+def test_practice_questions_read_as_the_customer_wrote_them() -> None:
+    """The corpus was recorded from X, which sends ``&``, ``<`` and ``>`` escaped: practice
+    shows the text once unescaped, as the desk's own questions are (issue 11, finding 7)."""
+    from charter.training.practice import practice_corpus
+
+    english = practice_corpus()["en"]
+    texts = [item.question_text + item.reference_answer for item in english]
+
+    assert not any("&amp;" in text or "&lt;" in text or "&gt;" in text for text in texts)
+    assert any("&" in text for text in texts)
