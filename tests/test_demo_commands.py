@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, models
 
 from helpdesk.management.commands import demo
+from helpdesk.management.commands.demo import demo_site_url
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import Brand, Customer, Question, Role, Store, Volunteer, XAccount
 from helpdesk.reports.demo_history.cast import HISTORY_USER_PREFIX
@@ -338,3 +339,17 @@ def test_seed_demo_puts_every_desk_member_through_the_gate(demo_settings: Any) -
         True,
         ["trainee_review"],
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
+        ("::1", 8000, "http://[::1]:8000"),
+        ("::", 9000, "http://127.0.0.1:9000"),
+        ("localhost", 8000, "http://localhost:8000"),
+    ],
+)
+def test_the_demo_links_to_where_it_listens(host: str, port: int, url: str) -> None:
+    """The weekly e-mail's links said port 8000 whatever ``--port`` said."""
+    assert demo_site_url(host, port) == url

@@ -166,6 +166,16 @@ def start_embedded_desk(
     )
 
 
+def demo_site_url(host: str, port: int) -> str:
+    """The address the demo's own links use: where it listens (a wildcard host as loopback)."""
+    try:
+        if ipaddress.ip_address(host).is_unspecified:
+            host = "127.0.0.1"
+    except ValueError:  # a name, not an address
+        pass
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class Command(BaseCommand):
     help = (
         "Run the embedded desk in one process: the X sandbox with customer traffic, the "
@@ -212,6 +222,9 @@ class Command(BaseCommand):
             )
         if not 1 <= port <= 65535:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
+        if not os.environ.get("HELPFORCE_SITE_URL"):
+            # Links in what the desk sends (the weekly report's e-mail) point at this desk.
+            settings.SITE_URL = demo_site_url(host, port)
         if not 0 <= sandbox_port <= 65535:
             raise CommandError(f"--sandbox-port must be between 0 and 65535, not {sandbox_port}")
         if not 0 <= rate <= MAX_RATE:
