@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, models
+from django.test import Client
 
 from helpdesk.management.commands import demo
 from helpdesk.management.commands.demo import demo_site_url
@@ -106,6 +107,20 @@ def test_seed_demo_twice_changes_nothing_and_says_so(demo_settings: Any) -> None
 
     assert snapshot() == before
     assert "nothing changed" in output
+
+
+@pytest.mark.django_db
+def test_a_trained_demo_volunteer_has_passed_every_required_module(
+    demo_settings: Any, client: Client
+) -> None:
+    """Issue 11 (19): the training page said "valid until" above modules "not passed yet"."""
+    seed_demo("--no-history")
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    page = client.get("/training/").content.decode()
+
+    assert "Your training is valid until" in page
+    assert "Not passed yet" not in page
 
 
 @pytest.mark.django_db

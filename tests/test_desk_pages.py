@@ -512,10 +512,14 @@ def test_approve_edit_approve_reject_and_bulk(client: Client, desk: Desk) -> Non
     assert edited.text == new_text and edited.edited_by_reviewer
     assert (rejected.state, rejected.review_feedback) == (ReplyState.REJECTED, "Say sorry first")
 
-    # And the author sees the feedback
+    # And the author sees the feedback, and who reviewed it (not "Sent ... by" the reviewer:
+    # issue 11, finding 19)
     client.force_login(rejected.author)
     page = client.get("/desk/my-feedback/").content.decode()
     assert "Say sorry first" in page
+    reviewer = desk.supervisor.display_name or desk.supervisor.user.get_username()
+    assert f"Reviewed by {reviewer}," in page
+    assert f"by {reviewer}</p>" not in page
 
 
 def test_reviewing_another_brands_reply_is_not_found(client: Client, desk: Desk) -> None:
@@ -762,3 +766,18 @@ def test_the_floor_offers_only_the_reassignments_it_accepts(client: Client, desk
     assert options <= {str(ann.user_id), str(bea.user_id)}
     assert f'action="/desk/questions/{held_by_ann.pk}/reassign/"' in page
     assert f'action="/desk/questions/{held_by_carl.pk}/reassign/"' not in page
+
+
+def test_the_customers_earlier_questions_are_earlier_ones(client: Client, desk: Desk) -> None:
+    """Issue 11 (19): the list of the customer's earlier questions showed later ones too."""
+    holder = desk.member("certified")
+    before, question, after = (desk.question(holder) for _ in range(3))
+    Question.objects.filter(pk__in=[before.pk, after.pk]).update(customer=question.customer)
+    Question.objects.filter(pk=before.pk).update(text="the one before")
+    Question.objects.filter(pk=after.pk).update(text="the one after")
+    client.force_login(holder.user)
+
+    page = client.get(f"/desk/questions/{question.pk}/").content.decode()
+
+    assert "the one before" in page
+    assert "the one after" not in page

@@ -78,6 +78,7 @@ def question_view(request: HttpRequest, pk: int) -> HttpResponse:
     if question.customer_id is not None:
         earlier = list(
             Question.objects.filter(brand_id=question.brand_id, customer_id=question.customer_id)
+            .filter(received_at__lt=question.received_at)  # earlier ones: not what came later
             .exclude(conversation_id=question.conversation_id)
             .prefetch_related(_replies())
             .order_by("-received_at", "-pk")[:EARLIER_QUESTIONS_SHOWN]

@@ -20,7 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from charter.acceptance import accept_charter, publish_version
-from charter.models import CharterVersion, Level, LinterSettings, Standing
+from charter.models import (
+    CharterVersion,
+    Level,
+    LinterSettings,
+    QuizAttempt,
+    Standing,
+    TrainingModule,
+)
 from helpdesk.management.commands.seed_training import seed_brand
 from helpdesk.management.demo_data import (
     ACCOUNTS,
@@ -246,6 +253,19 @@ def seed_programme(tally: Tally, brand: Brand) -> None:
                 certified_at=now if level != Level.TRAINEE else None,
             )
             tally.created.append(f"standing {username}")
+            # Their training is recorded as passed: so is each required module, or the
+            # training page would say "valid until" above modules "not passed yet".
+            QuizAttempt.objects.bulk_create(
+                QuizAttempt(
+                    user=user,
+                    module=module,
+                    started_at=now,
+                    submitted_at=now,
+                    score_percent=100,
+                    passed=True,
+                )
+                for module in TrainingModule.objects.filter(brand=brand, is_required=True)
+            )
         if version is not None and not user.charter_acceptances.filter(version=version).exists():
             accept_charter(user, version, ip_address=None, user_agent="seed_demo")
             tally.created.append(f"charter acceptance {username}")
