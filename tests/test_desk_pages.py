@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -781,3 +782,71 @@ def test_the_customers_earlier_questions_are_earlier_ones(client: Client, desk: 
 
     assert "the one before" in page
     assert "the one after" not in page
+
+
+RLO = "\N{RIGHT-TO-LEFT OVERRIDE}"
+ISOLATING = frozenset({"bdi", "textarea", "option", "title", "script"})
+
+
+class _Isolation(HTMLParser):
+    """Finds text holding a right-to-left override that no element isolates: its innermost
+    element is neither a ``<bdi>`` nor one with a ``dir`` attribute."""
+
+    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "col", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, bool]] = []
+        self.loose: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append((tag, tag in ISOLATING or any(k == "dir" for k, _v in attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if RLO in data and not (self.stack and self.stack[-1][1]):
+            where = "/".join(tag for tag, _isolated in self.stack[-3:])
+            self.loose.append(f"{where}: {data.strip()[:40]!r}")
+
+
+def test_customers_words_cannot_reorder_the_desks_own(client: Client, desk: Desk) -> None:
+    """Issue 11 (14): a customer's name or text with a right-to-left override reordered the
+    desk's words around it; each is shown with its direction isolated."""
+    holder = on_shift(desk)
+    question = desk.question(holder)
+    Customer.objects.filter(questions=question).update(name=f"{RLO}evE yrraH")
+    Question.objects.filter(pk=question.pk).update(
+        text=f"@NorthwindHelp {RLO}my order is late", sla_due_at=timezone.now()
+    )
+    in_review = pending(desk)
+    Customer.objects.filter(questions=in_review.question).update(name=f"{RLO}evE yrraH")
+    Question.objects.filter(pk=in_review.question_id).update(text=f"{RLO}still late")
+    pages = {
+        holder.user: [
+            f"/desk/questions/{question.pk}/",
+            f"/desk/questions/{question.pk}/compose/",
+            "/queue/",
+        ],
+        desk.supervisor.user: [
+            "/desk/floor/",
+            f"/desk/questions/{question.pk}/",
+            "/desk/review/",
+            f"/desk/questions/{in_review.question_id}/",
+        ],
+        in_review.author: ["/desk/my-feedback/"],
+    }
+    loose = []
+    for user, urls in pages.items():
+        client.force_login(user)
+        for url in urls:
+            finder = _Isolation()
+            finder.feed(client.get(url).content.decode())
+            loose += [f"{url} {spot}" for spot in finder.loose]
+
+    assert loose == [], "\n".join(loose)
