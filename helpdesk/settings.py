@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "routing",
     "charter",
     "helpdesk.reports",
+    "helpdesk.monitoring",
 ]
 
 MIDDLEWARE = [

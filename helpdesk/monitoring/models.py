@@ -1,0 +1,3 @@
+"""Monitoring's own rows."""
+
+from __future__ import annotations
