@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from charter.gate import may_claim
 from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame
 from helpdesk.models import Question
+from helpdesk.monitoring.counters import WEBSOCKETS
 from helpdesk.permissions import DESK_ROLES, volunteer_for
 from helpdesk.sequence import current_sequence
 from routing.claims import ClaimError, claim_question, release_question, renew_lease
@@ -73,6 +74,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     language: str = settings.LANGUAGE_CODE
     group: str = ""
     ended: bool = False
+    counted: bool = False
+    # Where the page reloads its state from.
+    state_url: str = STATE_URL
+
+    def group_for(self, brand_id: int) -> str:
+        return brand_queue_group(brand_id)
 
     # connect and checks
 
@@ -80,6 +87,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         # Accept first: a close before accepting reaches the browser as a bare HTTP 403,
         # without the close code or the reasons.
         await self.accept()
+        self.counted = True
+        WEBSOCKETS.inc()
         # The person's language, as the pages pick it: their saved choice, else the browser's.
         self.language = _language_of(self.scope)
         with translation.override(self.language):
@@ -97,13 +106,16 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         self.user_id = user.pk
         self.brand_id = brand_id
-        self.group = brand_queue_group(brand_id)
+        self.group = self.group_for(brand_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Joined before reading the number: nothing announced after it is missed.
         seq = await database_sync_to_async(current_sequence)(self.group)
-        await self.send_json({"type": "hello", "seq": seq, "state_url": STATE_URL})
+        await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:  # called again by channels after a refusal closed the socket
+            self.counted = False
+            WEBSOCKETS.dec()
         if self.group:
             group, self.group = self.group, ""
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -293,7 +305,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             "type": "resync",
             "seq": current_sequence(self.group),
             "reload": True,
-            "state_url": STATE_URL,
+            "state_url": self.state_url,
         }
 
     def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from helpdesk.monitoring.metrics import metrics
 from helpdesk.views import desk as views
 from helpdesk.views.home import RoleLoginView, home
 
@@ -15,6 +16,7 @@ app_patterns = (
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("x/webhook", views.x_webhook, name="x-webhook"),
     path("accounts/login/", RoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("desk/", include("helpdesk.views.desk_pages")),
     path("exports/", include("helpdesk.views.exports")),
     path("reports/", include("helpdesk.reports.urls")),
+    path("monitoring/", include("helpdesk.monitoring.urls")),
     path("api/", include("helpdesk.reports.api.urls")),
 ]
 

@@ -7,7 +7,9 @@ from typing import Any
 from django.urls import path
 
 from helpdesk.consumers import QueueConsumer
+from helpdesk.monitoring.consumers import MonitoringConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/queue/", QueueConsumer.as_asgi()),
+    path("ws/monitoring/", MonitoringConsumer.as_asgi()),
 ]

@@ -187,13 +187,21 @@ def test_a_page_that_is_not_there(client: Client, people: People) -> None:
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("agency", ["/reports/", "/reports/api-tokens/"], ["/queue/", "/reports/me/"]),
+        (
+            "agency",
+            ["/reports/", "/reports/api-tokens/", "/monitoring/"],
+            ["/queue/", "/reports/me/"],
+        ),
         (
             "volunteer-without-standing",
             ["/queue/", "/reports/me/"],
-            ['href="/reports/"', "/reports/api-tokens/"],
+            ['href="/reports/"', "/reports/api-tokens/", "/monitoring/"],
         ),
-        ("supervisor", ["/queue/", "/reports/", "/desk/review/"], ["/reports/api-tokens/"]),
+        (
+            "supervisor",
+            ["/queue/", "/reports/", "/desk/review/", "/monitoring/"],
+            ["/reports/api-tokens/"],
+        ),
         ("admin", ["/reports/", "/reports/api-tokens/", "/desk/floor/"], []),
     ],
 )

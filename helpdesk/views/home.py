@@ -73,6 +73,8 @@ PARTS = (
     ("/reports/api-tokens/", "api"),
     ("/reports/", "reports"),
     ("/exports/", "reports"),
+    ("/monitoring/", "monitoring"),
+    ("/metrics", "metrics"),
     ("/admin/", "admin"),
 )
 
@@ -89,6 +91,10 @@ def _purpose(part: str) -> str:
         "supervision": _("This page is for supervisors."),
         "reports": _("Reports are for the agency's staff, supervisors and administrators."),
         "api": _("The reporting API is for the agency's staff and administrators."),
+        "monitoring": _(
+            "Live monitoring is for the agency's staff, supervisors and administrators."
+        ),
+        "metrics": _("/metrics is read by the desk's monitoring systems, with their token."),
         "admin": _("The administration site is for the desk's administrators."),
     }.get(part, _("This page is not part of your role."))
 
@@ -99,7 +105,10 @@ def _instead(request: HttpRequest) -> list[tuple[str, str]]:
     role = volunteer.role if volunteer is not None else ""
     links: list[tuple[str, str]] = []
     if role == Role.AGENCY:
-        links += [(reverse("reports:index"), _("Your brand's reports"))]
+        links += [
+            (reverse("reports:index"), _("Your brand's reports")),
+            (reverse("monitoring:index"), _("The desk live")),
+        ]
     elif role == Role.VOLUNTEER:
         links += [
             (reverse("helpdesk:queue"), _("The queue of questions you can answer")),

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from helpdesk.events import announce, monitoring_group
 from helpdesk.models import ListeningQuery, Source, XAccount
 from helpdesk.x import gateway
 from helpdesk.x.ingest import IngestResult, ingest_batch
@@ -97,8 +98,14 @@ def poll_account(account_id: int) -> PollOutcome:
         consecutive_failures=0,
         last_error="",
     )
+    _announce_polled(account)
     outcome.next_poll_at = next_poll
     return outcome
+
+
+def _announce_polled(account: XAccount) -> None:
+    """The monitoring pages show each account's last poll and error: tell them."""
+    announce([monitoring_group(account.brand_id)], "account.polled", {"account_id": account.pk})
 
 
 @dataclass(frozen=True)
@@ -239,5 +246,6 @@ def _record_failure(
             last_error=detail,
             last_error_at=now,
         )
+    _announce_polled(account)
     outcome.error = detail
     outcome.next_poll_at = retry_at

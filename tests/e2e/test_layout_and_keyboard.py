@@ -223,10 +223,12 @@ PAGES: list[Visit] = [
     Visit("sam", "/supervision/invitations/"),
     Visit("sam", "/training/practice/grade/"),
     Visit("sam", "/reports/"),
+    Visit("sam", "/monitoring/"),
     Visit("alice", "/reports/me/"),
     Visit("agnes", "/reports/", shot="reports"),
     Visit("agnes", "/reports/?period=90d&group_by=volunteer&business_time=on"),
     Visit("agnes", "/reports/api-tokens/"),
+    Visit("agnes", "/monitoring/", shot="monitoring"),
     Visit("agnes", "/api/docs/"),
 ]
 
