@@ -6,12 +6,21 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_failure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpforce")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_failure.connect
+def _count_failure(sender: Any = None, **_: Any) -> None:
+    """Counted for /metrics (``helpforce_task_failures_total``): instrumentation only."""
+    from helpdesk.monitoring.counters import TASK_FAILURES
+
+    TASK_FAILURES.labels(task=getattr(sender, "name", "unknown")).inc()
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:

@@ -35,6 +35,18 @@ def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None)
     raise ImproperlyConfigured(f"{name} must be one of {sorted(_TRUE | _FALSE)}, not {raw!r}")
 
 
+def env_choice(
+    name: str, choices: tuple[str, ...], default: str, environ: Mapping[str, str] | None = None
+) -> str:
+    """One of ``choices`` (case-insensitive), ``default`` when unset."""
+    raw = env_str(name, environ=environ).lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {list(choices)}, not {raw!r}")
+    return raw
+
+
 def env_int(
     name: str,
     default: int,

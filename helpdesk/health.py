@@ -133,6 +133,12 @@ def may_read_health_details(request: HttpRequest) -> bool:
     user = request.user
     if user.is_authenticated and user.is_active and user.is_superuser:
         return True
+    return bearer_token_matches(request)
+
+
+def bearer_token_matches(request: HttpRequest) -> bool:
+    """Whether ``request`` sends ``Authorization: Bearer <HELPFORCE_METRICS_TOKEN>`` (never,
+    when no token is set)."""
     expected = settings.METRICS_TOKEN
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if not expected or scheme.lower() != "bearer":

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk.env import (
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id.
+    "helpdesk.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,6 +263,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # /healthz says only whether the desk is up, except to superusers and to monitors that send
 # "Authorization: Bearer <this token>" (empty: no token opens it).
 METRICS_TOKEN = env_str("HELPFORCE_METRICS_TOKEN")
+# /metrics (Prometheus) answers that token, and scrapers at these addresses or networks
+# (the client's address as helpdesk.client_ip reads it); none by default.
+METRICS_ALLOWED = env_networks("HELPFORCE_METRICS_ALLOWED")
 
 # --- E-mail (the weekly report) -----------------------------------------------------------
 # Embedded: printed on the console. Production: SMTP with the EMAIL_* variables, or any of
@@ -334,12 +340,31 @@ X_OAUTH_CLIENT_SECRET = env_str("X_OAUTH_CLIENT_SECRET")
 # Fernet key for the linked accounts' tokens; derived from SECRET_KEY when unset.
 TOKEN_ENCRYPTION_KEY = env_str("HELPFORCE_TOKEN_KEY")
 
+# "plain" (the default) or "json": one JSON object per line, for a log collector.
+LOG_FORMAT = env_choice("HELPFORCE_LOG_FORMAT", ("plain", "json"), "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"permission_denied": {"()": "helpdesk.log_filters.PermissionDeniedOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        # One JSON object per line (python-json-logger), for log collectors.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "filters": {
+        "permission_denied": {"()": "helpdesk.log_filters.PermissionDeniedOneLine"},
+        "request_id": {"()": "helpdesk.request_ids.RequestIdFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # A 403 is one line ("Forbidden (Permission denied): /path"), not a traceback.

@@ -1,0 +1,116 @@
+"""/metrics: refused without the token or an allowed address; Prometheus's own parser reads
+it; its figures equal the rows; failed tasks and open websockets are counted."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from helpdesk.celery import app
+from helpdesk.models import Brand, Reply
+from helpdesk.states import QuestionState, ReplyState
+from helpdesk.tasks import poll_account as poll_account_task
+from tests.factories import make_account, make_brand, make_volunteer
+from tests.reports.factories import make_question
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "s3cret-metrics-token"
+
+
+@pytest.fixture(autouse=True)
+def _token(settings: Any) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    settings.METRICS_ALLOWED = []
+
+
+def scrape(
+    client: Client | None = None, **headers: str
+) -> dict[tuple[str, tuple[Any, ...]], float]:
+    response = (client or Client()).get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    samples = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+@pytest.mark.parametrize(
+    "authorization", ["", "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"]
+)
+def test_refused_without_the_token(authorization: str) -> None:
+    response = Client().get("/metrics", headers={"Authorization": authorization})
+    assert response.status_code == 403
+    assert b"helpforce_questions" not in response.content
+
+
+def test_refused_to_a_signed_in_person_too(settings: Any) -> None:
+    brand = make_brand()
+    agency = make_volunteer(brand, role="agency")
+    client = Client()
+    client.force_login(agency.user)
+    assert client.get("/metrics").status_code == 403
+
+
+def test_read_from_an_allowed_address_without_the_token(settings: Any) -> None:
+    settings.METRICS_ALLOWED = [ipaddress.ip_network("127.0.0.0/8")]
+    response = Client(REMOTE_ADDR="127.0.0.1").get("/metrics")
+    assert response.status_code == 200
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 403
+
+
+def test_the_figures_equal_the_rows() -> None:
+    now = timezone.now()
+    brand: Brand = make_brand(slug="northwind")
+    account = make_account(brand, username="northwind_care")
+    author = make_volunteer(brand).user
+    for minutes in (3, 8, 20):
+        make_question(brand, received_at=now - timedelta(minutes=minutes))
+    make_question(brand, received_at=now - timedelta(minutes=1), state=QuestionState.DISMISSED)
+    for _ in range(2):
+        approved = make_question(brand, received_at=now, state=QuestionState.APPROVED)
+        Reply.objects.create(
+            question=approved,
+            author=author,
+            account=account,
+            text="Hi ^AB",
+            state=ReplyState.QUEUED,
+            queued_at=now,
+        )
+    samples = scrape()
+    assert samples[("helpforce_questions", (("brand", "northwind"), ("state", "queued")))] == 3
+    assert samples[("helpforce_questions", (("brand", "northwind"), ("state", "dismissed")))] == 1
+    assert samples[("helpforce_questions", (("brand", "northwind"), ("state", "answered")))] == 0
+    oldest = samples[("helpforce_oldest_waiting_seconds", (("brand", "northwind"),))]
+    assert 20 * 60 <= oldest < 21 * 60
+    assert samples[("helpforce_send_queue", (("account", "northwind_care"),))] == 2
+    assert samples[("helpforce_last_poll_age_seconds", (("account", "northwind_care"),))] == -1
+
+
+@pytest.fixture
+def _failures_reported() -> Iterator[None]:
+    """A worker reports a failure and goes on; in-process tasks raise to the caller
+    instead, without reporting. Here the task runs in-process as a worker runs it."""
+    previous = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = previous
+
+
+@pytest.mark.usefixtures("_failures_reported")
+def test_a_failed_task_is_counted() -> None:
+    key = ("helpforce_task_failures_total", (("task", poll_account_task.name),))
+    before = scrape().get(key, 0)
+    result = poll_account_task.delay(987654321)  # an account that does not exist
+    assert result.failed()
+    after = scrape()[key]
+    assert after == before + 1
