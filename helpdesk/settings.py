@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL or an overlong text in any parameter is a 400 page, before any view sees it.
+    "helpdesk.security.FormTextMiddleware",
     # The Content-Security-Policy, and no-store on every signed-in response.
     "helpdesk.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -263,6 +265,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # /healthz says only whether the desk is up, except to superusers and to monitors that send
 # "Authorization: Bearer <this token>" (empty: no token opens it).
 METRICS_TOKEN = env_str("HELPFORCE_METRICS_TOKEN")
+# The longest text the desk takes in one form field or query parameter (characters); a reply
+# is 280 weighted characters, feedback and reasons a few sentences.
+MAX_TEXT_CHARS = env_int("HELPFORCE_MAX_TEXT_CHARS", 10_000, minimum=1_000)
 # /metrics (Prometheus) answers that token, and scrapers at these addresses or networks
 # (the client's address as helpdesk.client_ip reads it); none by default.
 METRICS_ALLOWED = env_networks("HELPFORCE_METRICS_ALLOWED")

@@ -6,6 +6,9 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpdesk.reports.period import EARLIEST, LATEST
 
 MAX_DAYS = 366
 
@@ -18,10 +21,19 @@ class PeriodForm(forms.Form):
         data = super().clean() or {}
         today = timezone.now().date()
         end = data.get("end") or today
-        start = data.get("start") or end - timedelta(days=6)
+        start = data.get("start")
+        for day in (start, end):
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise forms.ValidationError(
+                    _("Dates must lie between %(earliest)s and %(latest)s."),
+                    params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+                )
+        start = start or end - timedelta(days=6)
         if start > end:
-            raise forms.ValidationError("start must not be after end")
+            raise forms.ValidationError(_("The start must not be after the end."))
         if (end - start).days >= MAX_DAYS:
-            raise forms.ValidationError(f"at most {MAX_DAYS} days at a time")
+            raise forms.ValidationError(
+                _("At most %(days)s days at a time."), params={"days": MAX_DAYS}
+            )
         data["start"], data["end"] = start, end
         return data

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from charter.gate import may_claim
 from helpdesk.models import Question, SavedReply, Volunteer
+from helpdesk.params import parse_id
 from helpdesk.permissions import DESK_ROLES
 from helpdesk.saved_replies.variables import fill_in, values_for
 
@@ -75,8 +76,8 @@ def saved_replies_of(
     found = SavedReply.objects.filter(brand_id=brand_id)
     if topic == "none":
         found = found.filter(topic__isnull=True)
-    elif topic.isdigit():
-        found = found.filter(topic_id=int(topic))
+    elif (topic_id := parse_id(topic)) is not None:
+        found = found.filter(topic_id=topic_id)
     if language == "any":
         found = found.filter(language="")
     elif language:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from charter.gate import Decision, may_send
 from charter.linter import Finding
 from helpdesk.models import Question, Reply, Volunteer
+from helpdesk.params import parse_id
 from helpdesk.replies import (
     ReplyError,
     account_for,
@@ -147,8 +148,9 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
                 status = 400
                 errors = [reason.get("message", "") for reason in error.reasons] or [error.message]
             else:
-                if saved_used.isdigit():
-                    count_use(question, volunteer, int(saved_used))
+                saved_id = parse_id(saved_used)
+                if saved_id is not None:
+                    count_use(question, volunteer, saved_id)
                 _announce_outcome(request, reply)
                 return redirect("desk:question", pk=question.pk)
     linked = linked_sender(user, question.brand_id)
@@ -167,7 +169,7 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
         "may_use_saved": may_use_saved,
         "saved_choices": choices,
         "saved_inserted": inserted,
-        "saved_used": saved_used if saved_used.isdigit() else "",
+        "saved_used": saved_used if parse_id(saved_used) is not None else "",
         "picker_size": max(2, min(6, len(choices))),
         **_lint_context(question, user, volunteer, text),
     }

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Question, Volunteer
+from helpdesk.params import parse_id
 from helpdesk.people import person_name
 from helpdesk.permissions import supervises
 from helpdesk.states import QuestionState
@@ -100,11 +101,11 @@ def floor_body(request: HttpRequest) -> HttpResponse:
 def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = require_supervisor(request)
     question = question_of(supervisor, pk)
-    raw = request.POST.get("to", "")
+    to = parse_id(request.POST.get("to", ""))
     target = (
         Volunteer.objects.select_related("user")
         .filter(
-            Q(user_id=int(raw)) if raw.isdigit() else Q(pk__in=[]),
+            Q(user_id=to) if to is not None else Q(pk__in=[]),
             brand_id=supervisor.brand_id,
         )
         .first()

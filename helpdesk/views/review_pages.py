@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Reply
+from helpdesk.params import parse_ids
 from helpdesk.replies import ReplyError, approve_reply, bulk_approve, reject_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.views.access import reply_of, require_member, require_supervisor, signed_in_user
@@ -58,7 +59,7 @@ def review_news(request: HttpRequest) -> HttpResponse:
     shows), polled by the page; it never redraws the list under a supervisor's edit."""
     supervisor = require_supervisor(request)
     values = request.GET.get("seen", "").split(",")[:REVIEW_SHOWN]
-    seen = {int(value) for value in values if value.isdigit()}
+    seen = set(parse_ids(values))
     pending = Reply.objects.filter(
         state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
     )
@@ -110,10 +111,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     supervisor = require_supervisor(request)
-    ids: list[int] = []
-    for value in request.POST.getlist("reply"):
-        if value.isdigit():
-            ids.append(int(value))
+    ids = parse_ids(request.POST.getlist("reply"))
     own_brand = set(
         Reply.objects.filter(pk__in=ids, question__brand_id=supervisor.brand_id).values_list(
             "pk", flat=True

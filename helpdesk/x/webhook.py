@@ -24,6 +24,6 @@ def signature_for(consumer_secret: str, body: bytes) -> str:
 
 def is_signature_valid(consumer_secret: str, body: bytes, signature: str | None) -> bool:
     """Constant-time check of a delivery's signature; no secret configured means no."""
-    if not consumer_secret or not signature:
-        return False
+    if not consumer_secret or not signature or not signature.isascii():
+        return False  # compare_digest takes ASCII text only; a signature is base64
     return hmac.compare_digest(signature_for(consumer_secret, body), signature)
