@@ -87,6 +87,13 @@ def crisis_for(brand_id: int, topic_id: int | None) -> CrisisMode | None:
     )
 
 
+def crisis_forces_review(brand_id: int, topic_id: int | None) -> bool:
+    """Whether a reply to a question of ``brand_id`` about ``topic_id`` goes to review
+    because a crisis covers it (and the brand did not say otherwise when it began)."""
+    crisis = crisis_for(brand_id, topic_id)
+    return crisis is not None and crisis.force_review
+
+
 def crisis_scope(brand_id: int) -> CrisisScope:
     """What the brand's crises cover now (one read)."""
     topics = list(

@@ -41,6 +41,7 @@ from helpdesk.saved_replies.queries import Choice, choices_for, may_use_saved_re
 from helpdesk.states import ReplyState
 from helpdesk.views.access import holds_claim, question_of, require_member, signed_in_user
 from routing.claims import ClaimError, renew_lease
+from routing.crisis import crisis_forces_review
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def _decision(question: Question, user: User, volunteer: Volunteer, text: str) -
         customer_handle=question.customer.username if question.customer else "",
         brand_handles=brand_handles(question.brand_id),
         language=get_language() or "en",
+        crisis_review=crisis_forces_review(question.brand_id, question.topic_id),
     )
 
 
