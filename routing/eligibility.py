@@ -246,6 +246,10 @@ class EligibilityIndex:
             return sorted(uid for uid in candidates if self.people[uid].region == region)
         return sorted(candidates)
 
+    def may_take_under_crisis(self, user_id: int, question: Question) -> bool:
+        """False only when a crisis covers ``question`` and the person is below its levels."""
+        return not self.crisis.covers(question.topic_id) or user_id in self.crisis_cleared
+
     def is_eligible(self, user_id: int, question: Question) -> tuple[bool, list[str]]:
         """Whether this person may take ``question``, and every reason why not."""
         person = self.people.get(user_id)
@@ -256,7 +260,7 @@ class EligibilityIndex:
             reasons.extend(person.gate_codes or ("gate_refused",))
         if person.open_claims >= self.settings.max_open_claims:
             reasons.append("too_many_claims")
-        if self.crisis.covers(question.topic_id) and not person.crisis_cleared:
+        if not self.may_take_under_crisis(user_id, question):
             reasons.append("crisis_mode")
         language = primary_language(question.lang)
         if language and language not in person.languages:

@@ -124,7 +124,12 @@ def decide(
     mode = placement_for(question, index)
     if mode == Placement.STICKY:
         holder = sticky_holder(question)
-        if holder is not None and holder in index.available and holder not in exclude:
+        if (
+            holder is not None
+            and holder in index.available
+            and holder not in exclude
+            and index.may_take_under_crisis(holder, question)
+        ):
             rotation.pick([holder])
             return mode, holder
         return mode, None

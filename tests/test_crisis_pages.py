@@ -127,3 +127,17 @@ def test_a_trainee_is_told_and_refused_a_certified_volunteer_claims(
     won = client.post(reverse("desk:claim", args=[question.pk]))
     assert won["Location"] == reverse("desk:compose", args=[question.pk])
     assert Question.objects.get(pk=question.pk).claimed_by_id == certified.user.pk
+
+
+def test_the_live_lists_reload_brings_the_banner_with_it(
+    client: Client, desk: Desk, recall: Any
+) -> None:
+    """A crisis.started event makes the queue reload its rows: the banner is among them."""
+    certified = on_shift(desk, "certified")
+    client.force_login(certified.user)
+    start_crisis(desk.brand.pk, None, desk.supervisor.user, reason="Outage")
+
+    rows = client.get(reverse("helpdesk:queue"), headers={"HX-Request": "true"})
+
+    assert rows.templates[0].name == "helpdesk/_queue_rows.html"
+    assert "On for every question of the brand:" in rows.content.decode()

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from helpdesk.models import Brand, Question
-from helpdesk.replies import submit_reply
+from helpdesk.replies import reject_reply, submit_reply
 from helpdesk.states import QuestionState, ReplyState
 from routing.crisis import end_crisis, start_crisis
 from tests.factories import make_topic
@@ -112,3 +112,21 @@ def test_the_composer_and_the_review_page_say_crisis_mode(
 
     assert preview.status_code == 200 and CRISIS_REVIEW in preview.content.decode()
     assert review.status_code == 200 and CRISIS_REVIEW in review.content.decode()
+
+
+def test_a_rejected_trainee_under_crisis_hands_the_question_back_to_the_queue(
+    desk: Desk, recall: Any
+) -> None:
+    trainee, certified = desk.member("trainee"), desk.member("certified")
+    mine, theirs = _on_topic(desk, trainee, recall), _on_topic(desk, certified, recall)
+    held = submit_reply(mine, trainee.user, _text(mine, trainee.signature), language="en")
+    start_crisis(desk.brand.pk, recall.pk, desk.supervisor.user)
+    sent = submit_reply(theirs, certified.user, _text(theirs, certified.signature), language="en")
+
+    reject_reply(held, by=desk.supervisor.user, feedback="Use the holding statement.")
+    reject_reply(sent, by=desk.supervisor.user, feedback="Use the holding statement.")
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.state, mine.claimed_by_id) == (QuestionState.QUEUED, None)
+    assert (theirs.state, theirs.claimed_by_id) == (QuestionState.DRAFTING, certified.user.pk)

@@ -29,8 +29,8 @@ from routing.crisis import (
     start_crisis,
 )
 from routing.eligibility import EligibilityIndex
-from routing.models import CrisisMode
-from routing.placement import queue_for
+from routing.models import CrisisMode, Placement, RoutingSettings
+from routing.placement import place_queued, queue_for
 from tests.factories import make_saved_reply, make_topic, publish_charter
 from tests.people import (
     ADMIN,
@@ -41,7 +41,7 @@ from tests.people import (
     SUPERVISOR_OTHER_STORE,
     People,
 )
-from tests.routing.onshift import member, question
+from tests.routing.onshift import conversation, member, question
 
 pytestmark = pytest.mark.django_db
 
@@ -358,3 +358,39 @@ def test_only_the_brands_supervisors_and_admins_switch_crisis_mode(
     assert (on.value.code, off.value.code) == ("forbidden", "forbidden")
     assert list(CrisisMode.objects.values_list("started_by", "ended_at")) == [(supervisor.pk, None)]
     assert list(events().values_list("kind", flat=True)) == ["crisis.started"]
+
+
+def test_offers_and_sticky_follow_ups_skip_a_trainee_under_crisis(
+    desk: Brand, recall: Any, supervisor: Any, _frozen: Any
+) -> None:
+    RoutingSettings.objects.create(brand=desk, default_placement=Placement.STICKY)
+    trainee = _skilled(desk, "trainee")
+    thread = conversation(desk)
+    first = question(desk, conversation_of=thread, topic=recall, received_at=T0)
+    assert claim_question(first.pk, trainee.user).won
+    start_crisis(desk.pk, recall.pk, supervisor)
+    _frozen.move_to(T0 + timedelta(minutes=5))
+    follow_up = question(
+        desk, conversation_of=thread, topic=recall, received_at=T0 + timedelta(minutes=5)
+    )
+
+    place_queued([follow_up])
+
+    assert Question.objects.get(pk=follow_up.pk).offered_to_id is None
+
+
+def test_offers_go_only_to_people_who_may_take_the_crisis(
+    desk: Brand, recall: Any, supervisor: Any
+) -> None:
+    RoutingSettings.objects.create(brand=desk, default_placement=Placement.OFFER)
+    trainee, certified = _skilled(desk, "trainee"), _skilled(desk, "certified")
+    start_crisis(desk.pk, recall.pk, supervisor)
+    asked = [question(desk, topic=recall) for _ in range(3)]
+
+    place_queued(asked)
+
+    offered = set(
+        Question.objects.filter(pk__in=[q.pk for q in asked]).values_list("offered_to", flat=True)
+    )
+    assert offered == {certified.user.pk}
+    assert trainee.user.pk not in offered
