@@ -193,3 +193,20 @@ def test_another_brands_supervisor_cannot_reach_this_brands_crisis(
 
     assert "Recall" not in page
     assert crisis_for(desk.pk, recall.pk) is not None
+
+
+def test_the_admin_site_shows_crises_and_changes_none(
+    client: Client, desk: Brand, recall: Any, people: People
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    crisis = start_crisis(desk.pk, recall.pk, people.user(SUPERVISOR))
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+
+    listed = client.get("/admin/routing/crisismode/")
+    added = client.get("/admin/routing/crisismode/add/")
+    deleted = client.post(f"/admin/routing/crisismode/{crisis.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200 and "Recall" in listed.content.decode()
+    assert (added.status_code, deleted.status_code) == (403, 403)
+    assert CrisisMode.objects.filter(pk=crisis.pk, ended_at__isnull=True).exists()
