@@ -38,6 +38,8 @@ class Decision:
     reasons: tuple[Reason, ...] = ()
     notices: tuple[Reason, ...] = ()
     lint: LintResult | None = field(default=None, compare=False)
+    # The person's level in the programme ("" without a standing): crisis mode reads it.
+    level: str = field(default="", compare=False)
 
     @property
     def codes(self) -> list[str]:
@@ -102,12 +104,35 @@ def _standing_refusals(
     return standing, refusals, notices
 
 
+# Under crisis mode only these levels claim the affected questions.
+CRISIS_LEVELS = frozenset({Level.CERTIFIED, Level.MENTOR})
+
+
 def may_claim(
-    user: User | AnonymousUser, brand_id: int, *, now: datetime | None = None
+    user: User | AnonymousUser, brand_id: int, *, crisis: bool = False, now: datetime | None = None
 ) -> Decision:
-    """May this person claim a question of this brand now?"""
-    _, refusals, notices = _standing_refusals(user, brand_id, now or timezone.now())
-    return Decision(allowed=not refusals, reasons=tuple(refusals), notices=tuple(notices))
+    """May this person claim a question of this brand now? With ``crisis`` (the question
+    is under crisis mode), only a certified volunteer or a mentor may."""
+    standing, refusals, notices = _standing_refusals(user, brand_id, now or timezone.now())
+    level = standing.level if standing is not None else ""
+    if crisis and not refusals and not clears_crisis(level):
+        refusals.append(crisis_refusal())
+    return Decision(
+        allowed=not refusals, reasons=tuple(refusals), notices=tuple(notices), level=level
+    )
+
+
+def clears_crisis(level: str) -> bool:
+    """Whether a person of ``level`` may claim questions under crisis mode."""
+    return level in CRISIS_LEVELS
+
+
+def crisis_refusal() -> Reason:
+    """Why someone below ``CRISIS_LEVELS`` may not claim a question under crisis mode."""
+    return Reason(
+        "crisis_mode",
+        str(_("Crisis mode: only certified volunteers and mentors may claim these questions.")),
+    )
 
 
 def lint_config_for(
@@ -131,12 +156,14 @@ def may_send(
     customer_handle: str = "",
     brand_handles: tuple[str, ...] = (),
     language: str = "en",
+    crisis_review: bool = False,
     now: datetime | None = None,
 ) -> Decision:
     """May this person send this draft now, and does it need review first?
 
     ``reply_key`` names the reply for sampling, so asking again for the same reply gives
-    the same answer.
+    the same answer. ``crisis_review``: the question is under a crisis mode that sends
+    every reply to review.
     """
     now = now or timezone.now()
     standing, refusals, notices = _standing_refusals(user, brand_id, now)
@@ -159,6 +186,13 @@ def may_send(
     if refusals or standing is None:
         return Decision(allowed=False, reasons=tuple(refusals), notices=tuple(notices), lint=result)
     review: list[Reason] = []
+    if crisis_review:
+        review.append(
+            Reason(
+                "crisis_review",
+                str(_("Crisis mode: every reply is approved by a supervisor before it goes.")),
+            )
+        )
     if result.verdict == Severity.REVIEW:
         review.append(
             Reason("finding_requires_review", str(_("The draft needs a supervisor's approval.")))
@@ -187,4 +221,5 @@ def may_send(
         reasons=tuple(review),
         notices=tuple(notices),
         lint=result,
+        level=standing.level,
     )

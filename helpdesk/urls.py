@@ -30,6 +30,7 @@ urlpatterns = [
     path("desk/saved-replies/", include("helpdesk.views.saved_replies")),
     path("desk/", include("helpdesk.views.desk_pages")),
     path("exports/", include("helpdesk.views.exports")),
+    path("crisis/", include("helpdesk.monitoring.crisis_views")),
     path("reports/", include("helpdesk.reports.urls")),
     path("monitoring/", include("helpdesk.monitoring.urls")),
     path("api/", include("helpdesk.reports.api.urls")),

@@ -19,6 +19,7 @@ from helpdesk.models import Brand
 from routing.actions import classify_text
 from routing.classify.rules import compile_regex
 from routing.models import (
+    CrisisMode,
     Priority,
     QuestionGroup,
     RoutingRule,
@@ -199,3 +200,22 @@ class QuestionGroupAdmin(admin.ModelAdmin[QuestionGroup]):
     @admin.display(description="questions")
     def size(self, group: QuestionGroup) -> str:
         return format_html("{}", group.questions.count())
+
+
+@admin.register(CrisisMode)
+class CrisisModeAdmin(admin.ModelAdmin[CrisisMode]):
+    """Read only: crisis mode is switched on its page (``routing.crisis``), which checks
+    the role, audits and announces; an edit here would do none of that."""
+
+    list_display = ("__str__", "brand", "topic", "started_at", "started_by", "ended_at")
+    list_filter = ("brand", "force_review")
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CrisisMode | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: CrisisMode | None = None) -> bool:
+        return False

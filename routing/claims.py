@@ -23,10 +23,11 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from charter.gate import may_claim
+from charter.gate import crisis_refusal, may_claim
 from helpdesk.models import Question, name_from
 from helpdesk.moves import move_question, move_questions
 from helpdesk.states import QuestionState
+from routing.crisis import crisis_for, no_crisis_covers_question
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
 from routing.models import RoutingSettings, Topic
 from routing.presence import routing_settings_for
@@ -124,10 +125,16 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             question_id,
             False,
             "not_eligible",
-            message=_("You may not claim this question now."),
+            message=crisis_refusal().message
+            if "crisis_mode" in refusals
+            else _("You may not claim this question now."),
             refusals=tuple(refusals),
         )
     lease = timedelta(minutes=settings.claim_lease_minutes)
+    offer_open = Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now)
+    if not index.people[user.pk].crisis_cleared:
+        # A crisis switched on since the check above still refuses them: the update says.
+        offer_open &= no_crisis_covers_question()
     with transaction.atomic(durable=True):  # an entry point: its own transaction
         won = move_question(
             question,
@@ -142,7 +149,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
                 "offered_to": None,
                 "offer_expires_at": None,
             },
-            where=Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now),
+            where=offer_open,
             now=now,
         )
     if won:
@@ -151,7 +158,18 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             question_id, True, "claimed", display, user.pk, now + lease, _("You have it.")
         )
     row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).get()
-    return _lost_from(row, user, now) or ClaimResult(
+    lost = _lost_from(row, user, now)
+    if lost is not None:
+        return lost
+    if not index.people[user.pk].crisis_cleared and crisis_for(row["brand_id"], row["topic_id"]):
+        return ClaimResult(
+            question_id,
+            False,
+            "not_eligible",
+            message=crisis_refusal().message,
+            refusals=("crisis_mode",),
+        )
+    return ClaimResult(
         question_id, False, "changed", message=_("The question changed meanwhile; look again.")
     )
 

@@ -26,12 +26,13 @@ from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
 from charter.acceptance import binding_version
-from charter.gate import may_claim
+from charter.gate import clears_crisis, may_claim
 from charter.models import CharterAcceptance, Standing
 from helpdesk.models import Question, Store, Volunteer
 from helpdesk.people import person_name
 from helpdesk.permissions import DESK_ROLES
 from helpdesk.states import QuestionState
+from routing.crisis import CrisisScope, crisis_scope
 from routing.models import RoutingSettings, Shift, Topic
 from routing.presence import routing_settings_for
 
@@ -39,7 +40,10 @@ OPEN_CLAIM_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
 DEFAULT_LANGUAGES = ("en",)
 ANY_LANGUAGE = frozenset({"", "und", "zxx", "qme", "qht", "qam"})
 
-_gate_memo: dict[tuple[Any, ...], tuple[bool, tuple[str, ...]]] = {}
+# A gate's answer for a person: allowed, the refusals' codes, and their level.
+GateAnswer = tuple[bool, tuple[str, ...], str]
+
+_gate_memo: dict[tuple[Any, ...], GateAnswer] = {}
 _gate_memo_lock = threading.Lock()
 _GATE_MEMO_LIMIT = 100_000
 
@@ -63,6 +67,8 @@ class Person:
     open_claims: int
     gate_allowed: bool
     gate_codes: tuple[str, ...]
+    # May take questions under crisis mode (certified or mentor).
+    crisis_cleared: bool = False
 
 
 @dataclass
@@ -76,6 +82,9 @@ class EligibilityIndex:
     by_skill: dict[str, set[int]] = field(default_factory=dict)
     # The people who can take any question's language/skill check at all (gate, cap).
     available: set[int] = field(default_factory=set)
+    # The topics (or the whole brand) under crisis mode, and who may take them.
+    crisis: CrisisScope = field(default_factory=CrisisScope)
+    crisis_cleared: set[int] = field(default_factory=set)
 
     @classmethod
     def build(
@@ -99,7 +108,7 @@ class EligibilityIndex:
             candidate_ids = set(shifts.values_list("user_id", flat=True))
         else:
             candidate_ids = set(user_ids or ())
-        index = cls(brand_id, settings, {}, topics, {})
+        index = cls(brand_id, settings, {}, topics, {}, crisis=crisis_scope(brand_id))
         if not candidate_ids:
             return index
         volunteers = list(
@@ -129,9 +138,8 @@ class EligibilityIndex:
         gates = _gates(brand_id, volunteers, now, fresh=fresh_gate)
         index.load_regions({v.store_id for v in volunteers if v.store_id is not None})
         for volunteer in volunteers:
-            allowed, codes = gates[volunteer.user_id]
             count = open_claims.get(volunteer.user_id, 0)
-            index.add(_person(volunteer, index, count, allowed, codes))
+            index.add(_person(volunteer, index, count, gates[volunteer.user_id]))
         return index
 
     @classmethod
@@ -144,8 +152,15 @@ class EligibilityIndex:
         *,
         now: datetime,
     ) -> EligibilityIndex:
-        """An index of one person, for a claim: two reads and the gate, asked afresh."""
-        index = cls(brand_id, settings, {}, {topic.pk: topic} if topic is not None else {}, {})
+        """An index of one person, for a claim: three reads and the gate, asked afresh."""
+        index = cls(
+            brand_id,
+            settings,
+            {},
+            {topic.pk: topic} if topic is not None else {},
+            {},
+            crisis=crisis_scope(brand_id),
+        )
         volunteer = (
             Volunteer.objects.filter(user_id=user.pk, brand_id=brand_id, role__in=DESK_ROLES)
             .select_related("store")
@@ -166,8 +181,7 @@ class EligibilityIndex:
         open_claims = Question.objects.filter(
             claimed_by_id=user.pk, state__in=OPEN_CLAIM_STATES
         ).count()
-        allowed, codes = _ask_gate(volunteer, brand_id, now)
-        index.add(_person(volunteer, index, open_claims, allowed, codes))
+        index.add(_person(volunteer, index, open_claims, _ask_gate(volunteer, brand_id, now)))
         return index
 
     def load_regions(self, store_ids: Collection[int]) -> None:
@@ -191,6 +205,8 @@ class EligibilityIndex:
             self.by_skill.setdefault(skill, set()).add(person.user_id)
         if person.gate_allowed and person.open_claims < self.settings.max_open_claims:
             self.available.add(person.user_id)
+        if person.crisis_cleared:
+            self.crisis_cleared.add(person.user_id)
 
     def count_claim(self, user_id: int, delta: int = 1) -> None:
         """Keep the index right within a batch after it placed or claimed something."""
@@ -210,6 +226,8 @@ class EligibilityIndex:
         """User ids of the people on shift who may take ``question``, ascending. For a local
         topic, people of the customer's store come first: when there are any, only they."""
         candidates = self.available
+        if self.crisis.covers(question.topic_id):
+            candidates = candidates & self.crisis_cleared
         language = primary_language(question.lang)
         if language:
             candidates = candidates & self.by_language.get(language, set())
@@ -228,6 +246,10 @@ class EligibilityIndex:
             return sorted(uid for uid in candidates if self.people[uid].region == region)
         return sorted(candidates)
 
+    def may_take_under_crisis(self, user_id: int, question: Question) -> bool:
+        """False only when a crisis covers ``question`` and the person is below its levels."""
+        return not self.crisis.covers(question.topic_id) or user_id in self.crisis_cleared
+
     def is_eligible(self, user_id: int, question: Question) -> tuple[bool, list[str]]:
         """Whether this person may take ``question``, and every reason why not."""
         person = self.people.get(user_id)
@@ -238,6 +260,8 @@ class EligibilityIndex:
             reasons.extend(person.gate_codes or ("gate_refused",))
         if person.open_claims >= self.settings.max_open_claims:
             reasons.append("too_many_claims")
+        if not self.may_take_under_crisis(user_id, question):
+            reasons.append("crisis_mode")
         language = primary_language(question.lang)
         if language and language not in person.languages:
             reasons.append("language")
@@ -260,9 +284,9 @@ def _person(
     volunteer: Volunteer,
     index: EligibilityIndex,
     open_claims: int,
-    allowed: bool,
-    codes: tuple[str, ...],
+    gate: GateAnswer,
 ) -> Person:
+    allowed, codes, level = gate
     languages = frozenset(
         primary_language(str(tag)) for tag in (volunteer.languages or DEFAULT_LANGUAGES)
     ) - {""} or frozenset(DEFAULT_LANGUAGES)
@@ -276,6 +300,7 @@ def _person(
         open_claims=open_claims,
         gate_allowed=allowed,
         gate_codes=codes,
+        crisis_cleared=clears_crisis(level),
     )
 
 
@@ -286,7 +311,7 @@ def forget_gate_answers() -> None:
 
 def _gates(
     brand_id: int, volunteers: Iterable[Volunteer], now: datetime, *, fresh: bool
-) -> dict[int, tuple[bool, tuple[str, ...]]]:
+) -> dict[int, GateAnswer]:
     volunteers = list(volunteers)
     if fresh:
         return {v.user_id: _ask_gate(v, brand_id, now) for v in volunteers}
@@ -305,7 +330,7 @@ def _gates(
     )
     binding = binding_version(brand_id, now)
     binding_number = binding.number if binding is not None else None
-    answers: dict[int, tuple[bool, tuple[str, ...]]] = {}
+    answers: dict[int, GateAnswer] = {}
     for volunteer in volunteers:
         standing = standings.get(volunteer.user_id)
         expires = standing[3] if standing is not None else None
@@ -329,6 +354,6 @@ def _gates(
     return answers
 
 
-def _ask_gate(volunteer: Volunteer, brand_id: int, now: datetime) -> tuple[bool, tuple[str, ...]]:
+def _ask_gate(volunteer: Volunteer, brand_id: int, now: datetime) -> GateAnswer:
     decision = may_claim(volunteer.user, brand_id, now=now)
-    return decision.allowed, tuple(decision.codes)
+    return decision.allowed, tuple(decision.codes), decision.level

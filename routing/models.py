@@ -154,3 +154,66 @@ class QuestionGroup(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.key
+
+
+class CrisisMode(models.Model):
+    """Crisis mode on a brand's topic (or its whole desk when ``topic`` is empty): while it is
+    on (``ended_at`` empty), only certified volunteers and mentors claim the affected
+    questions, replies to them go to review when ``force_review``, and the composer suggests
+    ``holding_statement`` first. Switched by ``routing.crisis``; every switch is audited."""
+
+    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="crises")
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="crises",
+        help_text=_("Empty: every question of the brand"),
+    )
+    holding_statement = models.ForeignKey(
+        "helpdesk.SavedReply",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The saved reply the composer suggests first"),
+    )
+    force_review = models.BooleanField(default=True)
+    reason = models.TextField(blank=True)
+    # The spike alert that offered it, if any (monitoring's id; no key across the layers).
+    alert_id = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            # One crisis on at a time per topic, and one for the whole brand.
+            models.UniqueConstraint(
+                fields=["brand", "topic"],
+                condition=models.Q(ended_at__isnull=True, topic__isnull=False),
+                name="one_crisis_per_topic",
+            ),
+            models.UniqueConstraint(
+                fields=["brand"],
+                condition=models.Q(ended_at__isnull=True, topic__isnull=True),
+                name="one_crisis_per_brand",
+            ),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["brand", "ended_at"], name="crisis_brand_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"crisis {self.pk} of {self.brand_id}"
+
+    @property
+    def is_on(self) -> bool:
+        return self.ended_at is None

@@ -124,7 +124,12 @@ def decide(
     mode = placement_for(question, index)
     if mode == Placement.STICKY:
         holder = sticky_holder(question)
-        if holder is not None and holder in index.available and holder not in exclude:
+        if (
+            holder is not None
+            and holder in index.available
+            and holder not in exclude
+            and index.may_take_under_crisis(holder, question)
+        ):
             rotation.pick([holder])
             return mode, holder
         return mode, None
@@ -238,7 +243,8 @@ def queue_for(
 ) -> QuerySet[Question]:
     """The queue this person sees: the brand's queued questions they are eligible for that
     sit in the pool, plus those offered to them; most urgent first, then oldest first.
-    Empty when they are not on shift or the gate refuses them.
+    Empty when they are not on shift or the gate refuses them. Under crisis mode, what
+    it covers only for certified volunteers and mentors.
 
     Eligibility is written on the keys of the open-queue index (``routing.queries``): the
     topic and language conditions are ``IN`` lists of keys, so counting the queue reads
@@ -285,6 +291,12 @@ def queue_for(
         ),
         (eligible & visible) | offered,
     )
+    if index.crisis and not person.crisis_cleared:
+        # Crisis mode: what it covers is for certified volunteers and mentors only, even
+        # a question offered to this person before the crisis began.
+        if index.crisis.whole_brand:
+            return none
+        queue = queue.exclude(topic_id__in=sorted(index.crisis.topic_ids))
     if filters.get("topic"):
         queue = queue.filter(topic__slug=filters["topic"])
     if filters.get("priority") is not None:

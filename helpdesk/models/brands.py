@@ -43,6 +43,14 @@ class Brand(models.Model):
             "the care account"
         ),
     )
+    # Crisis mode sends every reply to review unless the brand trusts its certified people.
+    crisis_skips_review = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Under crisis mode, replies of certified volunteers and mentors go without review "
+            "(the usual rules still apply)"
+        ),
+    )
 
     def __str__(self) -> str:
         return self.name

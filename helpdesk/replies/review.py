@@ -33,6 +33,7 @@ from helpdesk.replies.common import (
     state_label,
 )
 from helpdesk.states import QuestionState, ReplyState
+from routing.crisis import crisis_for
 from routing.presence import routing_settings_for
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,13 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
             author = locked.author
             keeps = (
                 question.claimed_by_id == author.pk
-                and may_claim(author, question.brand_id, now=now).allowed
+                and may_claim(
+                    author,
+                    question.brand_id,
+                    # Under crisis mode a trainee's rejected reply hands the question on.
+                    crisis=crisis_for(question.brand_id, question.topic_id) is not None,
+                    now=now,
+                ).allowed
             )
             if keeps:
                 move_locked_question(

@@ -28,6 +28,7 @@ from helpdesk.replies.common import (
 )
 from helpdesk.states import QuestionState, ReplyState
 from routing.claims import ClaimError, release_question
+from routing.crisis import crisis_forces_review
 
 SUBMITTABLE_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
 
@@ -55,7 +56,8 @@ def submit_reply(
 ) -> Reply:
     """The claim holder submits a reply. The gate decides: refused (``ReplyError``,
     nothing written), to review (``pending_review``; the question goes ``in_review``), or
-    straight to the outbox (``queued``; the question is ``approved``). With
+    straight to the outbox (``queued``; the question is ``approved``); under a crisis mode
+    that forces review, always to review. With
     ``from_linked_account`` it goes from the author's linked X account, which the brand
     must allow."""
     text = text.strip()
@@ -84,6 +86,7 @@ def submit_reply(
         customer_handle=question.customer.username if question.customer else "",
         brand_handles=brand_handles(question.brand_id),
         language=language,
+        crisis_review=crisis_forces_review(question.brand_id, question.topic_id),
         now=now,
     )
     if not decision.allowed:

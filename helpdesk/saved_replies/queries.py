@@ -116,11 +116,16 @@ class Choice:
         return said
 
 
-def choices_for(question: Question, volunteer: Volunteer) -> list[Choice]:
-    """``saved_replies_for`` filled in for the composer, in the same order."""
+def choices_for(
+    question: Question, volunteer: Volunteer, *, first: int | None = None
+) -> list[Choice]:
+    """``saved_replies_for`` filled in for the composer, in the same order, except that
+    the saved reply ``first`` (a crisis's holding statement) comes first when it fits."""
     values = values_for(question, volunteer)
     choices = []
-    for saved in saved_replies_for(question, volunteer):
+    found = saved_replies_for(question, volunteer)
+    found.sort(key=lambda saved: saved.pk != first)  # stable: the rest keep their order
+    for saved in found:
         rendered = fill_in(saved.body, values)
         choices.append(Choice(saved, rendered.text, rendered.missing))
     return choices

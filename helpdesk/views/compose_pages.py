@@ -42,6 +42,8 @@ from helpdesk.saved_replies.queries import Choice, choices_for, may_use_saved_re
 from helpdesk.states import ReplyState
 from helpdesk.views.access import holds_claim, question_of, require_member, signed_in_user
 from routing.claims import ClaimError, renew_lease
+from routing.crisis import crisis_for
+from routing.models import CrisisMode
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def segments(text: str, findings: tuple[Finding, ...]) -> list[Segment]:
     return pieces
 
 
-def _decision(question: Question, user: User, volunteer: Volunteer, text: str) -> Decision:
+def _decision(
+    question: Question, user: User, volunteer: Volunteer, text: str, crisis: CrisisMode | None
+) -> Decision:
     """What the gate would say if this draft were submitted now; the reply key is the one
     ``submit_reply`` will use, so a sampled review is predicted right."""
     return may_send(
@@ -80,13 +84,15 @@ def _decision(question: Question, user: User, volunteer: Volunteer, text: str) -
         customer_handle=question.customer.username if question.customer else "",
         brand_handles=brand_handles(question.brand_id),
         language=get_language() or "en",
+        crisis_review=crisis is not None and crisis.force_review,
     )
 
 
 def _lint_context(
     question: Question, user: User, volunteer: Volunteer, text: str
 ) -> dict[str, Any]:
-    decision = _decision(question, user, volunteer, text)
+    crisis = crisis_for(question.brand_id, question.topic_id)
+    decision = _decision(question, user, volunteer, text, crisis)
     result = decision.lint
     return {
         "draft": text,
@@ -95,6 +101,8 @@ def _lint_context(
         "segments": segments(text, result.findings) if result else [],
         "limit": 280,
         "over_limit": result is not None and result.weighted_length > 280,
+        "crises": [crisis] if crisis is not None else [],
+        "crisis": crisis,
     }
 
 
@@ -113,7 +121,9 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
     """The composer. ``?saved=<id>`` starts the draft from a saved reply filled in for this
     question (how the picker works without JavaScript); one the person may not use answers
     404 like one that does not exist. Where the brand allows it and the person linked their
-    own X account, they choose whether the reply goes from it or from the care account."""
+    own X account, they choose whether the reply goes from it or from the care account.
+    Under crisis mode the page says so, and the crisis's holding statement is the saved
+    reply suggested first."""
     volunteer, user, question = _holder_question(request, pk)
     status = 200
     errors: list[str] = []
@@ -122,7 +132,10 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
     if volunteer.signature:
         default_draft += f" {volunteer.signature}"
     may_use_saved = may_use_saved_replies(volunteer, question.brand_id)
-    choices = choices_for(question, volunteer) if may_use_saved else []
+    crisis = crisis_for(question.brand_id, question.topic_id)
+    holding_id = crisis.holding_statement_id if crisis is not None else None
+    choices = choices_for(question, volunteer, first=holding_id) if may_use_saved else []
+    holding = next((c for c in choices if c.saved.pk == holding_id), None)
     inserted: Choice | None = None
     from_linked = False
     if request.method == "GET":
@@ -171,6 +184,7 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
         "saved_inserted": inserted,
         "saved_used": saved_used if parse_id(saved_used) is not None else "",
         "picker_size": max(2, min(6, len(choices))),
+        "holding": holding,
         **_lint_context(question, user, volunteer, text),
     }
     return render(request, "desk/compose.html", context, status=status)

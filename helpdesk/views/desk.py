@@ -24,6 +24,7 @@ from helpdesk.views.access import require_member
 from helpdesk.x import webhook
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import RecordError, parse_v11_payload
+from routing.crisis import crises_of
 from routing.models import Topic
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             key=lambda c: (c.topic_id not in names, names.get(c.topic_id or 0, ("", ""))[1]),
         )
     ]
+    crises = crises_of(volunteer.brand_id)
     context = {
         "volunteer": volunteer,
+        "crises": crises,
+        # Rows under crisis mode are marked (a trainee on shift is not offered them at all).
+        "crisis_whole_brand": any(crisis.topic_id is None for crisis in crises),
+        "crisis_topic_ids": [crisis.topic_id for crisis in crises if crisis.topic_id],
         "form": form,
         "ignored": ignored,
         "page": page,

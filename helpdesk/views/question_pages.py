@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from charter import gate
 from helpdesk.models import Question, Reply
 from helpdesk.people import person_name
 from helpdesk.permissions import SUPERVISING_ROLES
@@ -30,6 +31,7 @@ from helpdesk.views.access import (
     signed_in_user,
 )
 from routing.claims import ClaimError, claim_question, release_question
+from routing.crisis import crisis_for
 from routing.handover import escalate_question
 from routing.presence import PresenceError, end_shift, is_on_shift, start_shift
 
@@ -91,15 +93,26 @@ def question_view(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("customer")
             .order_by("received_at", "pk")
         )
+    crisis = crisis_for(question.brand_id, question.topic_id)
+    # Under crisis mode someone below the crisis levels is told so rather than offered a
+    # claim the server would refuse.
+    crisis_refusal = (
+        gate.crisis_refusal().message
+        if crisis is not None
+        and "crisis_mode" in gate.may_claim(user, question.brand_id, crisis=True).codes
+        else ""
+    )
     context = {
         "volunteer": volunteer,
         "question": question,
+        "crises": [crisis] if crisis is not None else [],
+        "crisis_refusal": crisis_refusal,
         "thread": thread,
         "earlier": earlier,
         "siblings": siblings,
         "holder": person_name(question.claimed_by),
         "is_holder": holds_claim(question, user),
-        "may_claim": question.state == QuestionState.QUEUED,
+        "may_claim": question.state == QuestionState.QUEUED and not crisis_refusal,
         "may_escalate": question.state
         in (
             QuestionState.QUEUED,
