@@ -12,9 +12,10 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
-from helpdesk.models import Volunteer
+from helpdesk.models import Role, Volunteer
 from helpdesk.monitoring.access import allowed_stores, monitor_reader_or_refuse
 from helpdesk.monitoring.queries import snapshot
+from routing.crisis import crises_of
 
 
 def _context(reader: Volunteer) -> dict[str, Any]:
@@ -23,6 +24,8 @@ def _context(reader: Volunteer) -> dict[str, Any]:
         "reader": reader,
         "store_scoped": stores is not None,
         "snap": snapshot(reader.brand_id, stores),
+        "crises": crises_of(reader.brand_id),
+        "may_switch_crisis": reader.role in (Role.SUPERVISOR, Role.ADMIN),
     }
 
 

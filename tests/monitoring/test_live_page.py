@@ -203,3 +203,19 @@ def test_another_brands_staff_see_only_their_own_brand(desk: dict[str, Any]) -> 
     page = client.get("/monitoring/live/").content.decode()
     assert 'data-figure="waiting">0<' in page
     assert "Alpha" not in page
+
+
+def test_a_crisis_shows_on_the_page_with_the_switch_for_those_who_may(
+    desk: dict[str, Any],
+) -> None:
+    from routing.crisis import start_crisis
+
+    people = desk["people"]
+    start_crisis(desk["brand"].pk, desk["topic"].pk, people.user("supervisor"), reason="Outage <b>")
+    for kind, switch in (("agency", False), ("supervisor", True)):
+        client = Client()
+        people.log_in(client, kind)
+        page = client.get("/monitoring/live/").content.decode()
+        assert "On for the topic Billing &lt;script&gt;" in page
+        assert "Outage &lt;b&gt;" in page
+        assert ('href="/crisis/"' in page) is switch
