@@ -37,7 +37,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from charter.gate import may_claim
-from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame
+from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame, person_group
 from helpdesk.models import Question
 from helpdesk.monitoring.counters import WEBSOCKETS
 from helpdesk.permissions import DESK_ROLES, volunteer_for
@@ -107,6 +107,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         self.user_id = user.pk
         self.brand_id = brand_id
         self.group = self.group_for(brand_id)
+        await self.channel_layer.group_add(person_group(user.pk), self.channel_name)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Joined before reading the number: nothing announced after it is missed.
         seq = await database_sync_to_async(current_sequence)(self.group)
@@ -119,6 +120,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if self.group:
             group, self.group = self.group, ""
             await self.channel_layer.group_discard(group, self.channel_name)
+            if self.user_id is not None:
+                await self.channel_layer.group_discard(
+                    person_group(self.user_id), self.channel_name
+                )
 
     def _allowed(self, user: User) -> int:
         """The brand whose queue ``user`` may follow now, or _Refused."""
@@ -190,6 +195,20 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self.send(text_data=frame)
         else:
             await self.send_json(event_frame(message))
+
+    async def desk_recheck(self, message: dict[str, Any]) -> None:
+        """The person was suspended, signed out or changed: check again, now."""
+        if self.ended:
+            return
+        try:
+            await database_sync_to_async(self._checked_quietly)()
+        except _Refused as refused:
+            with translation.override(self.language):
+                await self._end(refused.code, refused.reasons)
+
+    def _checked_quietly(self) -> None:
+        with translation.override(self.language):
+            self._recheck()
 
     # client messages
 

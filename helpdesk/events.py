@@ -42,6 +42,29 @@ def monitoring_group(brand_id: int) -> str:
     return f"monitor.brand.{brand_id}"
 
 
+def person_group(user_id: int) -> str:
+    """Every open socket of one person, whatever page it serves."""
+    return f"person.{user_id}"
+
+
+def recheck_sockets_of(user_id: int) -> None:
+    """Once the current transaction commits, have every open socket of the person check
+    the session, the role and the gate again, and close itself if they no longer hold (a
+    suspension, a sign-out, a changed role): it would otherwise hear the brand's events until
+    the person next sends something."""
+
+    def send() -> None:
+        layer = get_channel_layer(EVENTS_LAYER)
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(person_group(user_id), {"type": "desk.recheck"})
+        except Exception:
+            log.warning("could not ask the sockets of user %s to recheck", user_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def event_frame(message: dict[str, Any]) -> dict[str, Any]:
     """What a page receives for a channel-layer ``desk.event`` message: ``kind`` as a
     string, ``seq`` an integer or None, ``payload`` an object (empty when it is not one)."""

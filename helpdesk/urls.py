@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from helpdesk.monitoring.metrics import metrics
 from helpdesk.views import desk as views
-from helpdesk.views.home import RoleLoginView, home
+from helpdesk.views.home import DeskLogoutView, RoleLoginView, home
 
 app_patterns = (
     [
@@ -19,7 +18,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("x/webhook", views.x_webhook, name="x-webhook"),
     path("accounts/login/", RoleLoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", DeskLogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include(app_patterns)),

@@ -655,3 +655,64 @@ def test_the_queue_page_loads_the_client_and_marks_rows_for_it(desk: Brand) -> N
     assert "helpdesk/queue.js" in page
     assert f'<div class="row" data-question-id="{queued.pk}" tabindex="0">' in page
     assert "data-claim hidden" in page  # the claim button only appears with the script
+
+
+# closed without waiting for the person's next message (issue 11, finding 11)
+
+
+def test_a_suspension_closes_the_persons_open_socket_at_once(desk: Brand) -> None:
+    volunteer = member(desk)
+    supervisor = make_volunteer(desk, role=Role.SUPERVISOR, store=volunteer.store)
+    headers = headers_for(volunteer.user)
+    boss = Client()
+    boss.force_login(supervisor.user)
+
+    async def flow() -> tuple[list[str], bool]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            response = await sync_to_async(boss.post)(
+                f"/supervision/people/{volunteer.pk}/suspend/", {"reason": "Shared an order"}
+            )
+            assert response.status_code == 302
+            codes = await refused_with(comm, 4403)  # nothing sent by the client
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 9})
+            return codes, await comm.receive_nothing(timeout=0.3)
+        finally:
+            await comm.disconnect()
+
+    codes, quiet = async_to_sync(flow)()
+    assert codes == ["suspended"]
+    assert quiet is True
+
+
+def test_signing_out_closes_the_persons_open_sockets_at_once(desk: Brand) -> None:
+    volunteer = member(desk)
+    browser = Client()
+    browser.force_login(volunteer.user)
+    headers = [
+        (b"origin", b"http://testserver"),
+        (b"cookie", f"sessionid={browser.cookies['sessionid'].value}".encode()),
+    ]
+    other_person = member(desk)
+    other_headers = headers_for(other_person.user)
+
+    async def flow() -> tuple[list[str], bool]:
+        mine, theirs = communicator(headers), communicator(other_headers)
+        await mine.connect()
+        await theirs.connect()
+        try:
+            await until(mine, "hello")
+            await until(theirs, "hello")
+            response = await sync_to_async(browser.post)("/accounts/logout/")
+            assert response.status_code == 302
+            codes = await refused_with(mine, 4401)
+            return codes, await theirs.receive_nothing(timeout=0.3)  # not everyone's
+        finally:
+            await mine.disconnect()
+            await theirs.disconnect()
+
+    codes, others_untouched = async_to_sync(flow)()
+    assert codes == ["not_signed_in"]
+    assert others_untouched is True

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from helpdesk.events import recheck_sockets_of
 from helpdesk.models import Enrolment, Role
 from helpdesk.permissions import volunteer_for
 
@@ -53,6 +54,18 @@ class RoleLoginView(LoginView):
 
     def get_default_redirect_url(self) -> str:
         return home_url(self.request.user)
+
+
+class DeskLogoutView(LogoutView):
+    """Django's logout, then every open socket of the person closes (the live queue would
+    otherwise go on hearing the brand's events on a shared store computer)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            recheck_sockets_of(user_id)
+        return response
 
 
 # --- refusals ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from helpdesk.enrolment import (
     decline_enrolment,
     may_invite_to,
 )
+from helpdesk.events import recheck_sockets_of
 from helpdesk.forms.programme import (
     SETTABLE_LEVELS,
     DeclineEnrolmentForm,
@@ -206,6 +207,7 @@ def suspend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     except charter_standing.StandingError as error:
         messages.error(request, str(error))
     else:
+        recheck_sockets_of(person.user_id)  # their live queue closes now, not at their next click
         messages.success(request, _("%(name)s is suspended.") % {"name": person})
     return _back_to(person)
 
