@@ -8,7 +8,7 @@ all the desk needs: every script and style is a file of its own, served from the
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
@@ -48,12 +48,21 @@ class FormTextMiddleware(MiddlewareMixin):
             for key, values in data.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     reason = _("The request holds a NUL character, which no text may contain.")
-                    return render(request, "400.html", {"reason": reason}, status=400)
+                    return _refused(request, key, reason)
                 longest = max((len(value) for value in values), default=0)
                 if longest > limit:
                     reason = _(
                         "A text you sent is %(length)s characters long; the desk takes at "
                         "most %(limit)s in one field."
                     ) % {"length": f"{longest:,}", "limit": f"{limit:,}"}
-                    return render(request, "400.html", {"reason": reason}, status=400)
+                    return _refused(request, key, reason)
         return None
+
+
+def _refused(request: HttpRequest, field: str, reason: str) -> HttpResponse:
+    """The 400 page; for the API, its JSON errors (as its own validation answers)."""
+    if request.path.startswith("/api/"):
+        field = field.replace("\x00", "")
+        errors = {field or "__all__": [{"message": reason, "code": "invalid"}]}
+        return JsonResponse({"errors": errors}, status=400)
+    return render(request, "400.html", {"reason": reason}, status=400)
