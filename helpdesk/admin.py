@@ -1,5 +1,12 @@
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.audit import record
+from helpdesk.events import recheck_sockets_of
 from helpdesk.models import (
     AuditEvent,
     Brand,
@@ -20,8 +27,49 @@ class ListeningQueryInline(admin.TabularInline[ListeningQuery, XAccount]):
     readonly_fields = ("since_id", "pending_newest_id", "pending_token")
 
 
+CREDENTIALS = (
+    "bearer_token",
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+)
+
+
+class XAccountForm(forms.ModelForm[XAccount]):
+    """The care account's credentials are written, never shown: each field is empty on the
+    page whatever it holds, and left empty it keeps what is stored (an admin page is
+    screenshotted, shared and cached; the secrets stay encrypted at rest and off it)."""
+
+    class Meta:
+        model = XAccount
+        fields = "__all__"  # noqa: DJ007  (the admin lists its own; every field is editable)
+        widgets = {name: forms.PasswordInput(render_value=False) for name in CREDENTIALS}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in CREDENTIALS:
+            field = self.fields[name]
+            field.required = False
+            field.help_text = (
+                _("Stored; leave empty to keep it.")
+                if self.instance.pk and getattr(self.instance, name)
+                else _("Not set.")
+            )
+        self.initial.update({name: "" for name in CREDENTIALS})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk:
+            for name in CREDENTIALS:
+                if not data.get(name):
+                    data[name] = getattr(self.instance, name)
+        return data
+
+
 @admin.register(XAccount)
 class XAccountAdmin(admin.ModelAdmin[XAccount]):
+    form = XAccountForm
     list_display = (
         "username",
         "brand",
@@ -61,6 +109,36 @@ class StoreAdmin(admin.ModelAdmin[Store]):
 class VolunteerAdmin(admin.ModelAdmin[Volunteer]):
     list_display = ("user", "brand", "store", "role")
     list_filter = ("brand", "role")
+
+    def save_model(
+        self, request: HttpRequest, obj: Volunteer, form: forms.ModelForm[Volunteer], change: bool
+    ) -> None:
+        """Who changed whose role, brand or store, from what to what, goes in the audit log;
+        the person's open pages check again what they may see."""
+        before = (
+            Volunteer.objects.filter(pk=obj.pk).values("role", "brand_id", "store_id").first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        after = {"role": obj.role, "brand_id": obj.brand_id, "store_id": obj.store_id}
+        changed = {
+            key: [before.get(key) if before else None, value]
+            for key, value in after.items()
+            if before is None or before.get(key) != value
+        }
+        if not changed:
+            return
+        user = request.user if request.user.is_authenticated else None
+        for brand_id in {obj.brand_id, *([before["brand_id"]] if before else [])}:
+            record(
+                "person.changed" if change else "person.added",
+                actor=user,
+                actor_label="admin",
+                brand_id=brand_id,
+                data={"user_id": obj.user_id, "changes": changed},
+            )
+        recheck_sockets_of(obj.user_id)
 
 
 @admin.register(Customer)
