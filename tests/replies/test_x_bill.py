@@ -132,3 +132,65 @@ def test_the_price_table_prices_the_call_when_it_is_made(live_desk: Desk, settin
 
     call = XApiCall.objects.get(endpoint="GET /2/users/:id/mentions")
     assert (call.units, call.unit_price_micros, call.cost_micros) == (1, 2_000, 2_000)
+
+
+def spend_the_budget(desk: Desk, *, pause: bool) -> None:
+    brand = desk.brand
+    brand.x_monthly_budget = Decimal("0.01")
+    brand.x_pause_listening_when_spent = pause
+    brand.save()
+    XApiCall.objects.create(
+        brand=brand,
+        account=desk.account,
+        endpoint="POST /2/tweets",
+        category="post_create",
+        units=1,
+        unit_price_micros=15_000,
+        cost_micros=15_000,
+        status=201,
+    )
+
+
+def calls_to(sandbox: Any, endpoint: str) -> int:
+    log = requests.get(f"{sandbox.base_url}/_sandbox/calls", timeout=10).json()["data"]
+    return sum(1 for call in log if call["endpoint"] == endpoint)
+
+
+def test_a_spent_budget_pauses_listening_but_never_mentions_or_replies(
+    live_desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a brand that spent its month's budget and asked to pause listening
+    world = live_desk.sandbox.world
+    account = live_desk.account
+    ListeningQuery.objects.create(account=account, query="blender")
+    world.inject(world.add_user("asker"), f"@{account.username} my blender broke")
+    world.inject(world.add_user("talker"), "who sells a good blender?")
+    spend_the_budget(live_desk, pause=True)
+
+    # When the desk polls and a volunteer's reply goes out
+    outcome = polling.poll_account(account.pk)
+    reply = live_desk.queued_reply()
+    posting.dispatch_due()
+
+    # Then the mention came in and the reply went out, but no search ran
+    reply.refresh_from_db()
+    assert outcome.listening_paused and outcome.error == ""
+    assert outcome.result.new == 1
+    assert reply.state == ReplyState.SENT
+    assert calls_to(live_desk.sandbox, "GET /2/users/:id/mentions") == 1
+    assert calls_to(live_desk.sandbox, "POST /2/tweets") == 1
+    assert calls_to(live_desk.sandbox, "GET /2/tweets/search/recent") == 0
+    assert "X budget spent" in caplog.text and "listening paused" in caplog.text
+    assert ListeningQuery.objects.get().since_id == ""
+
+
+def test_a_spent_budget_without_the_pause_keeps_listening(live_desk: Desk) -> None:
+    world = live_desk.sandbox.world
+    ListeningQuery.objects.create(account=live_desk.account, query="blender")
+    world.inject(world.add_user("talker"), "who sells a good blender?")
+    spend_the_budget(live_desk, pause=False)
+
+    outcome = polling.poll_account(live_desk.account.pk)
+
+    assert not outcome.listening_paused and outcome.result.new == 1
+    assert calls_to(live_desk.sandbox, "GET /2/tweets/search/recent") == 1
