@@ -194,3 +194,20 @@ def test_a_spent_budget_without_the_pause_keeps_listening(live_desk: Desk) -> No
 
     assert not outcome.listening_paused and outcome.result.new == 1
     assert calls_to(live_desk.sandbox, "GET /2/tweets/search/recent") == 1
+
+
+def test_a_call_that_cannot_be_counted_still_goes_through(
+    live_desk: Desk, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a price table broken after start-up (a price that is not a number)
+    settings.X_PRICES = {**settings.X_PRICES, "owned_read": "one tenth of a cent"}
+    world = live_desk.sandbox.world
+    world.inject(world.add_user("asker"), f"@{live_desk.account.username} help")
+
+    # When the desk polls
+    outcome = polling.poll_account(live_desk.account.pk)
+
+    # Then the poll did its work; the call is missing from the count, and the log says so
+    assert (outcome.error, outcome.result.new) == ("", 1)
+    assert not XApiCall.objects.filter(endpoint="GET /2/users/:id/mentions").exists()
+    assert "X call GET" in caplog.text and "not counted" in caplog.text
