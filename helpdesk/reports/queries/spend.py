@@ -48,7 +48,7 @@ class Slice:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "key": self.key,
+            "key": self.key.isoformat() if isinstance(self.key, date) else self.key,
             "label": self.label,
             "calls": self.calls,
             "units": self.units,
