@@ -233,3 +233,19 @@ def test_no_budget_no_warning(settings: Any) -> None:
 
     assert warn_budgets(datetime(2026, 11, 2, 10, 0, tzinfo=UTC)) == 0
     assert mail.outbox == []
+
+
+def test_the_report_page_says_when_listening_is_paused(
+    client: Client, desk: dict[str, Any]
+) -> None:
+    brand = desk["brand"]
+    brand.x_monthly_budget = Decimal("0.04")
+    brand.x_pause_listening_when_spent = True
+    brand.save()
+    People(brand).log_in(client, "agency")
+
+    with time_machine.travel(datetime(2026, 11, 2, 18, 0, tzinfo=CHICAGO), tick=False):
+        text = client.get("/reports/?period=7d").content.decode()
+
+    assert "of a $0.040 budget (100.0 %)" in text
+    assert "listening queries are paused until next month" in text
