@@ -18,6 +18,7 @@ from helpdesk.models import (
     Store,
     Volunteer,
     XAccount,
+    XApiCall,
 )
 
 
@@ -95,8 +96,26 @@ class XAccountAdmin(admin.ModelAdmin[XAccount]):
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin[Brand]):
-    list_display = ("name", "slug")
+    list_display = ("name", "slug", "x_monthly_budget", "x_pause_listening_when_spent")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(XApiCall)
+class XApiCallAdmin(admin.ModelAdmin[XApiCall]):
+    """The gateway's count of calls to X: read only, it is the bill's evidence."""
+
+    list_display = ("at", "brand", "account", "endpoint", "status", "category", "units")
+    list_filter = ("brand", "category", "status")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: XApiCall | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: XApiCall | None = None) -> bool:
+        return False
 
 
 @admin.register(Store)

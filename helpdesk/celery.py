@@ -45,6 +45,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "task": "helpdesk.reports.tasks.send_weekly_reports",
             "schedule": 3600.0,
         },
+        # The X budget's 80 % warning, once a month per brand.
+        "monitoring-x-budget-warning": {
+            "task": "helpdesk.monitoring.tasks.warn_x_budgets",
+            "schedule": 300.0,
+        },
     }
 
 

@@ -7,8 +7,10 @@ Settings come only from the environment; a value that is present but malformed r
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -119,3 +121,53 @@ def env_url(
             f"{name} must be a URL with scheme {' or '.join(sorted(schemes))}, not {raw!r}"
         )
     return raw
+
+
+# X's pay-per-use prices in dollars (2026), per post read or written; keys are
+# ``helpdesk.models.PriceCategory`` values (settings may not import models).
+X_DEFAULT_PRICES = {
+    "owned_read": Decimal("0.001"),
+    "post_read": Decimal("0.005"),
+    "post_create": Decimal("0.015"),
+    "post_create_url": Decimal("0.20"),
+    "post_delete": Decimal("0.010"),
+}
+
+
+def env_prices(
+    name: str,
+    defaults: Mapping[str, Decimal] = X_DEFAULT_PRICES,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Decimal]:
+    """A price table: a JSON object of category → dollars (a number or a numeric string,
+    at least 0, at most six decimals: the desk counts micro-dollars) that overrides some
+    of ``defaults``; unknown categories are refused."""
+    raw = env_str(name, environ=environ)
+    prices = dict(defaults)
+    if raw == "":
+        return prices
+    try:
+        given = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {raw!r}") from None
+    if not isinstance(given, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of category: dollars")
+    for category, value in given.items():
+        if category not in defaults:
+            raise ImproperlyConfigured(
+                f"{name}: unknown category {category!r}; known: {', '.join(sorted(defaults))}"
+            )
+        try:
+            price = Decimal(value) if isinstance(value, Decimal | str) else None
+        except InvalidOperation:
+            price = None
+        if price is None or not price.is_finite() or price < 0:
+            raise ImproperlyConfigured(
+                f"{name}: the price of {category} must be a number of dollars >= 0, not {value!r}"
+            )
+        if (price * 1_000_000) % 1 != 0:
+            raise ImproperlyConfigured(
+                f"{name}: the price of {category} has more than six decimals: {value!r}"
+            )
+        prices[category] = price
+    return prices

@@ -21,6 +21,7 @@ from helpdesk.env import (
     env_int,
     env_list,
     env_networks,
+    env_prices,
     env_str,
     env_url,
 )
@@ -338,6 +339,9 @@ X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 X_HTTP_TIMEOUT_SECONDS = env_float("X_HTTP_TIMEOUT_SECONDS", 10.0, minimum=0.1)
 X_MAX_PAGES_PER_POLL = env_int("X_MAX_PAGES_PER_POLL", 20, minimum=1)
 X_BACKOFF_MAX_SECONDS = env_int("X_BACKOFF_MAX_SECONDS", 900, minimum=1)
+# The X bill: dollars per post read, created or deleted, by price category (docs/metrics.md).
+# X_PRICES='{"post_read": "0.005"}' overrides some; the rest keep X's published prices.
+X_PRICES = env_prices("X_PRICES")
 
 # OAuth 2.0 (PKCE) for volunteers who link their own X account.
 X_OAUTH_CLIENT_ID = env_str("X_OAUTH_CLIENT_ID")

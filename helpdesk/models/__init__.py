@@ -2,6 +2,7 @@
 conversations, questions, replies, and the append-only audit log; one module per part."""
 
 from helpdesk.models.audit import AuditEvent, AuditEventQuerySet
+from helpdesk.models.billing import PriceCategory, XApiCall
 from helpdesk.models.brands import Brand, ListeningQuery, Store, XAccount, validate_time_zone
 from helpdesk.models.people import (
     Enrolment,
@@ -25,6 +26,7 @@ __all__ = [
     "EnrolmentStatus",
     "InvitationCode",
     "ListeningQuery",
+    "PriceCategory",
     "Question",
     "Reply",
     "Role",
@@ -33,6 +35,7 @@ __all__ = [
     "Store",
     "Volunteer",
     "XAccount",
+    "XApiCall",
     "name_from",
     "validate_time_zone",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,27 @@ class Brand(models.Model):
             "(the usual rules still apply)"
         ),
     )
+
+    # The X bill: a monthly budget in dollars (none: no budget), warned about at 80 %.
+    x_monthly_budget = models.DecimalField(
+        _("monthly X budget (USD)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("What the brand may spend on the X API per calendar month; empty: no budget"),
+    )
+    x_pause_listening_when_spent = models.BooleanField(
+        _("pause listening when the budget is spent"),
+        default=False,
+        help_text=_(
+            "When the month's X spend reaches the budget, stop running listening queries "
+            "(search) until the next month. Mentions and replies are never paused."
+        ),
+    )
+    # The first day of the month whose 80 % warning was e-mailed: once a month.
+    x_budget_warned_month = models.DateField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name

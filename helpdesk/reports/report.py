@@ -22,6 +22,7 @@ from helpdesk.reports.queries import (
     Sla,
     VolunteerActivity,
 )
+from helpdesk.reports.queries.spend import BudgetState, Spend, budget_state, spend
 
 GROUPING_LABELS = {
     "store": _("Store"),
@@ -109,6 +110,9 @@ class Report:
     heatmap: list[list[int]]
     dismissed: list[tuple[str, int]]
     volunteers: list[VolunteerActivity]
+    # The X bill: the brand's, so only on reports no filter narrows (else None).
+    spend: Spend | None = None
+    budget: BudgetState | None = None
 
     @property
     def first(self) -> date:
@@ -143,6 +147,8 @@ class Report:
                 {"reason": reason, "count": count} for reason, count in self.dismissed
             ],
             "volunteers": [self._person_json(person) for person in self.volunteers],
+            "x_spend": self.spend.as_json() if self.spend is not None else None,
+            "x_budget": self.budget.as_json() if self.budget is not None else None,
         }
 
     def _group_json(self, row: GroupRow) -> dict[str, Any]:
@@ -172,6 +178,7 @@ def build_report(scope: Scope, *, grouping: str = "store", anonymise: bool = Fal
         for key, value in by_group.items()
     ]
     groups.sort(key=lambda row: (-row.figures.volumes.received, row.label))
+    x_spend = spend(scope)
     return Report(
         brand=brand,
         scope=scope,
@@ -192,4 +199,6 @@ def build_report(scope: Scope, *, grouping: str = "store", anonymise: bool = Fal
             queries.volunteer_activity(scope, anonymise=anonymise),
             key=lambda person: (-person.replies_sent, -person.shift_seconds, person.name),
         ),
+        spend=x_spend,
+        budget=budget_state(brand, scope.now) if x_spend is not None else None,
     )

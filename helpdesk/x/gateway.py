@@ -19,6 +19,7 @@ from oauthlib.oauth2 import OAuth2Error
 from requests.adapters import HTTPAdapter
 
 from helpdesk.models import XAccount
+from helpdesk.x import metering
 
 X_API_ORIGIN = "https://api.twitter.com"
 
@@ -59,28 +60,41 @@ OAuth2Refused: type[Exception] = OAuth2Error
 
 
 class XTransportAdapter(HTTPAdapter):
-    """Gives every request a timeout and, for the sandbox, rewrites the X origin."""
+    """Gives every request a timeout and, for the sandbox, rewrites the X origin; counts
+    every call for the X bill, on behalf of ``account`` (see ``helpdesk.x.metering``)."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, account: XAccount | None = None) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.account = account
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
+        counted = request.copy()
         if self.base_url and request.url and request.url.startswith(X_API_ORIGIN + "/"):
             request.url = self.base_url + request.url[len(X_API_ORIGIN) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        try:
+            response = super().send(request, **kwargs)
+        except requests.exceptions.RequestException as error:
+            metering.record_call(self.account, counted, None, f"{type(error).__name__}")
+            raise
+        metering.record_call(self.account, counted, response)
+        return response
 
 
-def mount_transport(session: requests.Session, base_url: str | None = None) -> None:
-    """Route ``session``'s X calls through our adapter (used for OAuth2 handlers too)."""
+def mount_transport(
+    session: requests.Session, base_url: str | None = None, account: XAccount | None = None
+) -> None:
+    """Route ``session``'s X calls through our adapter (used for OAuth2 handlers too);
+    ``account`` is the care account whose brand the calls are billed to, if any."""
     adapter = XTransportAdapter(
         settings.X_API_BASE_URL if base_url is None else base_url,
         settings.X_HTTP_TIMEOUT_SECONDS,
+        account,
     )
     session.mount(X_API_ORIGIN + "/", adapter)
 
@@ -97,7 +111,7 @@ def client_for(account: XAccount) -> tweepy.Client:
         return_type=requests.Response,
         wait_on_rate_limit=False,
     )
-    mount_transport(client.session)
+    mount_transport(client.session, account=account)
     return client
 
 
@@ -254,13 +268,15 @@ def get_me_with_user_token(access_token: str) -> dict[str, Any]:
     return data
 
 
-def client_for_user_token(access_token: str) -> tweepy.Client:
+def client_for_user_token(access_token: str, account: XAccount | None = None) -> tweepy.Client:
     """A tweepy client acting as the person whose OAuth 2.0 access token this is (a
-    volunteer's linked account), returning raw responses like :func:`client_for`."""
+    volunteer's linked account), returning raw responses like :func:`client_for`. The desk's
+    app pays for its calls: they are counted for ``account`` (the care account the reply
+    belongs to)."""
     client = tweepy.Client(
         bearer_token=access_token, return_type=requests.Response, wait_on_rate_limit=False
     )
-    mount_transport(client.session)
+    mount_transport(client.session, account=account)
     return client
 
 

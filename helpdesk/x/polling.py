@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from helpdesk.events import announce, monitoring_group
 from helpdesk.models import ListeningQuery, Source, XAccount
+from helpdesk.monitoring import budget
 from helpdesk.x import gateway
 from helpdesk.x.ingest import IngestResult, ingest_batch
 from helpdesk.x.normalize import parse_v2_response
@@ -39,6 +40,8 @@ class PollOutcome:
     pages: int
     error: str = ""
     next_poll_at: datetime | None = None
+    # The brand's X budget is spent and it asked to pause listening: no search ran.
+    listening_paused: bool = False
 
 
 def claim_due_accounts(now: datetime | None = None) -> list[int]:
@@ -70,15 +73,21 @@ def poll_account(account_id: int) -> PollOutcome:
     """Fetch the account's new mentions (and its listening queries), page by page.
 
     Each page is ingested in its own transaction together with the cursor's progress, so a
-    crash after any page resumes exactly where the committed rows end.
+    crash after any page resumes exactly where the committed rows end. Listening queries
+    are skipped while the brand's X budget is spent and it asked for the pause; mentions
+    never are.
     """
     account = XAccount.objects.select_related("brand").get(pk=account_id)
     outcome = PollOutcome(account_id=account_id, result=IngestResult(), pages=0)
     client = gateway.client_for(account)
     rate_reset: datetime | None = None
+    queries = list(account.queries.filter(is_active=True))
+    if queries and budget.listening_paused(account.brand):
+        outcome.listening_paused = True
+        queries = []
     try:
         rate_reset = _poll_mentions(account, client, outcome)
-        for query in account.queries.filter(is_active=True):
+        for query in queries:
             reset = _poll_query(account, query, client, outcome)
             rate_reset = max(filter(None, [rate_reset, reset]), default=None)
     except gateway.TooManyRequests as error:

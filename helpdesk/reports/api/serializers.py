@@ -133,6 +133,42 @@ class VolunteerSerializer(serializers.Serializer[Any]):
     first_responses = serializers.IntegerField()
 
 
+class SpendSliceSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(
+        allow_null=True, help_text="The day (ISO date), account id or price category."
+    )
+    label = serializers.CharField()  # type: ignore[assignment]
+    calls = serializers.IntegerField()
+    units = serializers.IntegerField(help_text="Posts X billed: returned, created or deleted.")
+    usd = serializers.CharField(help_text="Dollars, as a decimal string (micro-dollar exact).")
+
+
+class SpendSerializer(serializers.Serializer[Any]):
+    """The X bill of the period (docs/metrics.md, "The X bill")."""
+
+    calls = serializers.IntegerField()
+    usd = serializers.CharField()
+    answered = serializers.IntegerField()
+    per_answered_usd = serializers.CharField(allow_null=True)
+    by_day = SpendSliceSerializer(many=True)
+    by_account = SpendSliceSerializer(many=True)
+    by_category = SpendSliceSerializer(many=True)
+
+
+class BudgetSerializer(serializers.Serializer[Any]):
+    """This month's X spend against the brand's monthly budget, when the report is made."""
+
+    brand = serializers.CharField()
+    month = serializers.DateField()
+    today_usd = serializers.CharField()
+    month_usd = serializers.CharField()
+    budget_usd = serializers.CharField(allow_null=True)
+    share = serializers.FloatField(allow_null=True)
+    warning = serializers.BooleanField()
+    listening_paused = serializers.BooleanField()
+    by_account = SpendSliceSerializer(many=True)
+
+
 class ScopeSerializer(serializers.Serializer[Any]):
     """What a report covers (``helpdesk.reports.report.scope_json``)."""
 
@@ -161,6 +197,10 @@ class ReportSerializer(SummarySerializer):
     heatmap = HeatmapSerializer()
     dismissed_by_reason = DismissedSerializer(many=True)
     volunteers = VolunteerSerializer(many=True)
+    x_spend = SpendSerializer(
+        allow_null=True, help_text="null when a filter narrows the report: the bill is the brand's."
+    )
+    x_budget = BudgetSerializer(allow_null=True)
 
 
 class QuestionRowSerializer(serializers.Serializer[Any]):

@@ -3,6 +3,7 @@ period. Exports and the API carry the raw numbers; these only format them."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
@@ -45,6 +46,17 @@ def percent(fraction: float | None) -> str:
     if fraction is None:
         return NONE
     return _("%(value)s %%") % {"value": number_format(round(fraction * 100, 1), 1)}
+
+
+@register.filter
+def dollars(micros: int | None) -> str:
+    """Micro-dollars as dollars: cents from a dollar up ("$12.35"), tenths of a cent below
+    ("$0.015", X's prices are that small); a dash for none."""
+    if micros is None:
+        return NONE
+    places = 2 if abs(micros) >= 1_000_000 else 3
+    amount = (Decimal(micros) / 1_000_000).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return _("$%(amount)s") % {"amount": number_format(amount, places)}
 
 
 @register.filter

@@ -87,4 +87,4 @@ def sender_client(reply: Reply) -> Any:
         raise LinkError(
             f"The author's X account @{reply.from_username} is no longer linked to the desk."
         )
-    return gateway.client_for_user_token(valid_access_token(reply.author))
+    return gateway.client_for_user_token(valid_access_token(reply.author), reply.account)

@@ -346,7 +346,56 @@ def authenticate(world: World, request: Request) -> Principal | None:
 
 
 def dispatch(world: World, request: Request, stopping: threading.Event) -> Reply:
-    """Answer one X API request: route, authenticate, inject faults, count limits, handle."""
+    """Answer one X API request: route, authenticate, inject faults, count limits, handle;
+    then write it in the world's call log (what X would bill)."""
+    seen: dict[str, Principal | None] = {}
+    reply = _answer(world, request, stopping, seen)
+    _log_call(world, request, reply, seen.get("principal"))
+    return reply
+
+
+_ID_SEGMENT = re.compile(r"(?<!^)/\d+(?=/|$)")
+
+
+def _log_call(world: World, request: Request, reply: Reply, principal: Principal | None) -> None:
+    """One row of the sandbox's own bill: the endpoint, who called, the posts it returned
+    (reads), created (with a URL or not) or deleted; errors return none."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    data = body.get("data") if 200 <= reply.status < 300 else None
+    endpoint = f"{request.method} {_ID_SEGMENT.sub('/:id', request.path)}"
+    returned = created = deleted = 0
+    created_with_url = False
+    if request.method == "GET" and isinstance(data, list):
+        returned = len(data)
+    elif request.method == "GET" and isinstance(data, dict) and "text" in data:
+        returned = 1
+    elif endpoint == "POST /2/tweets" and isinstance(data, dict):
+        created = 1
+        tweet = world.tweet(str(data.get("id")))
+        created_with_url = bool(tweet is not None and tweet.urls)
+    elif endpoint == "DELETE /2/tweets/:id" and isinstance(data, dict):
+        deleted = int(data.get("deleted") is True)
+    account = principal.user_id if principal is not None else None
+    if principal is not None and account is None:  # an app's bearer token
+        app = world.account_for_bearer(principal.bucket.removeprefix("app:"))
+        account = app.user_id if app is not None else None
+    world.log_call(
+        {
+            "at": world.clock(),
+            "endpoint": endpoint,
+            "account": account,
+            "status": reply.status,
+            "posts_returned": returned,
+            "posts_created": created,
+            "created_with_url": created_with_url,
+            "posts_deleted": deleted,
+        }
+    )
+
+
+def _answer(
+    world: World, request: Request, stopping: threading.Event, seen: dict[str, Principal | None]
+) -> Reply:
     route = next(
         (r for r in ROUTES if r.method == request.method and r.pattern.match(request.path)), None
     )
@@ -359,6 +408,7 @@ def dispatch(world: World, request: Request, stopping: threading.Event) -> Reply
     principal = None
     if route.auth != "none":
         principal = authenticate(world, request)
+        seen["principal"] = principal
         if principal is None:
             return Reply.from_error(unauthorized())
         if route.auth == "user" and principal.is_app:

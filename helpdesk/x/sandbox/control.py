@@ -192,6 +192,8 @@ def handle(world: World, traffic: Traffic, request: Request) -> Reply:
                 return Reply(200, stats)
             if key[1] == "/_sandbox/faults":
                 return Reply(200, {"data": _faults(world)})
+            if key[1] == "/_sandbox/calls":
+                return Reply(200, {"data": world.call_log()})
             return Reply.from_error(page_not_found())
         if key == ("DELETE", "/_sandbox/faults"):
             world.faults.clear()

@@ -58,6 +58,8 @@ class World(Posts):
         self.faults_served: Counter[str] = Counter()
         self.replies_posted: Counter[str] = Counter()
         self.tweets_posted: Counter[str] = Counter()
+        # Every API call answered, as X would bill it (see ``api._log_call``).
+        self.calls: list[dict[str, object]] = []
 
     def reset(self, *, keep_accounts: bool = True) -> None:
         """Forget tweets, customers, windows, faults, tokens and counters."""
@@ -180,6 +182,14 @@ class World(Posts):
         if principal is not None and self.user(principal.user_id or "") is None:
             return None
         return principal
+
+    def log_call(self, call: dict[str, object]) -> None:
+        with self.lock:
+            self.calls.append(call)
+
+    def call_log(self) -> list[dict[str, object]]:
+        with self.lock:
+            return [dict(call) for call in self.calls]
 
     def stats(self) -> dict[str, object]:
         with self.lock:
