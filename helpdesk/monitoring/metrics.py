@@ -19,11 +19,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +42,7 @@ from prometheus_client.registry import Collector
 
 from helpdesk.client_ip import client_ip
 from helpdesk.health import bearer_token_matches
-from helpdesk.models import Brand, Question
+from helpdesk.models import Brand, Question, XApiCall
 from helpdesk.monitoring.queries import WAITING_STATES, account_health
 from helpdesk.states import QuestionState
 
@@ -86,6 +87,34 @@ class DeskCollector(Collector):
         yield oldest
 
         yield from self._accounts(now)
+        yield from self._x_bill(now)
+
+    def _x_bill(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        """This UTC month's calls and spend: bounded by the month (one index range), where
+        an all-time counter would read every call ever made at every scrape."""
+        start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        calls = GaugeMetricFamily(
+            "helpforce_x_calls_month",
+            "Calls to the X API this UTC month, by care account and price category.",
+            labels=["account", "category"],
+        )
+        spend = GaugeMetricFamily(
+            "helpforce_x_spend_month_usd",
+            "X API spend this UTC month in US dollars, by care account and price category.",
+            labels=["account", "category"],
+        )
+        rows = (
+            XApiCall.objects.filter(at__gte=start)
+            .values("account__username", "category")
+            .annotate(n=Count("pk"), micros=Sum("cost_micros"))
+            .order_by("account__username", "category")
+        )
+        for row in rows:
+            label = [row["account__username"] or "", row["category"]]
+            calls.add_metric(label, row["n"])
+            spend.add_metric(label, (row["micros"] or 0) / 1_000_000)
+        yield calls
+        yield spend
 
     def _accounts(self, now: Any) -> Iterator[GaugeMetricFamily]:
         families = {

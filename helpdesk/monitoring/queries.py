@@ -17,8 +17,9 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from helpdesk.models import Question, Reply, Volunteer, XAccount
+from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
 from helpdesk.reports.percentiles import Percentiles, SecondsBetween
+from helpdesk.reports.queries.spend import BudgetState, month_of, spend_summary
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x.posting.plan import plan_account
 from routing.models import Shift, Topic
@@ -272,6 +273,34 @@ def account_health(brand_id: int | None, now: datetime) -> list[AccountHealth]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class Bill:
+    """The brand's X bill as the monitoring page shows it: today, this month against the
+    budget, per care account, and per question answered this month."""
+
+    budget: BudgetState
+    answered_this_month: int
+
+    @property
+    def per_answered_micros(self) -> int | None:
+        if not self.answered_this_month:
+            return None
+        return round(self.budget.month_micros / self.answered_this_month)
+
+
+def bill(brand_id: int, now: datetime) -> Bill | None:
+    """The brand's X bill as of ``now`` (None for a brand that does not exist)."""
+    found = spend_summary([brand_id], now)
+    if not found:
+        return None
+    budget = found[0]
+    start = month_of(Brand.objects.get(pk=brand_id), now).start
+    answered = Question.objects.filter(
+        brand_id=brand_id, first_response_at__gte=start, first_response_at__lte=now
+    ).count()
+    return Bill(budget=budget, answered_this_month=answered)
 
 
 def snapshot(

@@ -14,16 +14,18 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.models import Role, Volunteer
 from helpdesk.monitoring.access import allowed_stores, monitor_reader_or_refuse
-from helpdesk.monitoring.queries import snapshot
+from helpdesk.monitoring.queries import bill, snapshot
 from routing.crisis import crises_of
 
 
 def _context(reader: Volunteer) -> dict[str, Any]:
     stores = allowed_stores(reader)
+    snap = snapshot(reader.brand_id, stores)
     return {
         "reader": reader,
         "store_scoped": stores is not None,
-        "snap": snapshot(reader.brand_id, stores),
+        "snap": snap,
+        "bill": bill(reader.brand_id, snap.now),
         "crises": crises_of(reader.brand_id),
         "may_switch_crisis": reader.role in (Role.SUPERVISOR, Role.ADMIN),
     }

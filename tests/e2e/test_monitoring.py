@@ -59,6 +59,8 @@ def test_the_page_follows_the_desk_without_a_reload(
     account = agnes.locator('tr[data-account="NorthwindHelp"]')
     allowance = account.locator('[data-figure="allowance-left"]')
     left_before = int(allowance.inner_text().split()[0])
+    spend_today = agnes.locator('[data-figure="spend-today"]')
+    spend_before = spend_today.inner_text()
     alice = User.objects.get(username="alice")
     assert claim_question(question.pk, alice).won
     reply = submit_reply(
@@ -74,6 +76,7 @@ def test_the_page_follows_the_desk_without_a_reload(
         timeout=30,
     )
     expect(allowance).to_contain_text(f"{left_before - 1} of", timeout=LIVE_MS)
+    expect(spend_today).not_to_have_text(spend_before, timeout=LIVE_MS)  # a post is billed
     expect(agnes.locator('[data-figure="waiting"]')).to_have_text(str(before), timeout=LIVE_MS)
     expect(agnes.locator(".card", has_text="First response")).to_contain_text("1 question answered")
     assert agnes.evaluate("window.notReloaded") is True

@@ -219,3 +219,40 @@ def test_a_crisis_shows_on_the_page_with_the_switch_for_those_who_may(
         assert "On for the topic Billing &lt;script&gt;" in page
         assert "Outage &lt;b&gt;" in page
         assert ('href="/crisis/"' in page) is switch
+
+
+def test_the_x_bill_on_the_page_equals_the_calls_recorded(desk: dict[str, Any]) -> None:
+    from decimal import Decimal
+
+    from helpdesk.models import XApiCall
+    from helpdesk.reports.templatetags.reports import dollars
+
+    brand, now = desk["brand"], desk["now"]
+    brand.x_monthly_budget = Decimal("10.00")
+    brand.save()
+    account = brand.x_accounts.get()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0)
+    costs = [(now - timedelta(minutes=5), 15_000), (now - timedelta(minutes=1), 200_000)]
+    if now - month_start > timedelta(days=1):
+        costs.append((month_start + timedelta(hours=1), 8_500_000))
+    for at, micros in costs:
+        XApiCall.objects.create(
+            at=at,
+            brand=brand,
+            account=account,
+            endpoint="POST /2/tweets",
+            category="post_create",
+            units=1,
+            unit_price_micros=micros,
+            cost_micros=micros,
+        )
+    client = Client()
+    desk["people"].log_in(client, AGENCY)
+    with time_machine.travel(now, tick=False):
+        page = client.get("/monitoring/live/").content.decode()
+    month = sum(m for _, m in costs)
+    assert 'data-figure="spend-today">$0.215<' in page
+    assert f'data-figure="spend-month">{dollars(month)}<' in page
+    answered = Question.objects.filter(brand=brand, first_response_at__gte=month_start).count()
+    assert answered == 6
+    assert f'data-figure="spend-per-answered">{dollars(round(month / answered))}<' in page

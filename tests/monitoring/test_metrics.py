@@ -114,3 +114,36 @@ def test_a_failed_task_is_counted() -> None:
     assert result.failed()
     after = scrape()[key]
     assert after == before + 1
+
+
+def test_x_calls_and_spend_of_the_month() -> None:
+    from helpdesk.models import XApiCall
+
+    brand = make_brand()
+    account = make_account(brand, username="care_x")
+    now = timezone.now()
+    for micros in (15_000, 200_000):
+        XApiCall.objects.create(
+            at=now,
+            brand=brand,
+            account=account,
+            endpoint="POST /2/tweets",
+            category="post_create",
+            units=1,
+            unit_price_micros=micros,
+            cost_micros=micros,
+        )
+    XApiCall.objects.create(
+        at=now - timedelta(days=40),
+        brand=brand,
+        account=account,
+        endpoint="POST /2/tweets",
+        category="post_create",
+        units=1,
+        unit_price_micros=15_000,
+        cost_micros=15_000,
+    )
+    samples = scrape()
+    label = (("account", "care_x"), ("category", "post_create"))
+    assert samples[("helpforce_x_calls_month", label)] == 2
+    assert samples[("helpforce_x_spend_month_usd", label)] == pytest.approx(0.215)
