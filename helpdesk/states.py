@@ -45,7 +45,9 @@ QUESTION_TRANSITIONS: dict[str, frozenset[str]] = {
     Q.IN_REVIEW: frozenset({Q.APPROVED, Q.DRAFTING, Q.QUEUED, Q.ESCALATED}),
     Q.APPROVED: frozenset({Q.SENDING}),
     Q.SENDING: frozenset({Q.ANSWERED, Q.FAILED, Q.APPROVED}),
-    Q.ANSWERED: frozenset(),
+    # A supervisor deleted the only reply from X: the customer has no answer again, and the
+    # question goes back to the queue or to the supervisors' escalations.
+    Q.ANSWERED: frozenset({Q.QUEUED, Q.ESCALATED}),
     # A supervisor may undo a dismissal (noise that was a real question).
     Q.DISMISSED: frozenset({Q.QUEUED}),
     Q.ESCALATED: frozenset({Q.QUEUED, Q.ANSWERED}),

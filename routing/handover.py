@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk.audit import events
+from helpdesk.audit import events, record
 from helpdesk.models import Question, Volunteer
 from helpdesk.moves import move_question
 from helpdesk.permissions import supervisor_of
@@ -158,3 +158,87 @@ def _holder(question: Question) -> Volunteer | None:
     if question.claimed_by_id is None:
         return None
     return Volunteer.objects.select_related("store").filter(user_id=question.claimed_by_id).first()
+
+
+def escalations_of(supervisor: Volunteer) -> list[Question]:
+    """The brand's escalated questions a supervisor has not closed, oldest first."""
+    return list(
+        Question.objects.filter(
+            brand_id=supervisor.brand_id,
+            state=QuestionState.ESCALATED,
+            escalation_closed_at__isnull=True,
+        )
+        .select_related("customer", "conversation")
+        .order_by("state_changed_at", "pk")
+    )
+
+
+def escalation_notes(question_ids: list[int]) -> dict[int, dict[str, object]]:
+    """Each question's last escalation: the note, who escalated it, and when."""
+    found: dict[int, dict[str, object]] = {}
+    for question_id, actor_id, at, data in (
+        events()
+        .filter(question_id__in=question_ids, to_state=QuestionState.ESCALATED)
+        .order_by("created_at", "pk")
+        .values_list("question_id", "actor_id", "created_at", "data")
+    ):
+        found[question_id] = {
+            "note": (data or {}).get("note", ""),
+            "actor_id": actor_id,
+            "at": at,
+        }
+    return found
+
+
+def return_escalated(question_id: int, by_user: User, *, now: datetime | None = None) -> None:
+    """A supervisor of the brand sends an escalated question back to the desk's queue (the
+    care team gave it back, or it was escalated by mistake)."""
+    now = now or timezone.now()
+    question = get_question(question_id)
+    if supervisor_of(by_user, question.brand_id) is None:
+        raise ClaimError("forbidden", _("Only a supervisor of the brand may do this."))
+    if question.state != QuestionState.ESCALATED:
+        raise ClaimError("not_escalated", _("This question is not escalated."))
+    with transaction.atomic(durable=True):
+        moved = move_question(
+            question,
+            QuestionState.QUEUED,
+            kind="question.returned_from_escalation",
+            actor=by_user,
+            fields={
+                "claimed_by": None,
+                "claimed_at": None,
+                "lease_expires_at": None,
+                "offered_to": None,
+                "offer_expires_at": None,
+                "escalation_closed_at": None,
+                "escalation_closed_by": None,
+            },
+            now=now,
+        )
+    if not moved:
+        raise ClaimError("changed", _("The question changed meanwhile; look again."))
+
+
+def close_escalation(
+    question_id: int, by_user: User, *, note: str = "", now: datetime | None = None
+) -> None:
+    """A supervisor of the brand takes an escalated question off the desk's list: the care
+    team has it. It stays escalated (the reports count it so); the closing is audited."""
+    now = now or timezone.now()
+    question = get_question(question_id)
+    if supervisor_of(by_user, question.brand_id) is None:
+        raise ClaimError("forbidden", _("Only a supervisor of the brand may do this."))
+    with transaction.atomic(durable=True):
+        closed = Question.objects.filter(
+            pk=question.pk, state=QuestionState.ESCALATED, escalation_closed_at__isnull=True
+        ).update(escalation_closed_at=now, escalation_closed_by=by_user)
+        if not closed:
+            raise ClaimError("changed", _("This escalation is already closed or moved."))
+        record(
+            "question.escalation_closed",
+            actor=by_user,
+            question=question,
+            data={"note": note.strip()},
+            at=now,
+        )

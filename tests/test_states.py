@@ -31,7 +31,7 @@ def test_every_state_has_a_row_and_every_target_is_a_state() -> None:
     [
         (QuestionState.NEW, QuestionState.CLAIMED),
         (QuestionState.QUEUED, QuestionState.ANSWERED),
-        (QuestionState.ANSWERED, QuestionState.QUEUED),
+        (QuestionState.ANSWERED, QuestionState.CLAIMED),
         (QuestionState.APPROVED, QuestionState.ANSWERED),
     ],
 )

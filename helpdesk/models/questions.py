@@ -131,6 +131,16 @@ class Question(models.Model):
     # Written with the routed columns, so a question's fellows are found by an index.
     group_text_key = models.CharField(max_length=24, blank=True, default="", db_default="")
     group_outage_key = models.CharField(max_length=120, blank=True, default="", db_default="")
+    # An escalated question stays escalated (the official care team has it); a supervisor
+    # closing it takes it off the desk's list of escalations.
+    escalation_closed_at = models.DateTimeField(null=True, blank=True)
+    escalation_closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

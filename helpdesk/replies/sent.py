@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.linking import LinkError
-from helpdesk.models import Reply
-from helpdesk.moves import announce_reply
+from helpdesk.models import Question, Reply
+from helpdesk.moves import announce_reply, move_question
 from helpdesk.replies.common import (
     ReplyError,
     lock_reply,
@@ -21,13 +21,26 @@ from helpdesk.replies.common import (
     require_supervisor,
     state_label,
 )
-from helpdesk.states import ReplyState
+from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import gateway, posting
 
+# Where a question goes when its only reply is deleted: the customer has no answer again.
+THEN_QUEUE = "queue"
+THEN_SUPERVISOR = "supervisor"
+THEN_CHOICES = (THEN_QUEUE, THEN_SUPERVISOR)
 
-def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) -> Reply:
-    """A supervisor deletes a sent reply from X (moderation); the reason is required."""
+
+def delete_sent_reply(
+    reply: Reply, *, by: User | AnonymousUser, reason: str, then: str = THEN_QUEUE
+) -> Reply:
+    """A supervisor deletes a sent reply from X (moderation); the reason is required.
+
+    The question, which has no answer on X any more, leaves "answered": back to the queue
+    (``then="queue"``), or to the supervisors' escalations with the reason as its note
+    (``then="supervisor"``)."""
     reason = reason.strip()
+    if then not in THEN_CHOICES:
+        raise ReplyError("bad_choice", _("Choose where the question goes next."))
     reply = Reply.objects.select_related("question", "account").get(pk=reply.pk)
     supervisor = require_supervisor(by, reply.question.brand_id)
     if not reason:
@@ -65,7 +78,45 @@ def delete_sent_reply(reply: Reply, *, by: User | AnonymousUser, reason: str) ->
         )
         locked.save()
         announce_reply(locked, "reply.deleted", {"tweet_id": locked.tweet_id})
+        _reopen_question(locked, supervisor, reason, then)
     return locked
+
+
+def _reopen_question(reply: Reply, supervisor: User, reason: str, then: str) -> None:
+    """The question of a deleted reply leaves "answered" (a question has one live reply at
+    most, so none of ours stays on X)."""
+    question = Question.objects.select_for_update().get(pk=reply.question_id)
+    if question.state != QuestionState.ANSWERED:
+        return
+    data = {"reply_id": reply.pk, "reason": reason}
+    if then == THEN_SUPERVISOR:
+        note = _("Our reply was deleted from X: %(reason)s") % {"reason": reason}
+        move_question(
+            question,
+            QuestionState.ESCALATED,
+            kind="question.reopened",
+            actor=supervisor,
+            data={**data, "note": note},
+            fields={**UNCLAIMED, "escalation_closed_at": None, "escalation_closed_by": None},
+        )
+        return
+    move_question(
+        question,
+        QuestionState.QUEUED,
+        kind="question.reopened",
+        actor=supervisor,
+        data=data,
+        fields=UNCLAIMED,
+    )
+
+
+UNCLAIMED = {
+    "claimed_by": None,
+    "claimed_at": None,
+    "lease_expires_at": None,
+    "offered_to": None,
+    "offer_expires_at": None,
+}
 
 
 @dataclass(frozen=True)

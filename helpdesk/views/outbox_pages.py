@@ -161,10 +161,11 @@ def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Moderation: delete a sent reply from X, with the reason."""
     reason = request.POST.get("reason", "")
+    then = request.POST.get("then", "queue")
     return _act(
         request,
         pk,
-        lambda reply, user: delete_sent_reply(reply, by=user, reason=reason),
+        lambda reply, user: delete_sent_reply(reply, by=user, reason=reason, then=then),
         _("The reply is deleted from X."),
         "sent",
     )

@@ -274,3 +274,45 @@ def test_a_supervisor_deletes_a_sent_reply_from_x(live_desk: Desk) -> None:
         "reason": "Wrong customer",
         "tweet_id": reply.tweet_id,
     }
+
+
+@pytest.mark.parametrize(
+    ("then", "state", "closed_list"),
+    [("queue", QuestionState.QUEUED, False), ("supervisor", QuestionState.ESCALATED, True)],
+)
+def test_deleting_the_only_reply_reopens_the_question_as_the_moderator_chooses(
+    live_desk: Desk, then: str, state: str, closed_list: bool
+) -> None:
+    from routing.handover import escalation_notes, escalations_of
+
+    reply = live_desk.queued_reply()
+    posting.dispatch_due()
+    reply = fresh(reply)
+    question = Question.objects.get(pk=reply.question_id)
+    assert question.state == QuestionState.ANSWERED
+    first_response = question.first_response_at
+
+    delete_sent_reply(reply, by=live_desk.supervisor.user, reason="Wrong customer", then=then)
+
+    question.refresh_from_db()
+    assert question.state == state
+    assert question.claimed_by_id is None
+    # The customer did see a reply: the first response stays what it was.
+    assert question.first_response_at == first_response
+    event = AuditEvent.objects.get(kind="question.reopened")
+    assert (event.from_state, event.to_state) == (QuestionState.ANSWERED, state)
+    listed = [q.pk for q in escalations_of(live_desk.supervisor)]
+    assert (question.pk in listed) is closed_list
+    if closed_list:
+        note = escalation_notes([question.pk])[question.pk]["note"]
+        assert note == "Our reply was deleted from X: Wrong customer"
+
+
+def test_a_bad_choice_deletes_nothing(live_desk: Desk) -> None:
+    reply = live_desk.queued_reply()
+    posting.dispatch_due()
+    reply = fresh(reply)
+    with pytest.raises(ReplyError):
+        delete_sent_reply(reply, by=live_desk.supervisor.user, reason="x", then="nowhere")
+    assert fresh(reply).state == ReplyState.SENT
+    assert live_desk.sandbox.world.tweet(reply.tweet_id) is not None
