@@ -131,6 +131,9 @@ class Question(models.Model):
     # Written with the routed columns, so a question's fellows are found by an index.
     group_text_key = models.CharField(max_length=24, blank=True, default="", db_default="")
     group_outage_key = models.CharField(max_length=120, blank=True, default="", db_default="")
+    # The customer reads unhappy (routing's sentiment, at classification); monitoring's
+    # negative share and spike alerts count it.
+    is_negative = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
