@@ -52,7 +52,13 @@ def write_history(
 
 
 def write_questions(
-    brand: Brand, at: datetime, count: int, *, negative: bool, spread: timedelta
+    brand: Brand,
+    at: datetime,
+    count: int,
+    *,
+    negative: bool,
+    spread: timedelta,
+    topic_id: int | None = None,
 ) -> list[Question]:
     """``count`` questions received evenly over ``spread`` ending at ``at``."""
     conversation = Conversation.objects.create(brand=brand, x_conversation_id=f"now-{next(_ids)}")
@@ -67,6 +73,7 @@ def write_questions(
             state=QuestionState.QUEUED,
             received_at=at - spread + spread * (k + 1) / count,
             is_negative=negative,
+            topic_id=topic_id,
         )
         for k in range(count)
     ]

@@ -326,3 +326,47 @@ def test_celery_beat_runs_the_detector_every_minute(staff: dict[str, Volunteer])
     assert task.delay().get() == 0  # the same spike, still open
     assert SpikeAlert.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_alert_names_the_dominant_topic_for_crisis_mode(staff: dict[str, Volunteer]) -> None:
+    from tests.factories import make_topic
+
+    brand = staff["agency"].brand
+    payments = make_topic(brand, slug="payments", name="Payments")
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    write_questions(
+        brand, now, 20, negative=True, spread=timedelta(minutes=30), topic_id=payments.pk
+    )
+    write_questions(brand, now, 12, negative=True, spread=timedelta(minutes=40))
+
+    detect_spikes(now)
+
+    alert = SpikeAlert.objects.get()
+    assert (alert.brand_id, alert.topic_id) == (brand.pk, payments.pk)
+    assert "Payments" in str(mail.outbox[0].body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_that_failed_is_sent_by_a_later_run_once(
+    staff: dict[str, Volunteer], settings: Any
+) -> None:
+    # Given a spike detected while the mail server is down
+    brand = staff["agency"].brand
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    write_questions(brand, now, 30, negative=True, spread=timedelta(minutes=30))
+    settings.EMAIL_BACKEND = "tests.monitoring.failing_mail.ServerDownBackend"
+    assert len(detect_spikes(now).detected) == 1
+    alert = SpikeAlert.objects.get()
+    assert alert.emailed_at is None
+
+    # When the server is back and the detector runs on, minute by minute
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for minute in range(1, 11):
+        detect_spikes(now + timedelta(minutes=minute))
+
+    # Then a later run sent the e-mail, once
+    alert.refresh_from_db()
+    assert len(mail.outbox) == 1
+    assert alert.emailed_at is not None
+    assert SpikeAlert.objects.count() == 1
