@@ -42,7 +42,7 @@ def email_spike_alert(alert_id: int) -> int:
     """Send the alert's e-mail unless it was sent; returns how many messages went out."""
     with transaction.atomic():
         alert = (
-            SpikeAlert.objects.select_for_update()
+            SpikeAlert.objects.select_for_update(of=("self",))
             .select_related("brand", "topic")
             .filter(pk=alert_id, emailed_at__isnull=True)
             .first()
