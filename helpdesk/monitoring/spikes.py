@@ -109,6 +109,22 @@ def hour_counts(brand_id: int, start: datetime, end: datetime) -> HourCounts:
     return HourCounts(volume=totals["volume"], negative=totals["negative"])
 
 
+def windows_counts(brand_id: int, ends: list[datetime]) -> list[HourCounts]:
+    """:func:`hour_counts` of the hours ending at each of ``ends``, in one query."""
+    if not ends:
+        return []
+    aggregates = {}
+    for n, end in enumerate(ends):
+        window = Q(received_at__gt=end - WINDOW, received_at__lte=end)
+        aggregates[f"v{n}"] = Count("pk", filter=window)
+        aggregates[f"n{n}"] = Count("pk", filter=window & Q(is_negative=True))
+    either = Q()
+    for end in ends:
+        either |= Q(received_at__gt=end - WINDOW, received_at__lte=end)
+    totals = counted_questions(brand_id).filter(either).aggregate(**aggregates)
+    return [HourCounts(totals[f"v{n}"], totals[f"n{n}"]) for n in range(len(ends))]
+
+
 def same_hour_weeks_ago(end: datetime, weeks: int, zone: ZoneInfo) -> datetime:
     """``end`` moved back ``weeks`` weeks on the brand's local clock: the same hour of the
     local week, whatever daylight saving did in between."""
@@ -128,12 +144,13 @@ def baseline(brand: Brand, now: datetime) -> Baseline:
         .values_list("received_at", flat=True)
         .first()
     )
-    weeks: list[HourCounts] = []
+    ends: list[datetime] = []
     for back in range(1, HISTORY_WEEKS + 1):
         end = same_hour_weeks_ago(now, back, zone)
         if first is None or end - WINDOW < first:
             break
-        weeks.append(hour_counts(brand.pk, end - WINDOW, end))
+        ends.append(end)
+    weeks = windows_counts(brand.pk, ends)
     if len(weeks) < MIN_HISTORY_WEEKS:
         return _default_baseline(brand.pk, now, first)
     volumes = [week.volume for week in weeks]
