@@ -67,6 +67,7 @@ def test_the_labelled_set_has_200_rows_in_english_and_french() -> None:
     assert len(rows) >= 200
     assert {row["lang"] for row in rows} == {"en", "fr"}
     assert len({row["id"] for row in rows}) == len(rows)
+    assert {row["part"] for row in rows} == {"tuning", "held-out"}
     for lang in ("en", "fr"):
         labels = {row["negative"] for row in rows if row["lang"] == lang}
         assert labels == {True, False}
