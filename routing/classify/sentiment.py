@@ -47,7 +47,10 @@ COURTESY = re.compile(
 PROBLEM_WORDS = re.compile(
     r"\b(?:problems?|issues?|errors?|lost|lose|losing|fail(?:s|ed|ing|ure)?|stuck|"
     r"crash(?:es|ed|ing)?|hacked|disabled|bugs?|lag|cancell?ed|cancel|missing|locked|broken?|"
-    r"bad|trouble|no|not|don'?t|doesn'?t|didn'?t|can'?t|cannot|won'?t)\b",
+    r"bad|trouble|no|not|don'?t|doesn'?t|didn'?t|can'?t|cannot|won'?t)\b"
+    # and numbers: order numbers and amounts carry no mood, but VADER's slang reads a few
+    # ("143" is "I love you")
+    r"|\b\d+\b",
     re.IGNORECASE,
 )
 

@@ -31,11 +31,6 @@ from tests.monitoring.history import write_history, write_questions
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
-ANGRY = [
-    "@{handle} your app charged my card twice AGAIN, this is ridiculous!! ({n})",
-    "@{handle} app down, payment taken twice, no answer from anyone. Unacceptable ({n})",
-    "@{handle} charged twice for one order?! worst service ever ({n})",
-]
 
 
 def with_email(person: Volunteer, address: str) -> Volunteer:
@@ -74,22 +69,14 @@ def test_a_storm_of_negative_questions_after_a_quiet_month_alerts_once_and_email
     sandbox.world.add_account(sandbox_account_for(care))
     start = datetime(2026, 11, 17, 13, 0, tzinfo=UTC)  # a Tuesday, 14:00 in Paris
     write_history(brand, start - timedelta(days=30), start, lambda hour: 2)
-    for k in range(6):
-        control(sandbox, "users", {"username": f"angry{k}", "name": f"Angry {k}"})
 
-    # When the sandbox brings 3 angry mentions a minute for an hour, polled through the
-    # desk's real path, and the detector runs every minute
+    # When the sandbox brings a storm of 3 angry mentions a minute (English and French) for
+    # an hour, polled through the desk's real path, and the detector runs every minute
     runs = []
     with time_machine.travel(start, tick=False) as traveller:
         for minute in range(60):
-            tweets = [
-                {
-                    "author_username": f"angry{(minute + k) % 6}",
-                    "text": ANGRY[k].format(handle=care.username, n=minute),
-                }
-                for k in range(3)
-            ]
-            control(sandbox, "tweets", {"tweets": tweets})
+            burst = {"account": care.username, "count": 3, "start": 3 * minute}
+            control(sandbox, "storm", burst)
             outcome = polling.poll_account(care.pk)
             assert (outcome.error, outcome.result.new) == ("", 3)
             runs.append(detect_spikes())
@@ -115,7 +102,7 @@ def test_a_storm_of_negative_questions_after_a_quiet_month_alerts_once_and_email
     assert causing.count() == len(alert.question_ids) == 10
     assert causing.filter(account=care).count() >= 9
     words = [word for word, _count in alert.common_words]
-    assert {"charged", "twice"} <= set(words)
+    assert {"charged", "twice", "order"} <= set(words)
     # audited once
     assert list(events().filter(kind="spike.detected").values_list("brand_id", flat=True)) == [
         brand.pk

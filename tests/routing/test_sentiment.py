@@ -26,6 +26,8 @@ LABELLED = Path(__file__).resolve().parent.parent / "data" / "sentiment_labelled
         ("@BrandCare FIX. THE. APP. IMMEDIATELY.", "en"),
         ("@BrandCare the app crashes all the fucking time", "en"),
         ("@BrandCare still no refund :(", "en"),
+        # a number VADER's slang reads as love ("143") says nothing of the mood
+        ("@BrandCare charged twice, order still not confirmed. What a joke #143", "en"),
         ("@BrandCare Merci pour rien 😡", "fr"),
         ("@BrandCare Super déçue du service client…", "fr"),
         ("@BrandCare 40 minutes d'attente au téléphone. C'est une blague ?", "fr"),
