@@ -222,7 +222,7 @@ def detect_spikes(now: datetime | None = None) -> SpikeRun:
             _detect_for_brand(brand, now, run)
         except Exception:  # one brand's trouble must not silence the others
             log.exception("spike detection failed for brand %s", brand.pk)
-    # A send that failed earlier: try again (the task sends at most once per alert).
+    # A send that failed earlier: try again (each alert is e-mailed at most once).
     for alert_id in SpikeAlert.objects.filter(
         emailed_at__isnull=True, detected_at__lte=now - RETRY_EMAIL_AFTER
     ).values_list("pk", flat=True):
