@@ -39,6 +39,11 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "routing-advance-offers": {"task": "routing.tasks.advance_offers", "schedule": 15.0},
         "routing-sweep-sla": {"task": "routing.tasks.sweep_sla", "schedule": 60.0},
         "routing-end-idle-shifts": {"task": "routing.tasks.end_idle_shifts", "schedule": 60.0},
+        # Every brand's last hour against the same hour of its usual week (docs/metrics.md).
+        "monitoring-detect-spikes": {
+            "task": "helpdesk.monitoring.tasks.detect_spikes",
+            "schedule": 60.0,
+        },
         # Sends last week's report once per person; hourly, so a brand's Monday morning
         # comes in every time zone and a missed run is made up.
         "reports-weekly-email": {

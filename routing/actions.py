@@ -47,6 +47,7 @@ _ROUTED_FIELDS = (
     "sla_priority",
     "group_text_key",
     "group_outage_key",
+    "is_negative",
 )
 
 
@@ -222,6 +223,7 @@ def _apply(question: Question, result: Classification) -> None:
         question.lang = result.language
     question.topic_id = result.topic_id
     question.priority = result.priority
+    question.is_negative = result.negative
     question.group_text_key, question.group_outage_key = group_keys(question.text, result.topic_id)
 
 

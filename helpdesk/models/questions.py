@@ -141,6 +141,9 @@ class Question(models.Model):
         blank=True,
         related_name="+",
     )
+    # The customer reads unhappy (routing's sentiment, at classification); monitoring's
+    # negative share and spike alerts count it.
+    is_negative = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

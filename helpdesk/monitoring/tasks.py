@@ -11,3 +11,11 @@ def warn_x_budgets() -> int:
     from helpdesk.monitoring.budget import warn_budgets
 
     return warn_budgets()
+
+
+@shared_task(name="helpdesk.monitoring.tasks.detect_spikes", ignore_result=True)
+def detect_spikes() -> int:
+    """Look for spikes in every brand's last hour; returns how many alerts were raised."""
+    from helpdesk.monitoring.spikes import detect_spikes as detect
+
+    return len(detect().detected)

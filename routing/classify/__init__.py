@@ -31,12 +31,17 @@ Built-in heuristics (documented here because supervisors see their reasons):
   tweet that waited an hour or more before reaching the desk by one. Clamped to 0..3 (lower is
   more urgent).
 
+* **Negative.** Whether the customer reads unhappy, in English (VADER with the courtesy and
+  problem words taken out) and French (our lexicon), plus swearing, anger words, unhappy emoji
+  and shouting in both (``sentiment``). It changes no routing; monitoring counts it.
+
 The parts: ``words`` (folding, word splitting, the built-in vocabularies), ``language``,
-``rules`` (a brand's rules compiled and matched) and ``classification`` (the verdict);
-the package's entry points are re-exported here.
+``rules`` (a brand's rules compiled and matched), ``sentiment`` and ``classification`` (the
+verdict); the package's entry points are re-exported here.
 """
 
 from routing.classify.classification import Classification, RuleHit, classify
 from routing.classify.rules import compile_rules
+from routing.classify.sentiment import Sentiment, sentiment_of
 
-__all__ = ["Classification", "RuleHit", "classify", "compile_rules"]
+__all__ = ["Classification", "RuleHit", "Sentiment", "classify", "compile_rules", "sentiment_of"]

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from routing.classify.language import detect_language
 from routing.classify.rules import CompiledRule, CompiledRules, match_rules
+from routing.classify.sentiment import sentiment_of
 from routing.classify.words import (
     CHATTER_MARKERS,
     CHATTER_WORDS,
@@ -50,6 +51,9 @@ class Classification:
     hits: list[str]
     signals: list[str] = field(default_factory=list)
     rule_hits: list[RuleHit] = field(default_factory=list)
+    # The customer reads unhappy (``routing.classify.sentiment``); score -1 … 1.
+    negative: bool = False
+    sentiment: float = 0.0
 
 
 def classify(
@@ -124,6 +128,9 @@ def classify(
         )
     if noise_reason:
         signals.append("noise")
+    mood = sentiment_of(text, language)
+    if mood.negative:
+        signals.append("negative")
     return Classification(
         language=language,
         topic_id=topic_id,
@@ -133,6 +140,8 @@ def classify(
         hits=hits,
         signals=signals,
         rule_hits=rule_hits,
+        negative=mood.negative,
+        sentiment=mood.score,
     )
 
 

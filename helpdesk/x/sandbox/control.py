@@ -11,6 +11,7 @@ from . import render
 from .errors import ApiError, bad_request, forbidden, page_not_found
 from .limits import Fault
 from .records import JSON, SandboxAccount, Tweet, User, parse_time
+from .storm import LANGUAGES, raise_storm
 from .wire import Reply, Request, text_field
 from .world import World
 
@@ -119,6 +120,29 @@ def _inject_one(world: World, item: JSON) -> Tweet:
     )
 
 
+MAX_STORM = 1000
+
+
+def storm(world: World, body: JSON) -> Reply:
+    """``{"account": <care username>, "count": n, "language": "en" | "fr" | "mixed",
+    "start": k}``: n angry mentions of the account at once (``storm``)."""
+    account = text_field(body, "account")
+    assert account is not None
+    count, start = body.get("count", 30), body.get("start", 0)
+    language = body.get("language", "mixed")
+    for name, value in (("count", count), ("start", start)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad_request(f"`{name}` must be a whole number, 0 or more")
+    if not 1 <= count <= MAX_STORM:
+        raise bad_request(f"`count` must be between 1 and {MAX_STORM}")
+    if language not in LANGUAGES:
+        raise bad_request("`language` must be 'en', 'fr' or 'mixed'")
+    if not any(known.username.lower() == account.lower() for known in world.accounts()):
+        raise bad_request(f"unknown care account {account!r}")
+    tweets = raise_storm(world, account, count, language, start)
+    return Reply(201, {"ids": [tweet.id for tweet in tweets]})
+
+
 def list_tweets(world: World, request: Request) -> Reply:
     query = {name: values[-1] for name, values in request.query.items()}
     tweets = world.find(
@@ -202,6 +226,7 @@ def handle(world: World, traffic: Traffic, request: Request) -> Reply:
             "/_sandbox/accounts": add_account,
             "/_sandbox/users": add_user,
             "/_sandbox/tweets": inject_tweets,
+            "/_sandbox/storm": storm,
             "/_sandbox/faults": add_fault,
             "/_sandbox/limits": set_limit,
             "/_sandbox/access": set_access,
