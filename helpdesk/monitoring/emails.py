@@ -76,7 +76,7 @@ def message(alert: SpikeAlert, language: str, addresses: list[str]) -> EmailMess
         "negative_share": f"{share:.0%}",
         "expected_share": f"{alert.expected_negative_share:.0%}",
         "baseline_weeks": alert.baseline_weeks,
-        "link": settings.SITE_URL.rstrip("/") + "/",
+        "link": settings.SITE_URL.rstrip("/") + "/monitoring/",
     }
     with translation.override(language):
         subject = render_to_string("monitoring/email/spike_subject.txt", context)

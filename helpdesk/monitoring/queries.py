@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
+from helpdesk.monitoring.models import SpikeAlert
 from helpdesk.reports.percentiles import Percentiles, SecondsBetween
 from helpdesk.reports.queries.spend import BudgetState, month_of, spend_summary
 from helpdesk.states import QuestionState, ReplyState
@@ -112,7 +113,13 @@ class Snapshot:
     in_review: int
     oldest_review_since: datetime | None
     accounts: list[AccountHealth]
+    last_hour: int = 0
+    last_hour_negative: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.last_hour_negative / self.last_hour if self.last_hour else None
 
     @property
     def oldest_waiting_seconds(self) -> float | None:
@@ -169,6 +176,18 @@ def _responses(brand_id: int, stores: frozenset[int] | None, now: datetime) -> d
 
 def _arrived() -> Any:
     return Coalesce(F("tweeted_at"), F("received_at"))
+
+
+def _last_hour(brand_id: int, stores: frozenset[int] | None, now: datetime) -> dict[str, Any]:
+    """Questions received in the last 60 minutes, and those of them that read unhappy,
+    counted as spike alerts count them (dismissed noise left out)."""
+    row = (
+        questions_of(brand_id, stores)
+        .exclude(state=QuestionState.DISMISSED)
+        .filter(received_at__gt=now - RESPONSE_WINDOW, received_at__lte=now)
+        .aggregate(n=Count("pk"), negative=Count("pk", filter=Q(is_negative=True)))
+    )
+    return {"last_hour": row["n"], "last_hour_negative": row["negative"]}
 
 
 def _deadlines(brand_id: int, stores: frozenset[int] | None, now: datetime) -> dict[str, Any]:
@@ -303,6 +322,19 @@ def bill(brand_id: int, now: datetime) -> Bill | None:
     return Bill(budget=budget, answered_this_month=answered)
 
 
+ALERTS_SHOWN_FOR = timedelta(hours=24)
+
+
+def recent_alerts(brand_id: int, now: datetime) -> list[SpikeAlert]:
+    """The brand's spike alerts still open, and those ended in the last day, newest first."""
+    return list(
+        SpikeAlert.objects.filter(brand_id=brand_id, detected_at__lte=now)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now - ALERTS_SHOWN_FOR))
+        .select_related("topic")
+        .order_by("-detected_at", "-pk")[:5]
+    )
+
+
 def snapshot(
     brand_id: int, stores: frozenset[int] | None = None, now: datetime | None = None
 ) -> Snapshot:
@@ -315,5 +347,6 @@ def snapshot(
         **_deadlines(brand_id, stores, now),
         **_shifts(brand_id, stores),
         **_review(brand_id, stores),
+        **_last_hour(brand_id, stores, now),
         accounts=account_health(brand_id, now),
     )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.models import Role, Volunteer
 from helpdesk.monitoring.access import allowed_stores, monitor_reader_or_refuse
-from helpdesk.monitoring.queries import bill, snapshot
+from helpdesk.monitoring.queries import bill, recent_alerts, snapshot
 from routing.crisis import crises_of
 
 
@@ -27,6 +27,7 @@ def _context(reader: Volunteer) -> dict[str, Any]:
         "snap": snap,
         "bill": bill(reader.brand_id, snap.now),
         "crises": crises_of(reader.brand_id),
+        "alerts": recent_alerts(reader.brand_id, snap.now),
         "may_switch_crisis": reader.role in (Role.SUPERVISOR, Role.ADMIN),
     }
 
