@@ -4,6 +4,7 @@ One rule decides who may (``helpdesk.permissions.supervisor_of``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -173,20 +174,25 @@ def escalations_of(supervisor: Volunteer) -> list[Question]:
     )
 
 
-def escalation_notes(question_ids: list[int]) -> dict[int, dict[str, object]]:
-    """Each question's last escalation: the note, who escalated it, and when."""
-    found: dict[int, dict[str, object]] = {}
+@dataclass(frozen=True)
+class EscalationNote:
+    """A question's last escalation: the note, who escalated it, and when."""
+
+    note: str
+    actor_id: int | None
+    at: datetime
+
+
+def escalation_notes(question_ids: list[int]) -> dict[int, EscalationNote]:
+    """Each question's last escalation."""
+    found: dict[int, EscalationNote] = {}
     for question_id, actor_id, at, data in (
         events()
         .filter(question_id__in=question_ids, to_state=QuestionState.ESCALATED)
         .order_by("created_at", "pk")
         .values_list("question_id", "actor_id", "created_at", "data")
     ):
-        found[question_id] = {
-            "note": (data or {}).get("note", ""),
-            "actor_id": actor_id,
-            "at": at,
-        }
+        found[question_id] = EscalationNote(str((data or {}).get("note", "")), actor_id, at)
     return found
 
 

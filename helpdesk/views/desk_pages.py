@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from helpdesk.views import escalation_pages
 from helpdesk.views.compose_pages import compose, lint_fragment
 from helpdesk.views.floor_pages import floor, floor_body, reassign, take_back
 from helpdesk.views.question_pages import claim, escalate, question_view, release, shift
@@ -34,5 +35,12 @@ urlpatterns = [
     path("review/news/", review_news, name="review-news"),
     path("my-feedback/", my_feedback, name="feedback"),
     path("floor/", floor, name="floor"),
+    path("escalations/", escalation_pages.escalations, name="escalations"),
+    path(
+        "escalations/<int:pk>/back-to-queue/",
+        escalation_pages.back_to_queue,
+        name="escalation-back",
+    ),
+    path("escalations/<int:pk>/close/", escalation_pages.close, name="escalation-close"),
     path("floor/body/", floor_body, name="floor-body"),
 ]

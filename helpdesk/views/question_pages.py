@@ -32,7 +32,7 @@ from helpdesk.views.access import (
 )
 from routing.claims import ClaimError, claim_question, release_question
 from routing.crisis import crisis_for
-from routing.handover import escalate_question
+from routing.handover import escalate_question, escalation_notes
 from routing.presence import PresenceError, end_shift, is_on_shift, start_shift
 
 EARLIER_QUESTIONS_SHOWN = 10
@@ -122,6 +122,13 @@ def question_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         and (question.claimed_by_id == user.pk or volunteer.role in SUPERVISING_ROLES),
         "on_shift": is_on_shift(user.pk, volunteer.brand_id),
+        "escalated": question.state == QuestionState.ESCALATED,
+        "escalation": (
+            escalation_notes([question.pk]).get(question.pk)
+            if question.state == QuestionState.ESCALATED
+            else None
+        ),
+        "handles_escalations": volunteer.role in SUPERVISING_ROLES,
     }
     return render(request, "desk/question.html", context)
 

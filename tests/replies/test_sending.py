@@ -304,7 +304,7 @@ def test_deleting_the_only_reply_reopens_the_question_as_the_moderator_chooses(
     listed = [q.pk for q in escalations_of(live_desk.supervisor)]
     assert (question.pk in listed) is closed_list
     if closed_list:
-        note = escalation_notes([question.pk])[question.pk]["note"]
+        note = escalation_notes([question.pk])[question.pk].note
         assert note == "Our reply was deleted from X: Wrong customer"
 
 
