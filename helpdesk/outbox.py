@@ -35,8 +35,8 @@ MAX_REASON_CHARS = 200
 
 
 def _failed(reply: Reply, by: User | AnonymousUser) -> tuple[Reply, User]:
-    reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
-    supervisor = require_supervisor(by, reply.question.brand_id)
+    reply = Reply.objects.select_related("question", "question__customer", "store").get(pk=reply.pk)
+    supervisor = require_supervisor(by, reply.question.brand_id, reply.store)
     return reply, supervisor
 
 

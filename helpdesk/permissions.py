@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,27 @@ def supervises(supervisor: Volunteer, store: Store | None) -> bool:
         return False
     if store is not None and store.brand_id != supervisor.brand_id:
         return False
-    return supervisor.store_id is None or store is None or supervisor.store_id == store.pk
+    stores = supervised_stores(supervisor)
+    return stores is None or store is None or store.pk in stores
+
+
+def supervised_stores(supervisor: Volunteer) -> frozenset[int] | None:
+    """The stores whose people, replies and claims ``supervisor`` acts on, by the brand's
+    ``supervision_scope``; None for all of the brand's (and for things of no store). The one
+    rule behind the people pages, review, moderation and the floor."""
+    if supervisor.role == Role.ADMIN or supervisor.store_id is None:
+        return None
+    if supervisor.brand.supervision_scope == "brand":
+        return None
+    return frozenset({supervisor.store_id})
+
+
+def in_supervised_stores(supervisor: Volunteer, field: str = "store") -> Q:
+    """The filter of rows (a reply's ``store``, say) that ``supervisor`` acts on."""
+    stores = supervised_stores(supervisor)
+    if stores is None:
+        return Q()
+    return Q(**{f"{field}__in": stores}) | Q(**{f"{field}__isnull": True})
 
 
 def supervisor_of(user: User, brand_id: int, *people: Volunteer | None) -> Volunteer | None:

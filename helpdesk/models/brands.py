@@ -46,6 +46,19 @@ class Brand(models.Model):
         ),
     )
     # Crisis mode sends every reply to review unless the brand trusts its certified people.
+    # Where a supervisor with a store acts: on their store's people, replies and claims
+    # ("store"), or on the whole brand's ("brand"). One rule for the people pages, review,
+    # moderation and the floor (helpdesk.permissions.supervises).
+    supervision_scope = models.CharField(
+        max_length=8,
+        choices=[("store", _("Their own store")), ("brand", _("The whole brand"))],
+        default="store",
+        db_default="store",
+        help_text=_(
+            "Where supervisors who belong to a store review, moderate and manage people "
+            "(supervisors without a store and admins act on the whole brand)"
+        ),
+    )
     crisis_skips_review = models.BooleanField(
         default=False,
         help_text=_(

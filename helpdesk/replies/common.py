@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from charter.models import LinkedXAccount
-from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
+from helpdesk.models import Brand, Question, Reply, Store, Volunteer, XAccount
 from helpdesk.moves import move_question, move_reply
-from helpdesk.permissions import SUPERVISING_ROLES, volunteer_for
+from helpdesk.permissions import SUPERVISING_ROLES, supervises, volunteer_for
 from helpdesk.states import ReplyState
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,17 @@ def queue_reply(reply: Reply, *, actor: User) -> None:
     )
 
 
-def require_supervisor(user: User | AnonymousUser, brand_id: int) -> User:
-    """The user, if they supervise (or administer) this brand; else a not-found error."""
+def require_supervisor(
+    user: User | AnonymousUser, brand_id: int, store: Store | None = None
+) -> User:
+    """The user, if they supervise (or administer) this brand and, by the brand's
+    supervision scope, a reply of ``store``; else a not-found error."""
     volunteer = volunteer_for(user)
     if (
         volunteer is None
         or volunteer.brand_id != brand_id
         or volunteer.role not in (SUPERVISING_ROLES)
+        or not supervises(volunteer, store)
     ):
         raise ReplyError("not_found", _("No such reply."))
     assert isinstance(user, User)

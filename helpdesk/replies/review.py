@@ -69,9 +69,9 @@ def approve_reply(
     """A supervisor or admin of the brand approves a reply in review, perhaps after editing
     it (an edit is linted again and a blocking finding refuses it). The reply goes to the
     outbox in the same transaction."""
-    reply = Reply.objects.select_related("question", "question__customer").get(pk=reply.pk)
+    reply = Reply.objects.select_related("question", "question__customer", "store").get(pk=reply.pk)
     brand_id = reply.question.brand_id
-    reviewer = require_supervisor(by, brand_id)
+    reviewer = require_supervisor(by, brand_id, reply.store)
     if reviewer.pk == reply.author_id:
         raise ReplyError("own_reply", _("Someone else must review your reply."))
     new_text = edited_text.strip() if edited_text is not None else None
@@ -119,8 +119,8 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
     the question to try again (with a fresh lease) if they still may; otherwise it goes
     back to the queue."""
     feedback = feedback.strip()
-    reply = Reply.objects.select_related("question").get(pk=reply.pk)
-    reviewer = require_supervisor(by, reply.question.brand_id)
+    reply = Reply.objects.select_related("question", "store").get(pk=reply.pk)
+    reviewer = require_supervisor(by, reply.question.brand_id, reply.store)
     if not feedback:
         raise ReplyError("feedback_required", _("Say what to change: feedback is required."))
     if reviewer.pk == reply.author_id:

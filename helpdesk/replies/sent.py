@@ -41,8 +41,8 @@ def delete_sent_reply(
     reason = reason.strip()
     if then not in THEN_CHOICES:
         raise ReplyError("bad_choice", _("Choose where the question goes next."))
-    reply = Reply.objects.select_related("question", "account").get(pk=reply.pk)
-    supervisor = require_supervisor(by, reply.question.brand_id)
+    reply = Reply.objects.select_related("question", "account", "store").get(pk=reply.pk)
+    supervisor = require_supervisor(by, reply.question.brand_id, reply.store)
     if not reason:
         raise ReplyError("reason_required", _("Say why the reply is deleted."))
     if reply.state != ReplyState.SENT:

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from helpdesk.models import Question, Reply, Volunteer
-from helpdesk.permissions import DESK_ROLES, SUPERVISING_ROLES, require_role
+from helpdesk.permissions import (
+    DESK_ROLES,
+    SUPERVISING_ROLES,
+    in_supervised_stores,
+    require_role,
+)
 from routing.eligibility import OPEN_CLAIM_STATES
 
 
@@ -46,9 +51,13 @@ def question_of(volunteer: Volunteer, pk: int) -> Question:
 
 
 def reply_of(supervisor: Volunteer, pk: int) -> Reply:
-    """The reply if its question belongs to the supervisor's brand; any other looks like it
-    is not there."""
-    return get_object_or_404(Reply, pk=pk, question__brand_id=supervisor.brand_id)
+    """The reply if its question belongs to the supervisor's brand and it is of a store they
+    supervise (the brand's supervision scope); any other looks like it is not there."""
+    return get_object_or_404(
+        Reply.objects.filter(in_supervised_stores(supervisor)),
+        pk=pk,
+        question__brand_id=supervisor.brand_id,
+    )
 
 
 def holds_claim(question: Question, user: User) -> bool:

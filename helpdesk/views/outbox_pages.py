@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Reply, Volunteer, XAccount
 from helpdesk.outbox import dismiss_failed_question, retry_failed_reply, return_failed_question
+from helpdesk.permissions import in_supervised_stores
 from helpdesk.replies import ReplyError, delete_sent_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.views.access import reply_of, require_supervisor, signed_in_user
@@ -53,7 +54,9 @@ _ERRORS = {
 def _in_state(supervisor: Volunteer, state: str) -> QuerySet[Reply]:
     """The brand's replies in ``state``; failed ones only while their question waits on a
     supervisor (once it moved on, the audit log keeps the story)."""
-    rows = Reply.objects.filter(state=state, question__brand_id=supervisor.brand_id)
+    rows = Reply.objects.filter(
+        in_supervised_stores(supervisor), state=state, question__brand_id=supervisor.brand_id
+    )
     if state == ReplyState.FAILED:
         rows = rows.filter(question__state=QuestionState.FAILED)
     return rows

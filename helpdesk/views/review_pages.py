@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Reply
 from helpdesk.params import parse_ids
+from helpdesk.permissions import in_supervised_stores
 from helpdesk.replies import ReplyError, approve_reply, bulk_approve, reject_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.views.access import reply_of, require_member, require_supervisor, signed_in_user
@@ -31,7 +32,9 @@ def review(request: HttpRequest) -> HttpResponse:
     supervisor = require_supervisor(request)
     pending = (
         Reply.objects.filter(
-            state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
+            in_supervised_stores(supervisor),
+            state=ReplyState.PENDING_REVIEW,
+            question__brand_id=supervisor.brand_id,
         )
         .select_related("question__customer", "author__volunteer")
         .order_by("submitted_at", "pk")
@@ -61,7 +64,9 @@ def review_news(request: HttpRequest) -> HttpResponse:
     values = request.GET.get("seen", "").split(",")[:REVIEW_SHOWN]
     seen = set(parse_ids(values))
     pending = Reply.objects.filter(
-        state=ReplyState.PENDING_REVIEW, question__brand_id=supervisor.brand_id
+        in_supervised_stores(supervisor),
+        state=ReplyState.PENDING_REVIEW,
+        question__brand_id=supervisor.brand_id,
     )
     still_there = pending.filter(pk__in=seen).count()
     context = {

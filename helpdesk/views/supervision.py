@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from charter import standing as charter_standing
 from charter.acceptance import binding_version
+from helpdesk import permissions
 from helpdesk.enrolment import (
     EnrolmentError,
     confirm_enrolment,
@@ -39,7 +40,7 @@ from helpdesk.forms.programme import (
     RosterFilterForm,
     SuspendForm,
 )
-from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Role, Store, Volunteer
+from helpdesk.models import Enrolment, EnrolmentStatus, InvitationCode, Store, Volunteer
 from helpdesk.permissions import supervises
 from helpdesk.roster import roster
 from helpdesk.views.access import require_supervisor
@@ -50,8 +51,9 @@ INVITATIONS_SHOWN = 50
 def supervised_stores(supervisor: Volunteer) -> QuerySet[Store]:
     """The stores whose people ``supervisor`` acts on (the same rule as ``supervises``)."""
     stores = Store.objects.filter(brand_id=supervisor.brand_id)
-    if supervisor.role == Role.SUPERVISOR and supervisor.store_id is not None:
-        stores = stores.filter(pk=supervisor.store_id)
+    scope = permissions.supervised_stores(supervisor)
+    if scope is not None:
+        stores = stores.filter(pk__in=scope)
     return stores.order_by("code")
 
 
