@@ -324,7 +324,9 @@ def test_the_sent_tab_links_to_x_and_deletes_with_a_reason(client: Client, live_
     client.force_login(live_desk.supervisor.user)
 
     page = client.get("/desk/outbox/?show=sent").content.decode()
-    assert f"https://x.com/{live_desk.account.username}/status/{reply.tweet_id}" in page
+    # In sandbox mode the post exists only in the sandbox: the link opens its page there.
+    base = live_desk.sandbox.base_url.rstrip("/")
+    assert f"{base}/{live_desk.account.username}/status/{reply.tweet_id}" in page
 
     refused = client.post(f"/desk/outbox/{reply.pk}/delete/", {"reason": " "}, follow=True)
     assert "Say why: a reason is required." in refused.content.decode()

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import api, control
+from . import api, control, pages
 from .errors import bad_request, problem
 from .records import SandboxAccount
 from .traffic import TrafficGenerator
@@ -115,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if request.path.startswith("/_sandbox/"):
                 reply = control.handle(sandbox.world, sandbox.traffic, request)
+            elif pages.is_page(request):
+                reply = pages.page(sandbox.world, request)
             else:
                 reply = api.dispatch(sandbox.world, request, sandbox.stopping)
         except Exception:
@@ -126,11 +128,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         payload = b""
-        if reply.body is not None:
+        if reply.html is not None:
+            payload = reply.html.encode("utf-8")
+        elif reply.body is not None:
             payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
         try:
             self.send_response(reply.status)
-            if reply.body is not None:
+            if reply.html is not None:
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+            elif reply.body is not None:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in reply.headers.items():

@@ -58,6 +58,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # Seconds to wait, after the work is done, before answering (timeout_after_accept).
     delay: float = 0.0
+    # A page for people (``pages``) instead of JSON.
+    html: str | None = None
 
     @classmethod
     def from_error(cls, error: ApiError) -> Reply:
