@@ -249,6 +249,7 @@ def test_jsonl_with_bad_lines_stores_the_good_ones_and_names_each_bad_line(
             '{"id": "1900000000000000010", "text": "x", "score": NaN}',
             "[1, 2]",
             json.dumps(v2_tweet(11)),
+            json.dumps({"text": "a tweet without its id"}),
         ],
     )
     # run_from_argv closes connections when it finishes; keep the test's transaction open.
@@ -262,7 +263,7 @@ def test_jsonl_with_bad_lines_stores_the_good_ones_and_names_each_bad_line(
     # the summary is the last line on stdout, and the exit status says something was refused
     out, err = capsys.readouterr()
     assert exited.value.code == 1
-    assert out.splitlines()[-1] == "ingested: 6 new, 0 duplicate, 0 skipped, 7 rejected"
+    assert out.splitlines()[-1] == "ingested: 6 new, 0 duplicate, 0 skipped, 8 rejected"
     assert err.splitlines() == [
         "line 3: not JSON: Unterminated string starting at (column 39)",
         "line 4: id must be a string of digits, not '12ab'",
@@ -271,7 +272,8 @@ def test_jsonl_with_bad_lines_stores_the_good_ones_and_names_each_bad_line(
         "line 9: not JSON: NaN is not a JSON value",
         "line 10, [0]: expected a JSON object",
         "line 10, [1]: expected a JSON object",
-        "CommandError: 7 record(s) rejected; see the reasons above",
+        "line 12: id is missing",
+        "CommandError: 8 record(s) rejected; see the reasons above",
     ]
     assert sorted(Question.objects.values_list("tweet_id", flat=True)) == [
         str(BASE_ID + n) for n in (1, 2, 3, 7, 8, 11)
@@ -364,7 +366,7 @@ def test_a_json_array_of_responses_and_tweets_is_one_document(brand: Any, tmp_pa
     # Then bad records are named by their place in the array
     assert out.splitlines()[-1] == "ingested: 2 new, 0 duplicate, 0 skipped, 2 rejected"
     assert err.splitlines() == [
-        "[0], data[1]: id must be a string of digits, not ''",
+        "[0], data[1]: id is missing",
         "[2] (tweet 1900000000000000004): text is missing or not a string",
     ]
     assert error is not None

@@ -68,6 +68,8 @@ class Batch:
 
 
 def _id(value: Any, what: str) -> str:
+    if value is None or value == "":
+        raise RecordError(f"{what} is missing")
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"{what} must be a string of digits")
     text = str(value)
