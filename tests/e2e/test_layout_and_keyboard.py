@@ -231,6 +231,8 @@ PAGES: list[Visit] = [
     Visit("agnes", "/reports/api-tokens/"),
     Visit("agnes", "/monitoring/", shot="monitoring"),
     Visit("agnes", "/api/docs/"),
+    Visit("sam", "/crisis/"),
+    Visit("admin", "/admin/routing/routingrule/tester/"),
 ]
 
 MEASURE = """() => {

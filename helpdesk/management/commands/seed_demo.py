@@ -102,7 +102,8 @@ def seed(tally: Tally) -> Brand:
         "brand northwind",
         Brand,
         {"slug": BRAND["slug"]},
-        {"name": BRAND["name"], "time_zone": BRAND_TIME_ZONE},
+        # One supervisor for seven stores: they review and manage the whole brand.
+        {"name": BRAND["name"], "time_zone": BRAND_TIME_ZONE, "supervision_scope": "brand"},
     )
     for spec in ACCOUNTS:
         _ensure(
