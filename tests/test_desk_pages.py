@@ -827,6 +827,35 @@ def test_customers_words_cannot_reorder_the_desks_own(client: Client, desk: Desk
     in_review = pending(desk)
     Customer.objects.filter(questions=in_review.question).update(name=f"{RLO}evE yrraH")
     Question.objects.filter(pk=in_review.question_id).update(text=f"{RLO}still late")
+    # An escalated question of that customer, and a reply of each outbox tab to them.
+    escalated = desk.question(holder)
+    Question.objects.filter(pk=escalated.pk).update(
+        state="escalated", text=f"{RLO}refund please", customer=question.customer
+    )
+    from helpdesk.audit import record
+
+    record(
+        "question.escalated",
+        question=escalated,
+        to_state="escalated",
+        data={"note": f"{RLO}tried everything"},
+    )
+    for state in ("failed", "queued", "sent"):
+        extra = desk.question(holder)
+        Question.objects.filter(pk=extra.pk).update(
+            text=f"{RLO}where is it",
+            customer=question.customer,
+            state="failed" if state == "failed" else extra.state,
+        )
+        Reply.objects.create(
+            question=extra,
+            author=holder.user,
+            account=desk.account,
+            text=f"@{RLO}customer hello ^AB",
+            state=state,
+            tweet_id=f"99{extra.pk}",
+            failure_reason=f"{RLO}refused",
+        )
     pages = {
         holder.user: [
             f"/desk/questions/{question.pk}/",
@@ -838,15 +867,25 @@ def test_customers_words_cannot_reorder_the_desks_own(client: Client, desk: Desk
             f"/desk/questions/{question.pk}/",
             "/desk/review/",
             f"/desk/questions/{in_review.question_id}/",
+            "/desk/outbox/?show=failed",
+            "/desk/outbox/?show=queued",
+            "/desk/outbox/?show=sent",
+            "/desk/escalations/",
+            "/monitoring/live/",
         ],
         in_review.author: ["/desk/my-feedback/"],
     }
-    loose = []
+    loose, without = [], []
     for user, urls in pages.items():
         client.force_login(user)
         for url in urls:
             finder = _Isolation()
-            finder.feed(client.get(url).content.decode())
+            page = client.get(url).content.decode()
+            finder.feed(page)
             loose += [f"{url} {spot}" for spot in finder.loose]
+            if RLO not in page:
+                without.append(url)
 
     assert loose == [], "\n".join(loose)
+    # and the test is not empty: every page but these showed the customer's words
+    assert without == ["/queue/", "/monitoring/live/", "/desk/my-feedback/"], without
