@@ -38,12 +38,11 @@ def report(fault: str, **figures: Any) -> dict[str, Any]:
     return line
 
 
-def inject_mentions(world: Any, account: XAccount, count: int, *, tag: str) -> list[str]:
-    """``count`` customers' tweets that mention the care account; their ids, oldest first."""
+def inject_mentions(world: Any, handle: str, count: int, *, tag: str) -> list[str]:
+    """``count`` customers' tweets that mention the care account ``@handle``; their ids,
+    oldest first."""
     return [
-        world.inject(
-            world.add_user(f"{tag}{n}"), f"@{account.username} where is my parcel {tag}-{n}?"
-        ).id
+        world.inject(world.add_user(f"{tag}{n}"), f"@{handle} where is my parcel {tag}-{n}?").id
         for n in range(count)
     ]
 

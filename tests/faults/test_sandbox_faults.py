@@ -36,7 +36,7 @@ def test_polling_and_posting_ride_out_a_slow_failing_rate_limited_x(
     world.add_account(sandbox_account_for(account))
     world.set_limit("create_tweet", 100_000)
     world.set_limit("user_tweets", 100_000)
-    tweet_ids = inject_mentions(world, account, MENTIONS, tag="slow")
+    tweet_ids = inject_mentions(world, account.username, MENTIONS, tag="slow")
     assert polling.poll_account(account.pk).result.new == 100
 
     # When X times out, answers 503 twice, then 429, in the middle of the pages
