@@ -26,12 +26,17 @@ from helpdesk.x import posting
 
 ARTIFACT = Path(settings.BASE_DIR) / "test-artifacts" / "faults.jsonl"
 
+# This run's lines, which tests/faults/conftest.py repeats in pytest's summary: CI runs
+# without -s, and the figures belong in its log.
+PRINTED: list[str] = []
+
 
 def report(fault: str, **figures: Any) -> dict[str, Any]:
     """Print the scenario's figures as one JSON line and keep it in test-artifacts/."""
     line = {"fault": fault, "db": connection.vendor, **figures}
     text = json.dumps(line)
     print(f"\n{text}", flush=True)
+    PRINTED.append(text)
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     with ARTIFACT.open("a", encoding="utf-8") as out:
         out.write(text + "\n")
