@@ -105,6 +105,8 @@ def test_polling_and_posting_ride_out_a_slow_failing_rate_limited_x(
     assert sent.count() == MENTIONS
     found_on_x = sent.filter(data__found_on_x=True).count()
     assert found_on_x >= 3  # the three accepted-then-timed-out posts, at least
+    in_doubt = audit.events().filter(brand=brand, kind="reply.send_in_doubt").count()
+    assert in_doubt == 1  # the look on X that answered 503
     retried = audit.events().filter(brand=brand, kind="question.approved", data__has_key="retry_at")
     retry_errors = sorted(
         {str(e).split(" ")[0] for e in retried.values_list("data__error", flat=True)}
@@ -122,6 +124,7 @@ def test_polling_and_posting_ride_out_a_slow_failing_rate_limited_x(
         poll_backoff_s=round(sum(backoffs), 1),
         post_retries=retried.count(),
         found_on_x=found_on_x,
+        in_doubt=in_doubt,
         sweeps=outbox["sweeps"],
         faults_served=dict(stats["faults_served"]),
     )
