@@ -11,11 +11,12 @@ PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install demo test lint fmt bench clean
+.PHONY: help venv install demo test faults lint fmt bench clean
 
 help:
 	@echo "make demo   - install, migrate, seed the demo data and run the embedded desk"
 	@echo "make test   - install, then lint, format check, mypy, migrations check, pytest"
+	@echo "make faults - the fault suite alone (tests/faults), printing its figures"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make fmt    - ruff format and ruff check --fix"
 	@echo "make bench  - run bench/ingest.py (needs DATABASE_URL)"
@@ -46,6 +47,11 @@ test: $(STAMP)
 	$(PY) -m mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# `make test` runs these too; this prints each scenario's JSON line as it ends. The PostgreSQL
+# scenario needs DATABASE_URL (and is skipped without it).
+faults: $(STAMP)
+	$(PY) -m pytest -s -q tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

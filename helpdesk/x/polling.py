@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from helpdesk.audit import record
 from helpdesk.events import announce, monitoring_group
 from helpdesk.models import ListeningQuery, Source, XAccount
 from helpdesk.monitoring import budget
@@ -101,12 +102,26 @@ def poll_account(account_id: int) -> PollOutcome:
     next_poll = now + timedelta(seconds=account.poll_interval_seconds)
     if rate_reset is not None and rate_reset > next_poll:
         next_poll = rate_reset
-    XAccount.objects.filter(pk=account.pk).update(
-        next_poll_at=next_poll,
-        last_polled_at=now,
-        consecutive_failures=0,
-        last_error="",
-    )
+    with transaction.atomic():
+        XAccount.objects.filter(pk=account.pk).update(
+            next_poll_at=next_poll,
+            last_polled_at=now,
+            consecutive_failures=0,
+            last_error="",
+        )
+        if account.consecutive_failures:
+            # The audit log says when polling came back, not only when it failed.
+            record(
+                "account.poll_recovered",
+                actor_label=f"system:poll:@{account.username}",
+                brand_id=account.brand_id,
+                data={
+                    "account": account.username,
+                    "after_failures": account.consecutive_failures,
+                    "last_error": account.last_error,
+                    "new": outcome.result.new,
+                },
+            )
     _announce_polled(account)
     outcome.next_poll_at = next_poll
     return outcome
@@ -254,6 +269,18 @@ def _record_failure(
             consecutive_failures=F("consecutive_failures") + 1,
             last_error=detail,
             last_error_at=now,
+        )
+        record(
+            "account.poll_failed",
+            actor_label=f"system:poll:@{account.username}",
+            brand_id=account.brand_id,
+            data={
+                "account": account.username,
+                "error": detail,
+                "failures": failures,
+                "retry_at": retry_at.isoformat(),
+                "new_before_failure": outcome.result.new,
+            },
         )
     _announce_polled(account)
     outcome.error = detail

@@ -69,6 +69,34 @@ def test_a_timeout_after_x_accepted_is_settled_by_looking_not_by_posting_again(
     assert AuditEvent.objects.get(kind="reply.sent").data["found_on_x"] is True
 
 
+def test_a_reply_whose_look_on_x_fails_stays_held_and_the_audit_log_says_so(
+    live_desk: Desk, settings: Any
+) -> None:
+    # Given X accepting the post but timing out, then failing the look on its timeline
+    settings.X_HTTP_TIMEOUT_SECONDS = 0.3
+    reply = live_desk.queued_reply()
+    world = live_desk.sandbox.world
+    world.add_fault("create_tweet", "timeout_after_accept", seconds=1.0)
+    world.add_fault("user_tweets", "5xx")
+
+    outcome = posting.send_reply(reply.pk)
+
+    # Then the reply stays held for the sweep, and the audit log has why
+    reply = fresh(reply)
+    assert outcome == "in_doubt"
+    assert reply.state == ReplyState.QUEUED and reply.sending_since is not None
+    doubt = AuditEvent.objects.get(kind="reply.send_in_doubt")
+    assert doubt.question_id == reply.question_id and doubt.actor_label == "system:outbox"
+    assert doubt.data["reply_id"] == reply.pk and doubt.data["attempts"] == 1
+    assert "ReadTimeout" in doubt.data["error"] and "503" in doubt.data["error"]
+
+    # And once the sweep looks, it is settled as sent, posted once
+    Reply.objects.filter(pk=reply.pk).update(sending_since=timezone.now() - posting.stuck_after())
+    assert posting.sweep_replies().settled_sent == 1
+    assert len(replies_on_x(live_desk, fresh(reply).question)) == 1
+    assert AuditEvent.objects.filter(kind="reply.send_in_doubt").count() == 1
+
+
 def test_a_5xx_backs_off_then_the_retry_posts(live_desk: Desk) -> None:
     reply = live_desk.queued_reply()
     live_desk.sandbox.world.add_fault("create_tweet", "5xx")

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.utils import timezone
 
+from helpdesk import audit
 from helpdesk.models import AuditEvent, ListeningQuery, Question, Source, XAccount
 from helpdesk.x import polling
 from helpdesk.x.ingest import ingest_batch as real_ingest_batch
@@ -271,3 +272,39 @@ def test_spending_the_last_request_of_a_window_waits_for_its_reset(
     assert care.last_error == ""
     assert care.next_poll_at >= started + timedelta(minutes=14)
     assert care.next_poll_at <= started + timedelta(minutes=15, seconds=2)
+
+
+def test_the_audit_log_says_when_polling_failed_and_when_it_came_back(
+    care: XAccount, sandbox: Any
+) -> None:
+    # Given X answering the mentions endpoint with a 503, then a 429
+    inject_mentions(sandbox, care, 2)
+    control(sandbox, "POST", "faults", {"endpoint": "mentions", "kind": "5xx", "count": 1})
+    control(sandbox, "POST", "faults", {"endpoint": "mentions", "kind": "429", "seconds": 1})
+
+    # When the desk polls three times
+    for _ in range(3):
+        polling.poll_account(care.pk)
+
+    # Then the audit log holds both failures, then the recovery, for the brand
+    rows = list(
+        audit.events()
+        .filter(kind__startswith="account.poll_")
+        .order_by("pk")
+        .values_list("kind", "brand_id", "actor_label", "data")
+    )
+    assert [(kind, brand) for kind, brand, _, _ in rows] == [
+        ("account.poll_failed", care.brand_id),
+        ("account.poll_failed", care.brand_id),
+        ("account.poll_recovered", care.brand_id),
+    ]
+    assert {label for _, _, label, _ in rows} == {f"system:poll:@{care.username}"}
+    first, second, recovered = (data for _, _, _, data in rows)
+    assert first["error"].startswith("503") and first["failures"] == 1
+    assert second["error"].startswith("429") and second["failures"] == 2
+    assert recovered["after_failures"] == 2 and recovered["new"] == 2
+    assert recovered["last_error"].startswith("429")
+
+    # And a poll that had nothing wrong before writes nothing more
+    polling.poll_account(care.pk)
+    assert audit.events().filter(kind__startswith="account.poll_").count() == 3

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.audit import record
 from helpdesk.linking import LinkError
 from helpdesk.models import Question, Reply, XAccount
 from helpdesk.moves import move_reply
@@ -232,8 +233,19 @@ def _requeue(claim: SendClaim, reply: Reply, *, at: datetime | None, error: Exce
 
 
 def mark_in_doubt(claim: SendClaim, reply: Reply, detail: str) -> None:
-    """We could not tell whether X posted it: keep it held; the sweep looks again later."""
-    Reply.objects.filter(claim.rows()).update(sending_since=timezone.now(), last_send_error=detail)
+    """We could not tell whether X posted it: keep it held; the sweep looks again later.
+    The audit log says so, since no state changes until the sweep settles it."""
+    with transaction.atomic():
+        held = Reply.objects.filter(claim.rows()).update(
+            sending_since=timezone.now(), last_send_error=detail
+        )
+        if held:
+            record(
+                "reply.send_in_doubt",
+                actor_label=SYSTEM,
+                question=reply.question,
+                data={"reply_id": reply.pk, "attempts": reply.send_attempts, "error": detail},
+            )
     log.warning("reply %s: in doubt (%s); the sweep will look again", reply.pk, detail)
 
 
