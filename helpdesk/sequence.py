@@ -6,14 +6,18 @@ The counter is per group, not per brand: an event sent only to the monitoring gr
 look like a gap to the queue's listeners.
 
 With ``REDIS_URL`` the counters live in Redis (``INCR``), shared by every ASGI and Celery
-process. Without it (the embedded mode: one process, the in-memory channel layer) they are
-in-process counters behind a lock. Numbers start at 1; ``current_sequence`` is 0 before the
-first event.
+process. A counter Redis does not have (a new group, or a Redis restarted or flushed) starts
+from the clock, in microseconds: higher than any number the lost counter handed out, so a
+listener that was following it sees a gap after the restart and reloads, instead of numbers
+starting again at 1 that could look like the next ones. Without Redis (the embedded mode:
+one process, the in-memory channel layer) they are in-process counters behind a lock that
+start at 0; ``current_sequence`` is 0 before the first event.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from functools import cache
 from typing import Any
 
@@ -37,11 +41,31 @@ def _client() -> Any:
     return _redis(url) if url else None
 
 
+# One round trip: the counter, started from the clock if Redis does not have it, then
+# incremented (ARGV[2] = 1) or read (ARGV[2] = 0).
+_COUNTER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' then return redis.call('INCR', KEYS[1]) end
+return tonumber(redis.call('GET', KEYS[1]))
+"""
+
+
+@cache
+def _script(url: str) -> Any:
+    return _redis(url).register_script(_COUNTER)
+
+
+def _counter(group: str, *, increment: bool) -> int:
+    start = int(time.time() * 1_000_000)  # below 2**53: exact in JavaScript too
+    script = _script(settings.REDIS_URL)
+    return int(script(keys=[KEY_PREFIX + group], args=[start, 1 if increment else 0]))
+
+
 def next_sequence(group: str) -> int:
     """The next number for an event sent to ``group`` (strictly increasing)."""
     client = _client()
     if client is not None:
-        return int(client.incr(KEY_PREFIX + group))
+        return _counter(group, increment=True)
     with _lock:
         _counters[group] = _counters.get(group, 0) + 1
         return _counters[group]
@@ -51,7 +75,6 @@ def current_sequence(group: str) -> int:
     """The number of the last event sent to ``group`` (0 when none was)."""
     client = _client()
     if client is not None:
-        value = client.get(KEY_PREFIX + group)
-        return int(value) if value is not None else 0
+        return _counter(group, increment=False)
     with _lock:
         return _counters.get(group, 0)

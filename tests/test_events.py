@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 
 import helpdesk.sequence
 from helpdesk.events import EVENTS_LAYER, announce, event_frame
-from helpdesk.sequence import current_sequence
+from helpdesk.sequence import current_sequence, next_sequence
 
 
 @pytest.fixture(autouse=True)
@@ -69,11 +69,29 @@ def test_each_announcement_carries_the_next_number_of_its_group_and_its_frame() 
 @pytest.mark.django_db(transaction=True)
 def test_each_group_of_an_announcement_gets_its_own_number() -> None:
     quiet, busy = f"test.{uuid.uuid4().hex}", f"test.{uuid.uuid4().hex}"
+    starts = (current_sequence(quiet), current_sequence(busy))
     announce([busy], "question.claimed", {"question_id": 1})
 
     announce([quiet, busy], "question.queued", {"question_id": 2})
 
-    assert (current_sequence(quiet), current_sequence(busy)) == (1, 2)
+    assert (current_sequence(quiet), current_sequence(busy)) == (starts[0] + 1, starts[1] + 2)
+
+
+@pytest.mark.redis
+def test_a_counter_redis_lost_goes_on_above_every_number_it_gave() -> None:
+    """Redis restarted (or flushed) loses the counters; numbering again from 1 could look
+    like the next event to a listener that saw only a few, so a new counter starts from the
+    clock: every listener sees a gap and reloads."""
+    import helpdesk.sequence
+
+    group = f"test.{uuid.uuid4().hex}"
+    given = [next_sequence(group) for _ in range(5)]
+    helpdesk.sequence._client().delete(helpdesk.sequence.KEY_PREFIX + group)
+
+    after = next_sequence(group)
+
+    assert given == list(range(given[0], given[0] + 5))
+    assert after > given[-1] + 1
 
 
 def test_a_payload_that_is_not_plain_json_fails_in_the_caller() -> None:
