@@ -17,7 +17,9 @@ from typing import Any
 
 from charter.linter.text import unescape_x_text
 
-_TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+# ``fullmatch``, not ``match`` with ``$``: ``$`` also matches before a final newline, and
+# "12\n" stored beside "12" would be the same tweet twice.
+_TWEET_ID = re.compile(r"[0-9]{1,20}")
 _V11_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
@@ -71,7 +73,7 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"{what} must be a string of digits")
     text = str(value)
-    if not _TWEET_ID.match(text):
+    if not _TWEET_ID.fullmatch(text):
         raise RecordError(f"{what} must be a string of digits, not {text[:40]!r}")
     return text
 

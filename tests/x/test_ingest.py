@@ -231,3 +231,21 @@ def test_a_failure_inside_the_transaction_leaves_nothing_behind(brand: Any) -> N
 
     result = ingest_batch(brand, page([tweet(1), tweet(2)]), source=Source.MENTIONS)
     assert (result.new, Question.objects.count()) == (2, 2)
+
+
+@pytest.mark.django_db
+def test_an_id_with_a_trailing_newline_is_refused_not_stored_beside_the_real_one(
+    brand: Any,
+) -> None:
+    # Given the same tweet id, once as X sends it and once with a newline ("$" matched it)
+    batch = page([tweet(1), tweet(1, id=f"{BASE_ID + 1}\n")])
+
+    # When the page is ingested
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then the forged one is rejected with its reason, and the tweet is stored once
+    assert [(r.position, r.reason) for r in batch.rejected] == [
+        (1, f"id must be a string of digits, not '{BASE_ID + 1}\\n'")
+    ]
+    assert result.new == 1
+    assert list(Question.objects.values_list("tweet_id", flat=True)) == [str(BASE_ID + 1)]
