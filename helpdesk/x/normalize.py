@@ -104,9 +104,16 @@ def parse_v2_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise RecordError(f"created_at is not a timestamp: {value[:40]!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return _in_utc(parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed, value)
+
+
+def _in_utc(moment: datetime, written: str) -> datetime:
+    # A moment at the calendar's ends with an offset (0001-01-01T00:00+01:00) has no UTC
+    # time, and the database stores UTC: refused here, or it would fail the whole page.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(f"created_at is out of range: {written[:40]!r}") from None
 
 
 def parse_v2_tweet(obj: Any) -> XTweet:
@@ -215,9 +222,10 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
         if not isinstance(created_raw, str):
             raise RecordError("created_at must be a string")
         try:
-            created_at = datetime.strptime(created_raw, _V11_DATE)  # noqa: DTZ007 - %z in format
+            parsed = datetime.strptime(created_raw, _V11_DATE)  # noqa: DTZ007 - %z in format
         except ValueError:
             raise RecordError(f"created_at is not a timestamp: {created_raw[:40]!r}") from None
+        created_at = _in_utc(parsed, created_raw)
     user_obj = obj.get("user")
     user = None
     if isinstance(user_obj, dict):

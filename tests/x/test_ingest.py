@@ -9,7 +9,7 @@ import pytest
 from helpdesk.models import AuditEvent, Conversation, Customer, Question, Source
 from helpdesk.states import QuestionState
 from helpdesk.x.ingest import ingest_batch
-from helpdesk.x.normalize import parse_v2_response
+from helpdesk.x.normalize import parse_v2_response, parse_v11_payload
 from tests.factories import make_account, make_brand
 
 BASE_ID = 1_800_000_000_000_000_000
@@ -249,3 +249,33 @@ def test_an_id_with_a_trailing_newline_is_refused_not_stored_beside_the_real_one
     ]
     assert result.new == 1
     assert list(Question.objects.values_list("tweet_id", flat=True)) == [str(BASE_ID + 1)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_with_no_utc_time_is_rejected_and_the_rest_of_the_page_kept(
+    brand: Any, created_at: str
+) -> None:
+    # Given a page where one tweet is dated at the calendar's end with an offset
+    batch = page([tweet(1, created_at=created_at), tweet(2)])
+
+    # When it is ingested (the database stores UTC, which this moment has none of)
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then that tweet is rejected with its reason, and the other one is stored
+    assert [(r.position, r.reason) for r in batch.rejected] == [
+        (0, f"created_at is out of range: {created_at!r}")
+    ]
+    assert result.new == 1
+    assert list(Question.objects.values_list("tweet_id", flat=True)) == [str(BASE_ID + 2)]
+
+
+def test_a_v11_date_with_no_utc_time_is_rejected() -> None:
+    status = {"id_str": "5", "text": "hi", "created_at": "Mon Jan 01 00:00:00 +0100 0001"}
+
+    _, batch = parse_v11_payload({"for_user_id": "1", "tweet_create_events": [status]})
+
+    assert batch.tweets == []
+    assert [r.reason for r in batch.rejected] == [
+        "created_at is out of range: 'Mon Jan 01 00:00:00 +0100 0001'"
+    ]
