@@ -23,6 +23,7 @@ from helpdesk.models import Customer, Question, Role, Volunteer, XAccount
 from helpdesk.moves import move_question, settle_routed
 from helpdesk.states import QuestionState, check_question_transition
 from routing.classify import Classification, RuleHit, classify, compile_rules
+from routing.classify.language import language_tag
 from routing.grouping import assign_groups, group_keys
 from routing.models import RoutingSettings, default_sla_minutes
 from routing.placement import place_queued
@@ -220,6 +221,8 @@ def _place_for_brand(
 def _apply(question: Question, result: Classification) -> None:
     if result.language:
         question.lang = result.language
+    elif not language_tag(question.lang):
+        question.lang = ""  # not a language tag: open to every language, as "und" is
     question.topic_id = result.topic_id
     question.priority = result.priority
     question.group_text_key, question.group_outage_key = group_keys(question.text, result.topic_id)

@@ -279,3 +279,13 @@ def test_a_v11_date_with_no_utc_time_is_rejected() -> None:
     assert [r.reason for r in batch.rejected] == [
         "created_at is out of range: 'Mon Jan 01 00:00:00 +0100 0001'"
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "kept"), [("0", ""), ("<b>", ""), ("qct", "qct"), ("fr", "fr")])
+def test_a_lang_that_is_no_language_tag_is_not_kept(brand: Any, lang: str, kept: str) -> None:
+    # Given a tweet without words (the detector cannot tell its language) and X's lang
+    ingest_batch(brand, page([tweet(1, text="@CareDesk ???", lang=lang)]), source=Source.MENTIONS)
+
+    # Then the question keeps X's lang only when it is a language tag
+    assert Question.objects.get().lang == kept
