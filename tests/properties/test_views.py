@@ -1,0 +1,130 @@
+"""Properties of the pages' query strings and forms, through the whole stack (middleware,
+views, templates) with Django's test client: whatever parameters a person or a crafted link
+sends, no page answers with a server error. A NUL or a text over ``MAX_TEXT_CHARS`` is the
+400 page (``helpdesk.security.FormTextMiddleware``); everything else is a page, a redirect,
+a 4xx with its reason or a file.
+
+The database is rolled back once per test, not per example: the posts below may write rows
+(a saved reply, a token), which later examples then see, as a real desk would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpdesk.models import Brand
+from helpdesk.reports.forms import ReportForm
+from tests.factories import make_store, make_topic
+from tests.people import People
+from tests.properties.test_forms import FIELD_VALUES, values
+
+pytestmark = pytest.mark.django_db
+
+REPORT = [*ReportForm.base_fields]
+
+# (who, path, the parameters the page reads): every view that reads its query string, and a
+# few that read none (they must ignore what they did not ask for).
+GET_PAGES: list[tuple[str, str, list[str]]] = [
+    ("certified", "/queue/", ["topic", "lang", "store", "priority", "after"]),
+    ("supervisor", "/queue/", ["topic", "lang", "store", "priority", "after"]),
+    ("supervisor", "/desk/review/", []),
+    ("supervisor", "/desk/review/news/", ["seen"]),
+    ("supervisor", "/desk/saved-replies/", ["topic", "language", "status"]),
+    ("supervisor", "/supervision/people/", ["store", "missing"]),
+    ("supervisor", "/exports/shift-hours.csv", ["start", "end"]),
+    ("supervisor", "/desk/outbox/", ["show"]),
+    ("supervisor", "/crisis/", ["topic", "alert"]),
+    ("supervisor", "/desk/floor/body/", ["topic", "store", "page"]),
+    ("certified", "/training/practice/", ["lang"]),
+    ("certified", "/reports/me/", ["period"]),
+    ("agency", "/reports/", REPORT),
+    ("supervisor", "/reports/", REPORT),
+    ("agency", "/reports/exports/report.json", REPORT),
+    ("agency", "/monitoring/", []),
+    ("anonymous", "/x/webhook", ["crc_token"]),
+    ("anonymous", "/", ["next"]),
+]
+
+POST_PAGES: list[tuple[str, str, list[str]]] = [
+    ("supervisor", "/desk/saved-replies/new/", ["title", "topic", "language", "body"]),
+    ("supervisor", "/supervision/invitations/", ["store", "max_uses", "valid_days"]),
+    ("supervisor", "/crisis/", ["topic", "holding_statement", "reason", "alert"]),
+    ("supervisor", "/crisis/end/", ["topic", "reason"]),
+    ("agency", "/reports/api-tokens/", ["name"]),
+    ("certified", "/desk/review/bulk/", ["reply"]),
+    ("certified", "/desk/shift/", ["action"]),
+    ("anonymous", "/charter/enrol/", ["username", "display_name", "store", "languages"]),
+]
+
+TOO_LONG = "y" * (django_settings.MAX_TEXT_CHARS + 1)
+request_values = values | st.sampled_from([TOO_LONG, "a\x00b"])
+
+
+def _parameters(names: list[str]) -> st.SearchStrategy[dict[str, list[str]]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.lists(request_values, min_size=1, max_size=2)
+            for name in [*names, "unexpected"]
+        },
+    )
+
+
+@st.composite
+def requests(draw: st.DrawFn, pages: list[tuple[str, str, list[str]]]) -> Any:
+    who, path, names = draw(st.sampled_from(pages))
+    return who, path, draw(_parameters(names))
+
+
+@pytest.fixture
+def clients(people: People, brand: Brand, settings: Any) -> dict[str, Client]:
+    settings.X_CONSUMER_SECRET = "consumer-secret"  # unset, the webhook is 503 by design
+    make_store(brand, region="North")
+    make_topic(brand)
+    signed_in: dict[str, Client] = {}
+    for who in {page[0] for page in GET_PAGES + POST_PAGES}:
+        client = Client(raise_request_exception=False)
+        if who != "anonymous":
+            people.log_in(client, who)
+        signed_in[who] = client
+    return signed_in
+
+
+def _refused_before_any_view(parameters: dict[str, list[str]]) -> bool:
+    sent = [*parameters, *(v for vs in parameters.values() for v in vs)]
+    return any("\x00" in text or len(text) > django_settings.MAX_TEXT_CHARS for text in sent)
+
+
+def _check(response: Any, parameters: dict[str, list[str]]) -> None:
+    assert response.status_code < 500, (response.status_code, parameters)
+    if _refused_before_any_view(parameters):
+        assert response.status_code == 400
+
+
+@given(request=requests(GET_PAGES))
+def test_no_query_string_makes_a_page_fail(clients: dict[str, Client], request: Any) -> None:
+    who, path, parameters = request
+
+    response = clients[who].get(path, parameters)
+
+    _check(response, parameters)
+
+
+@given(request=requests(POST_PAGES))
+def test_no_form_post_makes_a_page_fail(clients: dict[str, Client], request: Any) -> None:
+    who, path, parameters = request
+
+    response = clients[who].post(path, parameters)
+
+    _check(response, parameters)
+
+
+def test_the_field_values_reach_the_views_as_sent() -> None:
+    # The values above are what a browser can send: no lone surrogate survives the URL
+    # encoding (UTF-8), so the views see only storable text besides NUL.
+    assert all(isinstance(value, str) for value in FIELD_VALUES)
