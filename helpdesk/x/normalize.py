@@ -155,18 +155,30 @@ def parse_v2_tweet(obj: Any) -> XTweet:
     )
 
 
+# The customer's column is a PositiveIntegerField: PostgreSQL's integer, 0 to 2**31 - 1.
+_MAX_FOLLOWERS = 2_147_483_647
+
+
+def _followers(value: Any) -> int | None:
+    """A followers count a row can hold, or None (unknown): a negative, boolean or huge
+    count is forged, and would fail the insert of the whole page."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= _MAX_FOLLOWERS else None
+
+
 def _v2_user(obj: Any) -> XUser:
     if not isinstance(obj, dict):
         raise RecordError("a user must be a JSON object")
     _check_storable(obj)
     metrics = obj.get("public_metrics") or {}
-    followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
+    followers = _followers(metrics.get("followers_count") if isinstance(metrics, dict) else None)
     return XUser(
         id=_id(obj.get("id"), "user id"),
         username=str(obj.get("username") or "")[:64],
         name=str(obj.get("name") or "")[:200],
         description=str(obj.get("description") or ""),
-        followers_count=followers if isinstance(followers, int) and followers >= 0 else None,
+        followers_count=followers,
     )
 
 
@@ -234,9 +246,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
             username=str(user_obj.get("screen_name") or "")[:64],
             name=str(user_obj.get("name") or "")[:200],
             description=str(user_obj.get("description") or ""),
-            followers_count=user_obj.get("followers_count")
-            if isinstance(user_obj.get("followers_count"), int)
-            else None,
+            followers_count=_followers(user_obj.get("followers_count")),
         )
     lang = obj.get("lang") or ""
     tweet = XTweet(

@@ -289,3 +289,20 @@ def test_a_lang_that_is_no_language_tag_is_not_kept(brand: Any, lang: str, kept:
 
     # Then the question keeps X's lang only when it is a language tag
     assert Question.objects.get().lang == kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [-1, 2**31, 2**63, True])
+def test_a_forged_followers_count_is_left_unknown_and_the_page_stored(
+    brand: Any, count: Any
+) -> None:
+    # Given a page whose author has a followers count no column holds (or a boolean)
+    users = [{"id": "5001", "username": "ann", "public_metrics": {"followers_count": count}}]
+    batch = page([tweet(1, author_id="5001"), tweet(2)], users=users)
+
+    # When it is ingested
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then both questions are stored, and the count is unknown
+    assert result.new == 2
+    assert Customer.objects.get(x_user_id="5001").followers_count is None
