@@ -158,6 +158,15 @@ def hostile_v2_tweets(draw: st.DrawFn) -> Any:
     return draw(st.one_of(st.just(body), junk))
 
 
+followers_counts = st.one_of(
+    st.integers(min_value=0, max_value=10**9),
+    st.integers(),  # negative, beyond 32 and 64 bits: forged
+    st.booleans(),
+    st.floats(),
+    st.text(max_size=5),
+)
+
+
 @st.composite
 def v2_users(draw: st.DrawFn, user_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -169,7 +178,7 @@ def v2_users(draw: st.DrawFn, user_id: str | None = None) -> dict[str, Any]:
     _maybe(
         draw,
         "public_metrics",
-        st.fixed_dictionaries({"followers_count": st.integers(min_value=0, max_value=10**9)}),
+        st.fixed_dictionaries({"followers_count": followers_counts}),
         body,
     )
     return body
@@ -214,6 +223,7 @@ def v11_statuses(draw: st.DrawFn, hostile: bool = False) -> Any:
             "name": draw(printable_text.map(lambda t: t[:50])),
         },
     }
+    _maybe(draw, "followers_count", followers_counts, status["user"])
     if draw(st.booleans()):
         status["extended_tweet"] = {"full_text": draw(printable_text)}
     _maybe(draw, "in_reply_to_status_id_str", st.one_of(st.none(), tweet_ids), status)

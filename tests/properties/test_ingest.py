@@ -13,11 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpdesk.models import AuditEvent, Question, Source
+from helpdesk.models import AuditEvent, Customer, Question, Source
 from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import Batch, parse_v2_response, parse_v11_payload
 from tests.factories import make_account, make_brand
 from tests.properties.strategies import (
+    followers_counts,
     printable_text,
     v2_dates,
     v2_responses,
@@ -27,6 +28,7 @@ from tests.properties.strategies import (
 
 pytestmark = pytest.mark.django_db
 
+POSITIVE_INTEGER_MAX = 2_147_483_647  # PostgreSQL's integer, behind PositiveIntegerField
 STORED = ("tweet_id", "text", "lang", "tweeted_at", "in_reply_to_tweet_id", "customer__x_user_id")
 
 
@@ -134,3 +136,26 @@ def test_any_created_at_is_stored_or_the_tweet_rejected(created_at: str) -> None
     assert new == len(stored) == 2 - len(batch.rejected)
     assert "2" in stored
     assert [r.tweet_id for r in batch.rejected] in ([], ["1"])
+
+
+@given(followers_counts, st.booleans())
+def test_any_followers_count_is_stored_or_left_unknown(count: Any, v11: bool) -> None:
+    # Given a tweet whose author's followers count is anything at all
+    brand = make_brand()
+    if v11:
+        user = {"id_str": "9", "screen_name": "ann", "followers_count": count}
+        _, batch = parse_v11_payload(
+            {"tweet_create_events": [{"id_str": "5", "text": "hi?", "user": user}]}
+        )
+    else:
+        user = {"id": "9", "username": "ann", "public_metrics": {"followers_count": count}}
+        tweet = {"id": "5", "text": "hi?", "author_id": "9"}
+        batch = parse_v2_response({"data": [tweet], "includes": {"users": [user]}})
+
+    # When it is ingested
+    new, _, _ = _ingest(brand, batch)
+
+    # Then the question is stored, and the count is one a database column holds, or unknown
+    assert new == 1
+    stored = Customer.objects.get(x_user_id="9").followers_count
+    assert stored is None or 0 <= stored <= POSITIVE_INTEGER_MAX
