@@ -21,7 +21,7 @@ from helpdesk.models import Brand
 from helpdesk.reports.forms import ReportForm
 from tests.factories import make_store, make_topic
 from tests.people import People
-from tests.properties.test_forms import FIELD_VALUES, values
+from tests.properties.test_forms import values
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,11 @@ POST_PAGES: list[tuple[str, str, list[str]]] = [
 ]
 
 TOO_LONG = "y" * (django_settings.MAX_TEXT_CHARS + 1)
-request_values = values | st.sampled_from([TOO_LONG, "a\x00b"])
+# What a browser can send: a URL or a form body is UTF-8, which no lone surrogate survives
+# (Django decodes a forged byte sequence to U+FFFD), so those are left out here.
+request_values = (values | st.sampled_from([TOO_LONG, "a\x00b"])).map(
+    lambda text: text.encode("utf-8", "ignore").decode("utf-8")
+)
 
 
 def _parameters(names: list[str]) -> st.SearchStrategy[dict[str, list[str]]]:
@@ -122,9 +126,3 @@ def test_no_form_post_makes_a_page_fail(clients: dict[str, Client], request: Any
     response = clients[who].post(path, parameters)
 
     _check(response, parameters)
-
-
-def test_the_field_values_reach_the_views_as_sent() -> None:
-    # The values above are what a browser can send: no lone surrogate survives the URL
-    # encoding (UTF-8), so the views see only storable text besides NUL.
-    assert all(isinstance(value, str) for value in FIELD_VALUES)
