@@ -17,11 +17,16 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.models import Brand
+from charter.models import CharterVersion
+from helpdesk.models import Brand, Question
 from helpdesk.reports.forms import ReportForm
-from tests.factories import make_store, make_topic
+from helpdesk.states import QuestionState
+from routing.claims import claim_question, release_question
+from routing.presence import is_on_shift, start_shift
+from tests.factories import make_store, make_topic, publish_charter
 from tests.people import People
 from tests.properties.test_forms import values
+from tests.routing.onshift import question
 
 pytestmark = pytest.mark.django_db
 
@@ -132,4 +137,47 @@ def test_no_form_post_makes_a_page_fail(clients: dict[str, Client], request: Any
 
     response = clients[who].post(path, parameters)
 
+    _check(response, parameters)
+
+
+drafts = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["@customer ", "refund", "$19.99", "ann@example.com", "https://evil.example", "^CE"]
+        ),
+        request_values,
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(
+    endpoint=st.sampled_from(["lint", "compose"]),
+    text=drafts,
+    action=st.sampled_from(["check", "submit", ""]) | request_values,
+    saved=st.none() | request_values,
+)
+def test_no_draft_makes_the_composer_fail(
+    people: People, brand: Brand, endpoint: str, text: str, action: str, saved: str | None
+) -> None:
+    # Given a certified volunteer composing an answer to the question they hold (claimed
+    # afresh for each example: a submitted draft moves the question on)
+    if not CharterVersion.objects.filter(brand=brand).exists():
+        publish_charter(brand)
+    volunteer = people.volunteer("certified")
+    if not is_on_shift(volunteer.user.pk, brand.pk):
+        start_shift(volunteer.user, brand.pk)
+    held_states = (QuestionState.CLAIMED, QuestionState.DRAFTING)
+    for held in Question.objects.filter(claimed_by=volunteer.user, state__in=held_states):
+        release_question(held.pk, volunteer.user)  # the claims cap would refuse the next one
+    asked = question(brand)
+    assert claim_question(asked.pk, volunteer.user).won
+    client = Client(raise_request_exception=False)
+    people.log_in(client, "certified")
+    parameters = {"text": [text], "action": [action], **({"saved": [saved]} if saved else {})}
+
+    # When they check, lint or submit any draft
+    response = client.post(f"/desk/questions/{asked.pk}/{endpoint}/", parameters)
+
+    # Then the page answers, never with a server error
     _check(response, parameters)
