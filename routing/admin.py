@@ -19,6 +19,7 @@ from helpdesk.models import Brand
 from routing.actions import classify_text
 from routing.classify.rules import compile_regex
 from routing.models import (
+    MAX_SLA_MINUTES,
     CrisisMode,
     Priority,
     QuestionGroup,
@@ -172,6 +173,10 @@ class RoutingSettingsForm(forms.ModelForm[RoutingSettings]):
             if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
                 raise forms.ValidationError(
                     f"Minutes for priority {key} must be a positive whole number."
+                )
+            if minutes > MAX_SLA_MINUTES:
+                raise forms.ValidationError(
+                    f"Minutes for priority {key} must be at most {MAX_SLA_MINUTES:,} (a year)."
                 )
         return value
 
