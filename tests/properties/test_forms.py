@@ -7,6 +7,7 @@ cleaned."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +33,12 @@ from helpdesk.forms.programme import (
 from helpdesk.forms.queue import QueueFilterForm
 from helpdesk.forms.saved_replies import FilterForm, SavedReplyForm
 from helpdesk.forms.training import GradeForm, PracticeForm, QuizForm
-from helpdesk.models import Role, Store
+from helpdesk.models import Role, Source, Store
 from helpdesk.reports.forms import ReportForm, TokenForm
+from helpdesk.x.ingest import ingest_batch
+from helpdesk.x.normalize import parse_v2_response
+from routing.actions import classify_text
+from routing.admin import RoutingSettingsForm, RuleTesterForm
 from tests.factories import make_brand, make_store, make_topic, make_volunteer
 from tests.properties.strategies import AWKWARD_PIECES
 
@@ -235,3 +240,64 @@ def test_the_linter_settings_form_validates_or_gives_errors(
     desk: dict[str, Any], data: Any
 ) -> None:
     _exercise(LinterSettingsForm(data))
+
+
+@given(
+    data=_queries(["text", "lang"]),
+    text=values,
+    lang=st.sampled_from(["", "en", "qct", "0", "en_GB", "<b>"]) | values,
+)
+def test_the_rule_tester_validates_and_classifies_any_text(
+    desk: dict[str, Any], data: Any, text: str, lang: str
+) -> None:
+    data = data.copy()
+    data.setlist("brand", [str(desk["brand"].pk)])
+    data.setdefault("text", text)
+    data.setdefault("lang", lang)
+    form = RuleTesterForm(data)
+
+    def classified() -> None:
+        result = classify_text(
+            desk["brand"].pk, form.cleaned_data["text"], lang_hint=form.cleaned_data["lang"]
+        )
+        assert 0 <= result.priority <= 3
+
+    _exercise(form, classified)
+
+
+_minutes = st.one_of(
+    st.sampled_from([1, 15, 240, 525_600, 527_041, 10**10, 2**31, 2**63]),
+    st.integers(min_value=1),
+    st.sampled_from([0, -1, True, "15", None]),
+)
+sla_minutes = st.fixed_dictionaries(
+    {key: _minutes for key in ["0", "1", "2", "3"]},
+    optional={key: _minutes for key in ["4", ""]},
+).map(json.dumps)
+
+
+ROUTING_SETTINGS = {
+    "default_placement": "pool",
+    "claim_lease_minutes": "10",
+    "offer_timeout_seconds": "120",
+    "shift_idle_minutes": "30",
+    "max_open_claims": "3",
+    "sla_warning_share": "0.8",
+}
+
+
+@given(sla=sla_minutes)
+def test_routing_settings_the_form_accepts_let_questions_in(desk: dict[str, Any], sla: str) -> None:
+    # Given a brand of its own, and whatever minutes an admin typed in its routing settings
+    brand = make_brand()
+    form = RoutingSettingsForm({**ROUTING_SETTINGS, "brand": str(brand.pk), "sla_minutes": sla})
+
+    def questions_still_come_in() -> None:
+        # When the form saves them, and a question arrives
+        form.save()
+        tweet = {"id": "7", "text": "@CareDesk where is my order?", "author_id": "9"}
+        result = ingest_batch(brand, parse_v2_response({"data": [tweet]}), source=Source.MENTIONS)
+        # Then it is stored and routed
+        assert result.new == 1
+
+    _exercise(form, questions_still_come_in)
