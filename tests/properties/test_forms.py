@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.http import QueryDict
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,6 +40,8 @@ from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import parse_v2_response
 from routing.actions import classify_text
 from routing.admin import RoutingSettingsForm, RuleTesterForm
+from routing.models import Shift
+from routing.presence import end_idle_shifts
 from tests.factories import make_brand, make_store, make_topic, make_volunteer
 from tests.properties.strategies import AWKWARD_PIECES
 
@@ -286,18 +289,46 @@ ROUTING_SETTINGS = {
 }
 
 
-@given(sla=sla_minutes)
-def test_routing_settings_the_form_accepts_let_questions_in(desk: dict[str, Any], sla: str) -> None:
-    # Given a brand of its own, and whatever minutes an admin typed in its routing settings
-    brand = make_brand()
-    form = RoutingSettingsForm({**ROUTING_SETTINGS, "brand": str(brand.pk), "sla_minutes": sla})
+routing_numbers = st.one_of(
+    st.sampled_from([1, 10, 10_080, 86_400, 2**31 - 1, 2**31, 10**15, 2**63 - 1, 0, -1]),
+    st.integers(min_value=0),
+).map(str)
 
-    def questions_still_come_in() -> None:
-        # When the form saves them, and a question arrives
+
+@given(
+    sla=st.just('{"2": 240}') | sla_minutes,
+    numbers=st.fixed_dictionaries(
+        {},
+        optional={
+            name: routing_numbers
+            for name in [
+                "claim_lease_minutes",
+                "offer_timeout_seconds",
+                "shift_idle_minutes",
+                "max_open_claims",
+            ]
+        },
+    ),
+)
+def test_routing_settings_the_form_accepts_keep_the_desk_running(
+    desk: dict[str, Any], sla: str, numbers: dict[str, str]
+) -> None:
+    # Given a brand of its own with someone on shift, and whatever an admin typed in its
+    # routing settings
+    brand = make_brand()
+    person = make_volunteer(brand)
+    now = timezone.now()
+    Shift.objects.create(user=person.user, brand=brand, started_at=now, last_seen_at=now)
+    typed = {**ROUTING_SETTINGS, **numbers, "brand": str(brand.pk), "sla_minutes": sla}
+    form = RoutingSettingsForm(typed)
+
+    def the_desk_keeps_running() -> None:
+        # When the form saves them, a question arrives and the idle-shift sweep runs
         form.save()
         tweet = {"id": "7", "text": "@CareDesk where is my order?", "author_id": "9"}
         result = ingest_batch(brand, parse_v2_response({"data": [tweet]}), source=Source.MENTIONS)
-        # Then it is stored and routed
+        end_idle_shifts(now)
+        # Then the question is stored and routed, and the sweep did not fail
         assert result.new == 1
 
-    _exercise(form, questions_still_come_in)
+    _exercise(form, the_desk_keeps_running)
