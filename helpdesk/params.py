@@ -6,6 +6,7 @@ database column holds; an id here is 1 to 18 ASCII digits, and anything else is 
 from __future__ import annotations
 
 MAX_ID_DIGITS = 18  # below 2**63: every database's bigint holds it
+MAX_ID = 10**MAX_ID_DIGITS - 1  # the largest: a form's ``IntegerField(max_value=MAX_ID)``
 
 
 def parse_id(value: object) -> int | None:

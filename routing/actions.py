@@ -23,8 +23,9 @@ from helpdesk.models import Customer, Question, Role, Volunteer, XAccount
 from helpdesk.moves import move_question, settle_routed
 from helpdesk.states import QuestionState, check_question_transition
 from routing.classify import Classification, RuleHit, classify, compile_rules
+from routing.classify.language import language_tag
 from routing.grouping import assign_groups, group_keys
-from routing.models import RoutingSettings, default_sla_minutes
+from routing.models import MAX_SLA_MINUTES, RoutingSettings, default_sla_minutes
 from routing.placement import place_queued
 
 _MENTION = re.compile(r"(?<!\w)@(\w{1,15})")
@@ -59,7 +60,14 @@ def sla_minutes_for(brand_id: int) -> dict[str, int]:
         RoutingSettings.objects.filter(brand_id=brand_id).values_list("sla_minutes", flat=True)
     ).first()
     if isinstance(configured, dict):
-        minutes.update({str(k): int(v) for k, v in configured.items()})
+        # A value the admin form refuses (kept from before it did) leaves the default.
+        minutes.update(
+            {
+                str(k): v
+                for k, v in configured.items()
+                if isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SLA_MINUTES
+            }
+        )
     return minutes
 
 
@@ -221,6 +229,8 @@ def _place_for_brand(
 def _apply(question: Question, result: Classification) -> None:
     if result.language:
         question.lang = result.language
+    elif not language_tag(question.lang):
+        question.lang = ""  # not a language tag: open to every language, as "und" is
     question.topic_id = result.topic_id
     question.priority = result.priority
     question.is_negative = result.negative

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -19,6 +20,7 @@ from helpdesk.models import Brand
 from routing.actions import classify_text
 from routing.classify.rules import compile_regex
 from routing.models import (
+    MAX_SLA_MINUTES,
     CrisisMode,
     Priority,
     QuestionGroup,
@@ -147,7 +149,27 @@ class RuleTesterForm(forms.Form):
     )
 
 
+# The routing numbers' upper bounds. The columns take up to 2**31 - 1 on PostgreSQL (2**63 - 1
+# on SQLite), and a date that far off overflows: an idle time of 2**31 minutes stopped the
+# idle-shift sweep of every brand, a lease that long the claims.
+ROUTING_NUMBER_LIMITS = {
+    "claim_lease_minutes": 7 * 24 * 60,  # a week
+    "offer_timeout_seconds": 24 * 60 * 60,  # a day
+    "shift_idle_minutes": 7 * 24 * 60,  # a week
+    "max_open_claims": 1000,
+}
+
+
 class RoutingSettingsForm(forms.ModelForm[RoutingSettings]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, limit in ROUTING_NUMBER_LIMITS.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.IntegerField)
+            field.max_value = limit
+            field.validators.append(MaxValueValidator(limit))
+            field.widget.attrs["max"] = limit
+
     class Meta:
         model = RoutingSettings
         fields = (
@@ -172,6 +194,10 @@ class RoutingSettingsForm(forms.ModelForm[RoutingSettings]):
             if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
                 raise forms.ValidationError(
                     f"Minutes for priority {key} must be a positive whole number."
+                )
+            if minutes > MAX_SLA_MINUTES:
+                raise forms.ValidationError(
+                    f"Minutes for priority {key} must be at most {MAX_SLA_MINUTES:,} (a year)."
                 )
         return value
 

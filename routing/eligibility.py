@@ -32,13 +32,16 @@ from helpdesk.models import Question, Store, Volunteer
 from helpdesk.people import person_name
 from helpdesk.permissions import DESK_ROLES
 from helpdesk.states import QuestionState
+from routing.classify.language import UNDETERMINED_LANGS
 from routing.crisis import CrisisScope, crisis_scope
 from routing.models import RoutingSettings, Shift, Topic
 from routing.presence import routing_settings_for
 
 OPEN_CLAIM_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
 DEFAULT_LANGUAGES = ("en",)
-ANY_LANGUAGE = frozenset({"", "und", "zxx", "qme", "qht", "qam"})
+# The same codes classification treats as "no language": a question routing could not tell
+# the language of is open to everyone (it missed "qct" and "qst", open to no one).
+ANY_LANGUAGE = UNDETERMINED_LANGS
 
 # A gate's answer for a person: allowed, the refusals' codes, and their level.
 GateAnswer = tuple[bool, tuple[str, ...], str]

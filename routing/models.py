@@ -27,6 +27,11 @@ class Priority(models.IntegerChoices):
     LOW = 3, _("Low")
 
 
+# A first-response deadline of more than a year is a typo, and one of thousands of years
+# overflows the date it is added to (which failed ingestion for the brand).
+MAX_SLA_MINUTES = 366 * 24 * 60
+
+
 def default_sla_minutes() -> dict[str, int]:
     return {"0": 15, "1": 60, "2": 240, "3": 1440}
 

@@ -165,6 +165,18 @@ def test_bad_input_is_refused_with_a_reason_and_writes_nothing(
     assert not CrisisMode.objects.exists() and not events().exists()
 
 
+def test_an_alert_id_beyond_a_bigint_is_refused_and_writes_nothing(
+    client: Client, desk: Brand, people: People
+) -> None:
+    # It failed the insert with a 500 (found by issue 11's property tests)
+    people.log_in(client, SUPERVISOR)
+
+    response = client.post(PAGE, {"topic": "", "alert": "99999999999999999999999"})
+
+    assert response.status_code == 400
+    assert not CrisisMode.objects.exists() and not events().exists()
+
+
 def test_a_crisis_already_on_or_not_on_is_said(
     client: Client, desk: Brand, recall: Any, people: People
 ) -> None:

@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import SavedReply
+from helpdesk.params import MAX_ID
 from routing.crisis import REASON_MAX_LENGTH
 from routing.models import Topic
 
@@ -43,7 +44,10 @@ class StartCrisisForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown on the desk's banner and kept in the audit log."),
     )
-    alert = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Bounded: an id beyond a bigint is no alert, and failed the insert (a 500).
+    alert = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, brand_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +70,9 @@ class StartCrisisForm(forms.Form):
 
 
 class EndCrisisForm(forms.Form):
-    topic = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    topic = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
     reason = forms.CharField(
         label=_("Why it is over"), max_length=REASON_MAX_LENGTH, required=False
     )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from charter.models import Level
 from helpdesk.enrolment import MAX_INVITATION_USES
 from helpdesk.models import Brand, Store
+from helpdesk.params import MAX_ID
 
 
 class StoreChoiceField(forms.ModelChoiceField[Store]):
@@ -119,7 +120,7 @@ class EnrolmentForm(forms.Form):
 
 
 class AcceptCharterForm(forms.Form):
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
 
 
 class DeclineEnrolmentForm(forms.Form):

@@ -17,7 +17,9 @@ from typing import Any
 
 from charter.linter.text import unescape_x_text
 
-_TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+# ``fullmatch``, not ``match`` with ``$``: ``$`` also matches before a final newline, and
+# "12\n" stored beside "12" would be the same tweet twice.
+_TWEET_ID = re.compile(r"[0-9]{1,20}")
 _V11_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
@@ -73,7 +75,7 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"{what} must be a string of digits")
     text = str(value)
-    if not _TWEET_ID.match(text):
+    if not _TWEET_ID.fullmatch(text):
         raise RecordError(f"{what} must be a string of digits, not {text[:40]!r}")
     return text
 
@@ -104,9 +106,16 @@ def parse_v2_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise RecordError(f"created_at is not a timestamp: {value[:40]!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return _in_utc(parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed, value)
+
+
+def _in_utc(moment: datetime, written: str) -> datetime:
+    # A moment at the calendar's ends with an offset (0001-01-01T00:00+01:00) has no UTC
+    # time, and the database stores UTC: refused here, or it would fail the whole page.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(f"created_at is out of range: {written[:40]!r}") from None
 
 
 def parse_v2_tweet(obj: Any) -> XTweet:
@@ -148,18 +157,30 @@ def parse_v2_tweet(obj: Any) -> XTweet:
     )
 
 
+# The customer's column is a PositiveIntegerField: PostgreSQL's integer, 0 to 2**31 - 1.
+_MAX_FOLLOWERS = 2_147_483_647
+
+
+def _followers(value: Any) -> int | None:
+    """A followers count a row can hold, or None (unknown): a negative, boolean or huge
+    count is forged, and would fail the insert of the whole page."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= _MAX_FOLLOWERS else None
+
+
 def _v2_user(obj: Any) -> XUser:
     if not isinstance(obj, dict):
         raise RecordError("a user must be a JSON object")
     _check_storable(obj)
     metrics = obj.get("public_metrics") or {}
-    followers = metrics.get("followers_count") if isinstance(metrics, dict) else None
+    followers = _followers(metrics.get("followers_count") if isinstance(metrics, dict) else None)
     return XUser(
         id=_id(obj.get("id"), "user id"),
         username=str(obj.get("username") or "")[:64],
         name=str(obj.get("name") or "")[:200],
         description=str(obj.get("description") or ""),
-        followers_count=followers if isinstance(followers, int) and followers >= 0 else None,
+        followers_count=followers,
     )
 
 
@@ -215,9 +236,10 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
         if not isinstance(created_raw, str):
             raise RecordError("created_at must be a string")
         try:
-            created_at = datetime.strptime(created_raw, _V11_DATE)  # noqa: DTZ007 - %z in format
+            parsed = datetime.strptime(created_raw, _V11_DATE)  # noqa: DTZ007 - %z in format
         except ValueError:
             raise RecordError(f"created_at is not a timestamp: {created_raw[:40]!r}") from None
+        created_at = _in_utc(parsed, created_raw)
     user_obj = obj.get("user")
     user = None
     if isinstance(user_obj, dict):
@@ -226,9 +248,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
             username=str(user_obj.get("screen_name") or "")[:64],
             name=str(user_obj.get("name") or "")[:200],
             description=str(user_obj.get("description") or ""),
-            followers_count=user_obj.get("followers_count")
-            if isinstance(user_obj.get("followers_count"), int)
-            else None,
+            followers_count=_followers(user_obj.get("followers_count")),
         )
     lang = obj.get("lang") or ""
     tweet = XTweet(

@@ -3,6 +3,7 @@ configured languages."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,10 @@ from routing.classify.words import MENTION, URL, WORD
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
+# X's codes for a tweet without a language: undetermined, media, no linguistic content,
+# mentions, cashtags, hashtags only, and text too short to tell.
 UNDETERMINED_LANGS = frozenset({"", "und", "qme", "zxx", "qam", "qct", "qht", "qst"})
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
 _detector: LanguageDetector | None = None
 _detector_lock = threading.Lock()
 
@@ -38,13 +42,24 @@ def _get_detector() -> LanguageDetector:
     return _detector
 
 
+def language_tag(value: str) -> str:
+    """X's ``lang`` as a lower-case tag with ``-`` (``pt_BR`` gives ``pt-br``), or ``""``
+    when it is not a language tag at all (``"0"``, ``"<b>"``: X never sends those)."""
+    tag = (value or "").strip().lower().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else ""
+
+
 def detect_language(text: str, lang_hint: str = "") -> str:
-    """X's ``lang`` when it names a language; otherwise the detector's guess over the
-    configured languages on the text without mentions, links and ``#``; ``""`` if unsure."""
-    hint = (lang_hint or "").strip().lower()
+    """X's ``lang`` when it names a language (its primary subtag, ``en`` for ``en-GB``);
+    otherwise the detector's guess over the configured languages on the text without
+    mentions, links and ``#``; ``""`` if unsure."""
+    hint = language_tag(lang_hint)
     if hint not in UNDETERMINED_LANGS:
-        return hint.split("-")[0][:8]
+        return hint.split("-")[0]
     clean = URL.sub(" ", MENTION.sub(" ", text[:1000])).replace("#", " ")
+    if not clean.isascii():
+        # The detector encodes the text as UTF-8, which a lone surrogate is not.
+        clean = clean.encode("utf-8", "ignore").decode("utf-8")
     if not WORD.search(clean):
         return ""
     found = _get_detector().detect_language_of(clean)

@@ -51,13 +51,21 @@ def test_x_lang_is_taken_as_given(hint: str, expected: str) -> None:
         ("@NorthwindHelp meine Bestellung ist immer noch nicht angekommen", "de"),
     ],
 )
-@pytest.mark.parametrize("hint", ["", "und", "qme", "zxx"])
+@pytest.mark.parametrize("hint", ["", "und", "qme", "zxx", "qct", "qst", "0", "<b>", " é "])
 def test_without_a_usable_lang_the_detector_decides(text: str, expected: str, hint: str) -> None:
     assert run(text, lang_hint=hint).language == expected
 
 
 def test_a_text_without_words_has_no_language() -> None:
     assert detect_language("@NorthwindHelp 🔥🔥 https://t.co/abc") == ""
+
+
+def test_an_underscored_lang_gives_its_primary_language_as_eligibility_reads_it() -> None:
+    assert run("@NorthwindHelp where is my order?", lang_hint="en_GB").language == "en"
+
+
+def test_a_lone_surrogate_does_not_stop_the_detector() -> None:
+    assert detect_language("\ud800 where is my order, it has not arrived yet", "und") == "en"
 
 
 # --- rules ------------------------------------------------------------------------------------

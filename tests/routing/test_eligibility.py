@@ -94,6 +94,9 @@ def test_languages_match_on_the_primary_subtag_and_default_to_english(desk: Bran
     everyone = sorted([english.user.pk, french.user.pk, both.user.pk])
     assert index.eligible_for(question(desk, lang="und")) == everyone
     assert index.eligible_for(question(desk, lang="")) == everyone
+    # X's "cashtags only" and "too short" codes, when the detector cannot tell either
+    assert index.eligible_for(question(desk, lang="qct")) == everyone
+    assert index.eligible_for(question(desk, lang="qst")) == everyone
     assert index.is_eligible(french.user.pk, question(desk, lang="en")) == (False, ["language"])
     assert primary_language(" pt_BR ") == "pt"
 

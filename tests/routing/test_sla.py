@@ -119,3 +119,64 @@ def test_the_sweep_reads_only_questions_near_a_deadline(desk: Brand) -> None:
 
     assert counts == {"near": 0, "breached": 0, "raised": 0}
     assert len(queries.captured_queries) <= 4
+
+
+def test_the_admin_form_refuses_a_deadline_over_a_year(brand: Brand) -> None:
+    # Thousands of years overflowed the date and stopped the brand's ingestion (issue 11)
+    from routing.admin import RoutingSettingsForm
+
+    form = RoutingSettingsForm(
+        {
+            "brand": str(brand.pk),
+            "sla_minutes": '{"2": 10000000000}',
+            "default_placement": "pool",
+            "claim_lease_minutes": "10",
+            "offer_timeout_seconds": "120",
+            "shift_idle_minutes": "30",
+            "max_open_claims": "3",
+            "sla_warning_share": "0.8",
+        }
+    )
+
+    assert not form.is_valid()
+    assert form.errors["sla_minutes"] == [
+        "Minutes for priority 2 must be at most 527,040 (a year)."
+    ]
+
+
+def test_a_stored_deadline_out_of_range_leaves_the_default(brand: Brand) -> None:
+    from routing.actions import sla_minutes_for
+
+    RoutingSettings.objects.create(brand=brand, sla_minutes={"0": 10**10, "1": True, "2": 30})
+
+    assert sla_minutes_for(brand.pk) == {"0": 15, "1": 60, "2": 30, "3": 1440}
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("claim_lease_minutes", 10_080),
+        ("offer_timeout_seconds", 86_400),
+        ("shift_idle_minutes", 10_080),
+        ("max_open_claims", 1000),
+    ],
+)
+def test_the_admin_form_bounds_the_routing_numbers(brand: Brand, name: str, limit: int) -> None:
+    # An idle time of 2**31 - 1 minutes (what PostgreSQL's column takes) overflowed the
+    # idle-shift sweep's date for every brand (issue 11)
+    from routing.admin import RoutingSettingsForm
+
+    settings = {
+        "brand": str(brand.pk),
+        "sla_minutes": '{"2": 240}',
+        "default_placement": "pool",
+        "claim_lease_minutes": "10",
+        "offer_timeout_seconds": "120",
+        "shift_idle_minutes": "30",
+        "max_open_claims": "3",
+        "sla_warning_share": "0.8",
+    }
+
+    assert RoutingSettingsForm({**settings, name: str(limit)}).is_valid()
+    refused = RoutingSettingsForm({**settings, name: str(2**31 - 1)})
+    assert refused.errors[name] == [f"Ensure this value is less than or equal to {limit}."]

@@ -9,7 +9,7 @@ import pytest
 from helpdesk.models import AuditEvent, Conversation, Customer, Question, Source
 from helpdesk.states import QuestionState
 from helpdesk.x.ingest import ingest_batch
-from helpdesk.x.normalize import parse_v2_response
+from helpdesk.x.normalize import parse_v2_response, parse_v11_payload
 from tests.factories import make_account, make_brand
 
 BASE_ID = 1_800_000_000_000_000_000
@@ -231,3 +231,78 @@ def test_a_failure_inside_the_transaction_leaves_nothing_behind(brand: Any) -> N
 
     result = ingest_batch(brand, page([tweet(1), tweet(2)]), source=Source.MENTIONS)
     assert (result.new, Question.objects.count()) == (2, 2)
+
+
+@pytest.mark.django_db
+def test_an_id_with_a_trailing_newline_is_refused_not_stored_beside_the_real_one(
+    brand: Any,
+) -> None:
+    # Given the same tweet id, once as X sends it and once with a newline ("$" matched it)
+    batch = page([tweet(1), tweet(1, id=f"{BASE_ID + 1}\n")])
+
+    # When the page is ingested
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then the forged one is rejected with its reason, and the tweet is stored once
+    assert [(r.position, r.reason) for r in batch.rejected] == [
+        (1, f"id must be a string of digits, not '{BASE_ID + 1}\\n'")
+    ]
+    assert result.new == 1
+    assert list(Question.objects.values_list("tweet_id", flat=True)) == [str(BASE_ID + 1)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_with_no_utc_time_is_rejected_and_the_rest_of_the_page_kept(
+    brand: Any, created_at: str
+) -> None:
+    # Given a page where one tweet is dated at the calendar's end with an offset
+    batch = page([tweet(1, created_at=created_at), tweet(2)])
+
+    # When it is ingested (the database stores UTC, which this moment has none of)
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then that tweet is rejected with its reason, and the other one is stored
+    assert [(r.position, r.reason) for r in batch.rejected] == [
+        (0, f"created_at is out of range: {created_at!r}")
+    ]
+    assert result.new == 1
+    assert list(Question.objects.values_list("tweet_id", flat=True)) == [str(BASE_ID + 2)]
+
+
+def test_a_v11_date_with_no_utc_time_is_rejected() -> None:
+    status = {"id_str": "5", "text": "hi", "created_at": "Mon Jan 01 00:00:00 +0100 0001"}
+
+    _, batch = parse_v11_payload({"for_user_id": "1", "tweet_create_events": [status]})
+
+    assert batch.tweets == []
+    assert [r.reason for r in batch.rejected] == [
+        "created_at is out of range: 'Mon Jan 01 00:00:00 +0100 0001'"
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "kept"), [("0", ""), ("<b>", ""), ("qct", "qct"), ("fr", "fr")])
+def test_a_lang_that_is_no_language_tag_is_not_kept(brand: Any, lang: str, kept: str) -> None:
+    # Given a tweet without words (the detector cannot tell its language) and X's lang
+    ingest_batch(brand, page([tweet(1, text="@CareDesk ???", lang=lang)]), source=Source.MENTIONS)
+
+    # Then the question keeps X's lang only when it is a language tag
+    assert Question.objects.get().lang == kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [-1, 2**31, 2**63, True])
+def test_a_forged_followers_count_is_left_unknown_and_the_page_stored(
+    brand: Any, count: Any
+) -> None:
+    # Given a page whose author has a followers count no column holds (or a boolean)
+    users = [{"id": "5001", "username": "ann", "public_metrics": {"followers_count": count}}]
+    batch = page([tweet(1, author_id="5001"), tweet(2)], users=users)
+
+    # When it is ingested
+    result = ingest_batch(brand, batch, source=Source.MENTIONS)
+
+    # Then both questions are stored, and the count is unknown
+    assert result.new == 2
+    assert Customer.objects.get(x_user_id="5001").followers_count is None
