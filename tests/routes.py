@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from http.cookies import SimpleCookie
 from typing import Any
 
+from django.db import transaction
+from django.http import HttpResponseBase
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -59,6 +63,27 @@ def walk_routes() -> list[Route]:
     return found
 
 
+class Savepoint(transaction.Atomic):
+    """A savepoint the code under test sees as the test's own block, as Django's TestCase
+    marks its per-test transaction: its durable blocks (claims, sends) run inside it."""
+
+    def __init__(self) -> None:
+        super().__init__(using=None, savepoint=True, durable=False)
+        self._from_testcase = True
+
+
+def undone(client: Client, method: str, url: str, data: Any = None) -> HttpResponseBase:
+    """``client``'s answer to a GET or POST of ``url``, in a savepoint rolled back
+    afterwards; the client keeps its cookies (a rolled-back session row must not leave it
+    holding a key the database no longer has, and logging out must not stick)."""
+    cookies = SimpleCookie(client.cookies)
+    with Savepoint():
+        response = client.get(url, data) if method == "get" else client.post(url, data)
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response
+
+
 @dataclass
 class World:
     """A brand, its people (``People``) and one object of each kind a path names."""
@@ -67,6 +92,7 @@ class World:
     people: People
     store: Store
     question: Question
+    held_question: Question
     pending_reply: Reply
     failed_reply: Reply
     saved_reply: Any
@@ -131,6 +157,15 @@ def make_world(brand: Brand, people: People) -> World:
     now = timezone.now()
     author = people.volunteer(TRAINEE)
     question = make_question(brand, store=store, account=account)
+    held = make_question(
+        brand,
+        store=store,
+        account=account,
+        state=QuestionState.CLAIMED,
+        claimed_by=people.user(CERTIFIED),
+        claimed_at=now,
+        lease_expires_at=now + timedelta(minutes=10),
+    )
     in_review = make_question(brand, store=store, account=account, state=QuestionState.IN_REVIEW)
     failed = make_question(brand, store=store, account=account, state=QuestionState.FAILED)
     pending = Reply.objects.create(
@@ -165,6 +200,7 @@ def make_world(brand: Brand, people: People) -> World:
         people=people,
         store=store,
         question=question,
+        held_question=held,
         pending_reply=pending,
         failed_reply=failed_reply,
         saved_reply=make_saved_reply(brand),

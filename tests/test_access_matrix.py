@@ -19,6 +19,7 @@ the site), ``login`` (a redirect to the login page), or the status code.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from helpdesk.models import Brand
 from helpdesk.ws_urls import websocket_urlpatterns
 from tests.factories import make_brand, make_store, publish_charter
 from tests.people import KINDS, People
-from tests.routes import World, make_world, walk_routes
+from tests.routes import Savepoint, World, make_world, walk_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -434,23 +435,16 @@ def desk_rows() -> dict[str, list[tuple[Any, ...]]]:
     return rows
 
 
-class _Savepoint(transaction.Atomic):
-    """A savepoint the code under test sees as the test's own block, as Django's TestCase
-    marks its per-test transaction: its durable blocks (claims, sends) run inside it."""
-
-    def __init__(self) -> None:
-        super().__init__(using=None, savepoint=True, durable=False)
-        self._from_testcase = True
-
-
 def ask(client: Client, method: str, url: str, *, watch: bool = True) -> tuple[str, bool]:
     """The answer to one request and whether it changed any row (when ``watch``); every
     change is undone."""
-    with _Savepoint():
+    cookies = SimpleCookie(client.cookies)  # see tests.routes.undone
+    with Savepoint():
         before = desk_rows() if watch else {}
         response = client.get(url) if method == "get" else client.post(url)
         wrote = watch and desk_rows() != before
         transaction.set_rollback(True)
+    client.cookies = cookies
     return answer(response), wrote
 
 
