@@ -59,6 +59,25 @@ class FormTextMiddleware(MiddlewareMixin):
         return None
 
 
+class MethodNotAllowedPageMiddleware(MiddlewareMixin):
+    """Gives the empty 405 that ``require_POST`` and its kind answer the site's page, so a
+    person who opens a form's address (a bookmark, the back button, a link pasted from a
+    page) is told what happened in the site's layout, not shown a blank page. Answers that
+    carry a body of their own (the API's JSON) are left as they are."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if response.status_code != 405 or not isinstance(response, HttpResponse):
+            return response
+        if response.content:
+            return response
+        page = render(request, "405.html", status=405)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page
+
+
 def _refused(request: HttpRequest, field: str, reason: str) -> HttpResponse:
     """The 400 page; for the API, its JSON errors (as its own validation answers)."""
     if request.path.startswith("/api/"):

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # The Content-Security-Policy, and no-store on every signed-in response.
     "helpdesk.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An empty 405 (require_POST's) becomes the site's page; after messages, so the page
+    # shows and consumes them as any page does.
+    "helpdesk.security.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

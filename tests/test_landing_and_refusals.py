@@ -254,3 +254,35 @@ def test_a_server_error_is_still_logged_with_its_traceback(
 
     assert PermissionDeniedOneLine().filter(record) is True
     assert record.exc_info is not None and record.exc_info[0] is ValueError
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("certified", "get", "/charter/accept/"),
+        ("supervisor", "get", "/desk/review/bulk/"),
+        ("certified", "post", "/queue/"),
+        ("anonymous", "get", "/accounts/logout/"),
+    ],
+)
+def test_a_method_the_address_does_not_take_is_a_page(
+    client: Client, people: People, role: str, method: str, path: str
+) -> None:
+    people.log_in(client, role)
+
+    response = getattr(client, method)(path)
+
+    page = response.content.decode()
+    assert response.status_code == 405
+    assert response["Allow"] in ("POST", "GET", "GET, HEAD", "POST, OPTIONS")
+    assert '<header class="top">' in page
+    assert "<title>Not possible here · Helpforce</title>" in page
+
+
+def test_the_apis_405_stays_its_json(client: Client, people: People) -> None:
+    people.log_in(client, "agency")
+
+    response = client.post("/api/v1/summary/")
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"

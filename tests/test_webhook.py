@@ -264,6 +264,18 @@ def test_signed_but_unreadable_delivery_is_a_bad_request_and_writes_nothing(
 
 
 @pytest.mark.django_db
+def test_a_delivery_posted_as_a_form_is_a_bad_request_and_writes_nothing(
+    client: Client, secret: str, account: XAccount
+) -> None:
+    # Given a multipart form (the form-text check reads it, so no raw body is left to verify)
+    response = client.post(URL, {"for_user_id": account.x_user_id})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "unreadable payload: send JSON"}
+    assert row_counts() == NOTHING
+
+
+@pytest.mark.django_db
 def test_without_a_configured_secret_the_webhook_is_unavailable(
     client: Client, settings: Any, account: XAccount
 ) -> None:

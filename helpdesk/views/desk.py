@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataException
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -57,7 +57,12 @@ def x_webhook(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"error": "crc_token is required"}, status=400)
         return JsonResponse({"response_token": webhook.crc_response_token(secret, crc_token)})
 
-    body = request.body
+    try:
+        body = request.body
+    except RawPostDataException:
+        # A multipart form: its stream was read as a form (FormTextMiddleware checks every
+        # form), so there are no raw bytes to verify. X delivers JSON.
+        return JsonResponse({"error": "unreadable payload: send JSON"}, status=400)
     signature = request.headers.get("x-twitter-webhooks-signature")
     if not webhook.is_signature_valid(secret, body, signature):
         log.warning("webhook delivery refused: bad or missing signature")

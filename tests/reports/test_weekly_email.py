@@ -209,3 +209,18 @@ def test_the_reports_page_switches_it(client: Client, desk: dict[str, Any]) -> N
     assert "Send it to me" in after
     assert evil["Location"] == "/reports/"
     assert WeeklyReportSubscription.objects.get(user=user).is_subscribed is True
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("NaN", "NaN"), ("²", "%C2%B2"), ("reports:index", "/reports/")],  # a scheme: unsafe
+)
+def test_a_next_that_is_a_bare_word_is_followed_as_a_path_not_a_500(
+    client: Client, desk: dict[str, Any], target: str, location: str
+) -> None:
+    client.force_login(desk["people"][Role.AGENCY].user)
+
+    response = client.post("/reports/email/subscription/", {"weekly": "on", "next": target})
+
+    assert response.status_code == 302
+    assert response["Location"] == location

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -44,7 +44,10 @@ def subscription(request: HttpRequest) -> HttpResponse:
     safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return redirect(target if target and safe else "reports:index")
+    if target and safe:
+        # Not redirect(): it would try a bare word ("NaN") as a view's name and fail.
+        return HttpResponseRedirect(target)
+    return redirect("reports:index")
 
 
 urlpatterns = [
