@@ -138,16 +138,11 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
                 ).values_list("pk", "x_user_id", "followers_count")
             }
         )
-    waiting_customers = set(
-        Question.objects.filter(
-            brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
-        )
-        .exclude(pk__in=[q.pk for q in questions if q.pk is not None])
-        .values_list("customer_id", flat=True)
-        .distinct()
-    )
+    waiting_since = _unanswered_since(brand_id, customer_ids, questions)
     hits: NoiseHits = {}
-    for question in questions:
+    # Oldest first (X's ids grow with time), so a question sees exactly the earlier ones
+    # whether they came in this batch or were stored by an earlier one.
+    for question in sorted(questions, key=lambda q: _tweet_number(q.tweet_id)):
         customer_x_id, followers = customers.get(question.customer_id or 0, ("", None))
         reply_to = question.in_reply_to_user_id
         waited = (
@@ -155,12 +150,13 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             if question.tweeted_at is not None
             else 0.0
         )
+        since = waiting_since.get(question.customer_id or 0)
         result = classify(
             question.text,
             lang_hint=question.lang,
             mentioned_handles=mentioned_care_handles(question.text, care_handles),
             customer_reach=followers,
-            returning_unanswered=question.customer_id in waiting_customers,
+            returning_unanswered=since is not None and since < _tweet_number(question.tweet_id),
             replies_to_other=bool(reply_to)
             and reply_to not in own_user_ids
             and reply_to != customer_x_id,
@@ -177,7 +173,34 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             question.state = QuestionState.QUEUED
             question.sla_due_at = sla_due(question.received_at, question.priority, minutes)
             question.sla_priority = question.priority
+            if question.customer_id is not None and since is None:
+                waiting_since[question.customer_id] = _tweet_number(question.tweet_id)
     return hits
+
+
+def _tweet_number(tweet_id: str) -> int:
+    return int(tweet_id) if tweet_id.isascii() and tweet_id.isdigit() else 0
+
+
+def _unanswered_since(
+    brand_id: int, customer_ids: set[int], batch: list[Question]
+) -> dict[int, int]:
+    """Per customer, the tweet id (as a number) of their oldest question of the brand that is
+    stored and still unanswered, from the stored history only: the batch's own questions are
+    added one by one as they are classified, so chunking cannot change the answer."""
+    oldest: dict[int, int] = {}
+    rows = (
+        Question.objects.filter(
+            brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
+        )
+        .exclude(pk__in=[q.pk for q in batch if q.pk is not None])
+        .values_list("customer_id", "tweet_id")
+    )
+    for customer_id, tweet_id in rows:
+        number = _tweet_number(tweet_id)
+        if customer_id not in oldest or number < oldest[customer_id]:
+            oldest[customer_id] = number
+    return oldest
 
 
 def _place_for_brand(

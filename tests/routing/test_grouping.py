@@ -137,7 +137,7 @@ def test_an_outage_groups_different_words_with_the_same_topic(desk: Brand) -> No
 
 
 def test_answered_groups_are_not_reused(desk: Brand, clock: Any) -> None:
-    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(3)])
+    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(1, 4)])
     old_group = groups_of(first)[0]
     Question.objects.filter(pk__in=[q.pk for q in first]).update(state=QuestionState.ANSWERED)
     clock.move_to(T0 + timedelta(minutes=10), tick=False)
@@ -149,7 +149,7 @@ def test_answered_groups_are_not_reused(desk: Brand, clock: Any) -> None:
 
 
 def test_an_open_group_is_joined(desk: Brand, clock: Any) -> None:
-    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(3)])
+    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(1, 4)])
     clock.move_to(T0 + timedelta(minutes=10), tick=False)
 
     (late,) = ask(desk, ("99", "@NorthwindHelp app login broken"))
@@ -159,7 +159,7 @@ def test_an_open_group_is_joined(desk: Brand, clock: Any) -> None:
 
 
 def test_noise_is_never_grouped(desk: Brand) -> None:
-    noise = ask(desk, *[(str(n), "@NorthwindHelp 🔥🔥🔥") for n in range(4)])
+    noise = ask(desk, *[(str(n), "@NorthwindHelp 🔥🔥🔥") for n in range(1, 5)])
 
     assert groups_of(noise) == [None] * 4
     assert QuestionGroup.objects.count() == 0
