@@ -72,6 +72,23 @@ def mentioned_care_handles(text: str, care_handles: frozenset[str]) -> frozenset
     return frozenset(h.lower() for h in _MENTION.findall(text)) & care_handles
 
 
+def _shares_a_run(a: str, b: str, length: int) -> bool:
+    return any(a[i : i + length] in b for i in range(len(a) - length + 1))
+
+
+def names_the_brand(text: str, care_handles: frozenset[str]) -> bool:
+    """Whether ``text`` mentions one of the brand's handles, its care handles or the brand's
+    other accounts (``@TMobile`` for ``TMobileHelp``, ``@Dropbox`` for ``DropboxSupport``):
+    a customer writing in another customer's thread to the brand is asking the brand."""
+    for handle in (h.lower() for h in _MENTION.findall(text)):
+        for care in care_handles:
+            if handle == care or (len(handle) >= 4 and handle in care):
+                return True
+            if (len(care) >= 4 and care in handle) or _shares_a_run(handle, care, 6):
+                return True
+    return False
+
+
 # The rules that made each dismissed question noise, by ``id(question)`` (the questions may
 # not be saved yet), for the audit rows written once they are.
 NoiseHits = dict[int, tuple[str, ...]]
@@ -156,10 +173,14 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             lang_hint=question.lang,
             mentioned_handles=mentioned_care_handles(question.text, care_handles),
             customer_reach=followers,
-            returning_unanswered=since is not None and since < _tweet_number(question.tweet_id),
+            # A reply to one of the brand's accounts answers the brand: it was not ignored.
+            returning_unanswered=since is not None
+            and since < _tweet_number(question.tweet_id)
+            and reply_to not in own_user_ids,
             replies_to_other=bool(reply_to)
             and reply_to not in own_user_ids
-            and reply_to != customer_x_id,
+            and reply_to != customer_x_id
+            and not names_the_brand(question.text, care_handles),
             waited_minutes=waited,
             compiled=compiled,
         )
