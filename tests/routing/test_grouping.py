@@ -191,4 +191,38 @@ def test_each_question_carries_the_keys_it_is_grouped_by(desk: Brand) -> None:
     stored = Question.objects.get(pk=asked.pk)
     assert stored.group_text_key == group_key(stored.text)
     assert stored.group_outage_key == outage_key(stored.text, stored.topic_id)
-    assert stored.group_outage_key.endswith(":down+outage")
+    assert stored.group_outage_key.endswith(":down+outage")  # both words, one key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("@A holding down the shift key does nothing", ""),
+        ("@A the price will down next week?", ""),
+        ("@A my laptop keeps shutting down, it overheats", ""),
+        ("@A laptop shuts down when gaming", ""),
+        ("@A my phone is down to 3% after an hour", ""),
+        ("@A everything is shut down there, is my flight refundable?", ""),
+        ("@A the app crashes on import", ""),  # a bug report, not an outage
+        ("@A the website is down", "o3:down"),
+        ("@A are the servers down for GTA Online?", "o3:down"),
+        ("@A site down again", "o3:down"),
+        ("@A services are unavailable", "o3:unavailable"),
+    ],
+)
+def test_down_is_an_outage_only_in_an_outage_sense(text: str, key: str) -> None:
+    # Issue 15 item 4: the same word, unrelated problems.
+    assert outage_key(text, 3) == key
+
+
+def test_unrelated_problems_sharing_the_word_down_are_not_grouped(desk: Brand) -> None:
+    questions = ask(
+        desk,
+        ("1", "@NorthwindHelp holding down the shift key does nothing in your app"),
+        ("2", "@NorthwindHelp the price will down when?"),
+        ("3", "@NorthwindHelp your website is down"),
+        ("4", "@NorthwindHelp my laptop keeps shutting down"),
+    )
+
+    assert groups_of(questions) == [None] * 4
+    assert QuestionGroup.objects.count() == 0
