@@ -124,6 +124,11 @@ def main() -> None:
     figures["corpus_questions"] = len(outcome)
     figures["corpus_priorities"] = dict(sorted(priorities.items()))
     figures["corpus_dismissed"] = sum(1 for o in outcome.values() if o[0] == "dismissed")
+    # The corpus is English: any other language is a misguess (issue 15 item 5).
+    languages: dict[str, int] = defaultdict(int)
+    for lang in Question.objects.filter(brand=brand).values_list("lang", flat=True):
+        languages[lang] += 1
+    figures["corpus_languages"] = dict(sorted(languages.items()))
     if args.misses:
         for r in rows:
             state, priority, reason, group_id = outcome[r["id"]]

@@ -137,9 +137,19 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
     now = timezone.now()
     compiled = compile_rules(brand_id)
     minutes = sla_minutes_for(brand_id)
-    accounts = list(XAccount.objects.filter(brand_id=brand_id).values_list("username", "x_user_id"))
-    care_handles = frozenset(username.lower() for username, _ in accounts)
-    own_user_ids = {x_user_id for _, x_user_id in accounts}
+    accounts = list(
+        XAccount.objects.filter(brand_id=brand_id).values_list(
+            "username", "x_user_id", "pk", "language"
+        )
+    )
+    care_handles = frozenset(username.lower() for username, *_ in accounts)
+    own_user_ids = {x_user_id for _, x_user_id, *_ in accounts}
+    account_language = {pk: language for *_, pk, language in accounts if language}
+    # A tweet that reached no particular account (listening) takes the brand's language when
+    # all its care accounts speak the same one.
+    languages = {language for *_, language in accounts}
+    brand_language = languages.pop() if len(languages) == 1 else ""
+    conversation_language = _conversation_languages(questions)
     customer_ids = {q.customer_id for q in questions if q.customer_id is not None}
     customers: dict[int, tuple[str, int | None]] = {
         q.customer.pk: (q.customer.x_user_id, q.customer.followers_count)
@@ -182,9 +192,13 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             and reply_to != customer_x_id
             and not names_the_brand(question.text, care_handles),
             waited_minutes=waited,
+            fallback_language=conversation_language.get(question.conversation_id or 0)
+            or account_language.get(question.account_id or 0, brand_language),
             compiled=compiled,
         )
         _apply(question, result)
+        if question.conversation_id is not None and question.lang:
+            conversation_language.setdefault(question.conversation_id, question.lang)
         question.state_changed_at = now
         if result.is_noise:
             question.state = QuestionState.DISMISSED
@@ -197,6 +211,22 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             if question.customer_id is not None and since is None:
                 waiting_since[question.customer_id] = _tweet_number(question.tweet_id)
     return hits
+
+
+def _conversation_languages(batch: list[Question]) -> dict[int, str]:
+    """The language of each conversation's oldest stored question that has one; the batch's
+    own are added in tweet order as they are classified."""
+    conversation_ids = {q.conversation_id for q in batch if q.conversation_id is not None}
+    languages: dict[int, str] = {}
+    rows = (
+        Question.objects.filter(conversation_id__in=conversation_ids)
+        .exclude(lang="")
+        .exclude(pk__in=[q.pk for q in batch if q.pk is not None])
+        .values_list("conversation_id", "tweet_id", "lang")
+    )
+    for conversation_id, _, lang in sorted(rows, key=lambda row: _tweet_number(row[1])):
+        languages.setdefault(conversation_id, lang)
+    return languages
 
 
 def _tweet_number(tweet_id: str) -> int:

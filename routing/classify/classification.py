@@ -71,6 +71,7 @@ def classify(
     returning_unanswered: bool = False,
     replies_to_other: bool = False,
     waited_minutes: float = 0.0,
+    fallback_language: str = "",
     compiled: CompiledRules,
 ) -> Classification:
     """Classify one tweet.
@@ -79,8 +80,9 @@ def classify(
     ``customer_reach``: the author's followers; ``returning_unanswered``: the author has an
     earlier question still unanswered; ``replies_to_other``: the tweet answers an X user who is
     not one of the brand's accounts; ``waited_minutes``: time between the tweet and its
-    arrival at the desk."""
-    language = detect_language(text, lang_hint)
+    arrival at the desk; ``fallback_language``: the language of a text too short to tell
+    (its conversation's, else its care account's)."""
+    language = detect_language(text, lang_hint, fallback_language)
     folded = fold(text)
     matched = match_rules(text, compiled, mentioned_handles, folded=folded)
     order = sorted(matched)

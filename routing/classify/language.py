@@ -13,6 +13,9 @@ from routing.classify.words import MENTION, URL, WORD
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
+# Below this many words the detector's guess is noise ("Ps4" reads as German, "on PC" as
+# Spanish): the question takes the language around it instead.
+MIN_DETECT_WORDS = 5
 UNDETERMINED_LANGS = frozenset({"", "und", "qme", "zxx", "qam", "qct", "qht", "qst"})
 _detector: LanguageDetector | None = None
 _detector_lock = threading.Lock()
@@ -38,14 +41,18 @@ def _get_detector() -> LanguageDetector:
     return _detector
 
 
-def detect_language(text: str, lang_hint: str = "") -> str:
+def detect_language(text: str, lang_hint: str = "", fallback: str = "") -> str:
     """X's ``lang`` when it names a language; otherwise the detector's guess over the
-    configured languages on the text without mentions, links and ``#``; ``""`` if unsure."""
+    configured languages on the text without mentions, links and ``#``; ``""`` if unsure.
+
+    With fewer than ``MIN_DETECT_WORDS`` words there is too little text to tell: the answer
+    is ``fallback`` (the conversation's or the care account's language, or ``""``, which any
+    volunteer may take)."""
     hint = (lang_hint or "").strip().lower()
     if hint not in UNDETERMINED_LANGS:
         return hint.split("-")[0][:8]
     clean = URL.sub(" ", MENTION.sub(" ", text[:1000])).replace("#", " ")
-    if not WORD.search(clean):
-        return ""
+    if len(WORD.findall(clean)) < MIN_DETECT_WORDS:
+        return fallback
     found = _get_detector().detect_language_of(clean)
     return "" if found is None else found.iso_code_639_1.name.lower()

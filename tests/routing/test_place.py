@@ -226,3 +226,27 @@ def test_the_rule_tester_lists_hits_with_their_spans(desk: Brand) -> None:
         ("tv", "keyword", "topic", (18, 20), "TV"),
         ("desk", "handle", "priority", (0, 14), "@NorthwindHelp"),
     ]
+
+
+@pytest.mark.parametrize("text", ["@NorthwindHelp Ps4", "@NorthwindHelp Xbox one", "on PC"])
+def test_too_little_text_takes_the_care_accounts_language(brand: Brand, text: str) -> None:
+    # Issue 15 item 5: one to four words get no guess (the detector said German or Spanish)
+    make_account(brand, username="NorthwindHelp", x_user_id="801", language="en")
+
+    ingest(brand, tweet(1, text))
+
+    assert get(1).lang == "en"
+
+
+def test_a_short_follow_up_takes_its_conversations_language(desk: Brand) -> None:
+    # Given a conversation started in French, and an account with no language of its own
+    first = tweet(1, "@NorthwindHelp Bonjour, ma commande n'est toujours pas arrivée depuis lundi")
+    ingest(desk, first)
+
+    # When the customer answers in two words, in the same conversation
+    ingest(desk, tweet(2, "@NorthwindHelp sur PC", conversation_id=first["id"]))
+    ingest(desk, tweet(3, "@NorthwindHelp Ps4"))
+
+    # Then the follow-up is French, like its conversation; a lone short text has no language,
+    # which every volunteer may take
+    assert (get(1).lang, get(2).lang, get(3).lang) == ("fr", "fr", "")
