@@ -26,6 +26,7 @@ from routing.classify import Classification, RuleHit, classify, compile_rules
 from routing.grouping import assign_groups, group_keys
 from routing.models import RoutingSettings, default_sla_minutes
 from routing.placement import place_queued
+from routing.unclaimable import alert_unclaimable
 
 _MENTION = re.compile(r"(?<!\w)@(\w{1,15})")
 # An earlier question of the customer that nobody has answered yet.
@@ -285,6 +286,7 @@ def _place_for_brand(
         return
     assign_groups(queued)
     place_queued(queued)
+    alert_unclaimable(brand_id, queued, actor_label=actor_label)
     announce(
         [brand_queue_group(brand_id), monitoring_group(brand_id)],
         "questions.queued",
