@@ -27,6 +27,7 @@ from routing.classify.language import language_tag
 from routing.grouping import assign_groups, group_keys
 from routing.models import MAX_SLA_MINUTES, RoutingSettings, default_sla_minutes
 from routing.placement import place_queued
+from routing.unclaimable import alert_unclaimable
 
 _MENTION = re.compile(r"(?<!\w)@(\w{1,15})")
 # An earlier question of the customer that nobody has answered yet.
@@ -80,6 +81,23 @@ def mentioned_care_handles(text: str, care_handles: frozenset[str]) -> frozenset
     return frozenset(h.lower() for h in _MENTION.findall(text)) & care_handles
 
 
+def _shares_a_run(a: str, b: str, length: int) -> bool:
+    return any(a[i : i + length] in b for i in range(len(a) - length + 1))
+
+
+def names_the_brand(text: str, care_handles: frozenset[str]) -> bool:
+    """Whether ``text`` mentions one of the brand's handles, its care handles or the brand's
+    other accounts (``@TMobile`` for ``TMobileHelp``, ``@Dropbox`` for ``DropboxSupport``):
+    a customer writing in another customer's thread to the brand is asking the brand."""
+    for handle in (h.lower() for h in _MENTION.findall(text)):
+        for care in care_handles:
+            if handle == care or (len(handle) >= 4 and handle in care):
+                return True
+            if (len(care) >= 4 and care in handle) or _shares_a_run(handle, care, 6):
+                return True
+    return False
+
+
 # The rules that made each dismissed question noise, by ``id(question)`` (the questions may
 # not be saved yet), for the audit rows written once they are.
 NoiseHits = dict[int, tuple[str, ...]]
@@ -128,9 +146,19 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
     now = timezone.now()
     compiled = compile_rules(brand_id)
     minutes = sla_minutes_for(brand_id)
-    accounts = list(XAccount.objects.filter(brand_id=brand_id).values_list("username", "x_user_id"))
-    care_handles = frozenset(username.lower() for username, _ in accounts)
-    own_user_ids = {x_user_id for _, x_user_id in accounts}
+    accounts = list(
+        XAccount.objects.filter(brand_id=brand_id).values_list(
+            "username", "x_user_id", "pk", "language"
+        )
+    )
+    care_handles = frozenset(username.lower() for username, *_ in accounts)
+    own_user_ids = {x_user_id for _, x_user_id, *_ in accounts}
+    account_language = {pk: language for *_, pk, language in accounts if language}
+    # A tweet that reached no particular account (listening) takes the brand's language when
+    # all its care accounts speak the same one.
+    languages = {language for *_, language in accounts}
+    brand_language = languages.pop() if len(languages) == 1 else ""
+    conversation_language = _conversation_languages(questions)
     customer_ids = {q.customer_id for q in questions if q.customer_id is not None}
     customers: dict[int, tuple[str, int | None]] = {
         q.customer.pk: (q.customer.x_user_id, q.customer.followers_count)
@@ -146,16 +174,11 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
                 ).values_list("pk", "x_user_id", "followers_count")
             }
         )
-    waiting_customers = set(
-        Question.objects.filter(
-            brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
-        )
-        .exclude(pk__in=[q.pk for q in questions if q.pk is not None])
-        .values_list("customer_id", flat=True)
-        .distinct()
-    )
+    waiting_since = _unanswered_since(brand_id, customer_ids, questions)
     hits: NoiseHits = {}
-    for question in questions:
+    # Oldest first (X's ids grow with time), so a question sees exactly the earlier ones
+    # whether they came in this batch or were stored by an earlier one.
+    for question in sorted(questions, key=lambda q: _tweet_number(q.tweet_id)):
         customer_x_id, followers = customers.get(question.customer_id or 0, ("", None))
         reply_to = question.in_reply_to_user_id
         waited = (
@@ -163,19 +186,28 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             if question.tweeted_at is not None
             else 0.0
         )
+        since = waiting_since.get(question.customer_id or 0)
         result = classify(
             question.text,
             lang_hint=question.lang,
             mentioned_handles=mentioned_care_handles(question.text, care_handles),
             customer_reach=followers,
-            returning_unanswered=question.customer_id in waiting_customers,
+            # A reply to one of the brand's accounts answers the brand: it was not ignored.
+            returning_unanswered=since is not None
+            and since < _tweet_number(question.tweet_id)
+            and reply_to not in own_user_ids,
             replies_to_other=bool(reply_to)
             and reply_to not in own_user_ids
-            and reply_to != customer_x_id,
+            and reply_to != customer_x_id
+            and not names_the_brand(question.text, care_handles),
             waited_minutes=waited,
+            fallback_language=conversation_language.get(question.conversation_id or 0)
+            or account_language.get(question.account_id or 0, brand_language),
             compiled=compiled,
         )
         _apply(question, result)
+        if question.conversation_id is not None and question.lang:
+            conversation_language.setdefault(question.conversation_id, question.lang)
         question.state_changed_at = now
         if result.is_noise:
             question.state = QuestionState.DISMISSED
@@ -185,7 +217,50 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             question.state = QuestionState.QUEUED
             question.sla_due_at = sla_due(question.received_at, question.priority, minutes)
             question.sla_priority = question.priority
+            if question.customer_id is not None and since is None:
+                waiting_since[question.customer_id] = _tweet_number(question.tweet_id)
     return hits
+
+
+def _conversation_languages(batch: list[Question]) -> dict[int, str]:
+    """The language of each conversation's oldest stored question that has one; the batch's
+    own are added in tweet order as they are classified."""
+    conversation_ids = {q.conversation_id for q in batch if q.conversation_id is not None}
+    languages: dict[int, str] = {}
+    rows = (
+        Question.objects.filter(conversation_id__in=conversation_ids)
+        .exclude(lang="")
+        .exclude(pk__in=[q.pk for q in batch if q.pk is not None])
+        .values_list("conversation_id", "tweet_id", "lang")
+    )
+    for conversation_id, _, lang in sorted(rows, key=lambda row: _tweet_number(row[1])):
+        languages.setdefault(conversation_id, lang)
+    return languages
+
+
+def _tweet_number(tweet_id: str) -> int:
+    return int(tweet_id) if tweet_id.isascii() and tweet_id.isdigit() else 0
+
+
+def _unanswered_since(
+    brand_id: int, customer_ids: set[int], batch: list[Question]
+) -> dict[int, int]:
+    """Per customer, the tweet id (as a number) of their oldest question of the brand that is
+    stored and still unanswered, from the stored history only: the batch's own questions are
+    added one by one as they are classified, so chunking cannot change the answer."""
+    oldest: dict[int, int] = {}
+    rows = (
+        Question.objects.filter(
+            brand_id=brand_id, customer_id__in=customer_ids, state__in=UNANSWERED_STATES
+        )
+        .exclude(pk__in=[q.pk for q in batch if q.pk is not None])
+        .values_list("customer_id", "tweet_id")
+    )
+    for customer_id, tweet_id in rows:
+        number = _tweet_number(tweet_id)
+        if customer_id not in oldest or number < oldest[customer_id]:
+            oldest[customer_id] = number
+    return oldest
 
 
 def _place_for_brand(
@@ -219,6 +294,7 @@ def _place_for_brand(
         return
     assign_groups(queued)
     place_queued(queued)
+    alert_unclaimable(brand_id, queued, actor_label=actor_label)
     announce(
         [brand_queue_group(brand_id), monitoring_group(brand_id)],
         "questions.queued",

@@ -6,8 +6,9 @@ removed. Groups form when
 
 * the same customer asks the same thing again within 24 hours, or
 * at least ``MIN_CUSTOMERS`` different customers ask the same thing within an hour, or the
-  same outage words ("down", "outage", "panne" ...) come with the same topic from that many
-  customers within an hour.
+  same outage words ("outage", "offline", "panne" ..., and "down" only in an outage's sense:
+  "the site is down", not "holding down the shift key" or "shuts down") come with the same
+  topic from that many customers within an hour.
 
 A question joins an open group of its key (one with a question still open) or a new one.
 
@@ -46,9 +47,21 @@ OPEN_STATES = frozenset(
         QuestionState.IN_REVIEW,
     }
 )
+# Words that mean the service is out whatever surrounds them. Crashes are not here: an app
+# crashing on one customer's computer is a bug report, not an outage, and "plante" or
+# "coupe" have everyday senses.
 OUTAGE_WORDS = vocabulary(
-    """down outage outages offline crash crashed crashing unavailable unreachable
-    panne pannes coupure coupe indisponible plante"""
+    """outage outages offline unavailable unreachable panne pannes coupure indisponible"""
+)
+# "down" only in an outage's sense ("the site is down", "servers down again"), never
+# "holding down the shift key", "the price will down", "shuts down", "my phone is down to 3%".
+_DOWN_AS_OUTAGE = re.compile(
+    r"\b(?:(?:is|are|was|were|been|be|being|goes|go|going|went|still|completely|totally"
+    r"|currently|seems?|looks?|est|sont|isn't|not)\s+down"
+    r"|(?:servers?|site|website|service|services|app|network|game|online|platform|systems?|api"
+    r"|psn|live|cell|signal|internet|wifi)\s+down"
+    r"|down\s+(?:again|for\s+(?:everyone|anyone|anybody|me\s+too)|right\s+now|rn|atm|today))"
+    r"\b(?!\s+(?:to|the|a|my|your|our|on|with|by|from|and\s+out)\b|\s*\d)"
 )
 STOPWORDS = vocabulary(
     """a an the and or but if of to in on at by for with from as is are was were be been being
@@ -86,22 +99,24 @@ def group_key(text: str, customer_id: int | None = None) -> str:
 
 def outage_key(text: str, topic_id: int | None) -> str:
     """The outage key: the outage words of ``text`` with its topic; ``""`` without any."""
-    return _outage_key(key_words(text), topic_id)
+    return _outage_key(text, key_words(text), topic_id)
 
 
 def _text_key(words: frozenset[str]) -> str:
     return f"t:{_digest(words)}" if len(words) >= MIN_WORDS else ""
 
 
-def _outage_key(words: frozenset[str], topic_id: int | None) -> str:
-    outage = words & OUTAGE_WORDS
+def _outage_key(text: str, words: frozenset[str], topic_id: int | None) -> str:
+    outage = set(words & OUTAGE_WORDS)
+    if "down" in words and _DOWN_AS_OUTAGE.search(fold(text).lower()):
+        outage.add("down")
     return f"o{topic_id or 0}:{'+'.join(sorted(outage))}"[:120] if outage else ""
 
 
 def group_keys(text: str, topic_id: int | None) -> tuple[str, str]:
     """``(text key, outage key)`` of a question, as stored on it."""
     words = key_words(text)
-    return _text_key(words), _outage_key(words, topic_id)
+    return _text_key(words), _outage_key(text, words, topic_id)
 
 
 @dataclass(frozen=True)

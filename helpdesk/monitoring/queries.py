@@ -17,6 +17,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from helpdesk.audit import events
 from helpdesk.models import Brand, Question, Reply, Volunteer, XAccount
 from helpdesk.monitoring.models import SpikeAlert
 from helpdesk.reports.percentiles import Percentiles, SecondsBetween
@@ -25,6 +26,7 @@ from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x.posting.plan import plan_account
 from routing.models import Shift, Topic
 from routing.queries import language_key
+from routing.unclaimable import UNCLAIMABLE
 
 # Waiting for a volunteer: not yet claimed (offered to one volunteer counts as waiting).
 WAITING_STATES = (QuestionState.NEW, QuestionState.QUEUED)
@@ -332,6 +334,17 @@ def recent_alerts(brand_id: int, now: datetime) -> list[SpikeAlert]:
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now - ALERTS_SHOWN_FOR))
         .select_related("topic")
         .order_by("-detected_at", "-pk")[:5]
+    )
+
+
+def unclaimable_waiting(brand_id: int, limit: int = 20) -> list[tuple[int, str]]:
+    """Queued questions that routing found nobody on the desk may claim (their language),
+    oldest first, as (question id, language): supervisors must find them someone."""
+    flagged = events().filter(kind=UNCLAIMABLE, brand_id=brand_id).values("question_id")
+    return list(
+        Question.objects.filter(brand_id=brand_id, state=QuestionState.QUEUED, pk__in=flagged)
+        .order_by("received_at", "pk")
+        .values_list("pk", "lang")[:limit]
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.models import Role, Volunteer
 from helpdesk.monitoring.access import allowed_stores, monitor_reader_or_refuse
-from helpdesk.monitoring.queries import bill, recent_alerts, snapshot
+from helpdesk.monitoring.queries import bill, recent_alerts, snapshot, unclaimable_waiting
 from routing.crisis import crises_of
 
 
@@ -28,6 +28,7 @@ def _context(reader: Volunteer) -> dict[str, Any]:
         "bill": bill(reader.brand_id, snap.now),
         "crises": crises_of(reader.brand_id),
         "alerts": recent_alerts(reader.brand_id, snap.now),
+        "unclaimable": unclaimable_waiting(reader.brand_id),
         "may_switch_crisis": reader.role in (Role.SUPERVISOR, Role.ADMIN),
     }
 

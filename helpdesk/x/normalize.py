@@ -17,9 +17,21 @@ from typing import Any
 
 from charter.linter.text import unescape_x_text
 
+# X's ids are 64-bit signed integers written in decimal: 1 to 2**63 - 1, ASCII digits, no sign
+# and no leading zero. "017" is refused rather than read as "17": X never writes an id that
+# way, so such a record is forged or corrupted, and normalising it would let it pass for (and
+# be deduplicated against) the real tweet 17.
 # ``fullmatch``, not ``match`` with ``$``: ``$`` also matches before a final newline, and
 # "12\n" stored beside "12" would be the same tweet twice.
-_TWEET_ID = re.compile(r"[0-9]{1,20}")
+_TWEET_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_X_ID = 2**63 - 1
+# X's longest post (Premium's long posts) is 25,000 characters; nothing longer comes from X.
+MAX_TEXT_CHARS = 25_000
+# One tweet object as X sends it (entities, expansions of a v1.1 status, a quoted status) is
+# tens of kilobytes at most; a bigger record is not from X and would weigh on every read.
+MAX_RECORD_BYTES = 1024 * 1024
+# Characters that show nothing: a text made only of these (and whitespace) is blank.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _V11_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 
@@ -75,8 +87,27 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"{what} must be a string of digits")
     text = str(value)
-    if not _TWEET_ID.fullmatch(text):
+    if not text.isascii() or not text.isdigit():
         raise RecordError(f"{what} must be a string of digits, not {text[:40]!r}")
+    if not _TWEET_ID.fullmatch(text) or int(text) > MAX_X_ID:
+        if text.startswith("0"):
+            raise RecordError(f"{what} {text[:40]!r} has a leading zero, which X never sends")
+        raise RecordError(f"{what} {text[:40]!r} is outside X's 64-bit id range")
+    return text
+
+
+def _text(value: Any) -> str:
+    """The tweet's text, refused when X could not have sent it: missing, blank, or longer
+    than X's longest post. Counted after X's three escapes are undone, as the author wrote it."""
+    if not isinstance(value, str):
+        raise RecordError("text is missing or not a string")
+    text = unescape_x_text(value)
+    if all(char.isspace() or char in _INVISIBLE for char in text):
+        raise RecordError("text is empty or blank")
+    if len(text) > MAX_TEXT_CHARS:
+        raise RecordError(
+            f"text is {len(text):,} characters, over X's longest post ({MAX_TEXT_CHARS:,})"
+        )
     return text
 
 
@@ -93,6 +124,10 @@ def _check_storable(raw: dict[str, Any]) -> None:
         raise RecordError("text is not valid Unicode (lone surrogate)") from None
     except ValueError:
         raise RecordError("NaN or Infinity is not valid JSON") from None
+    if len(encoded) > MAX_RECORD_BYTES:
+        raise RecordError(
+            f"the record is {len(encoded):,} bytes, over {MAX_RECORD_BYTES:,}: not a tweet X sends"
+        )
     if re.search(rb"(?<!\\)(?:\\\\)*\\u0000", encoded):  # an escaped NUL, not "\\" "u0000"
         raise RecordError("text contains a NUL character")
 
@@ -123,9 +158,7 @@ def parse_v2_tweet(obj: Any) -> XTweet:
     if not isinstance(obj, dict):
         raise RecordError("a tweet must be a JSON object")
     tweet_id = _id(obj.get("id"), "id")
-    text = obj.get("text")
-    if not isinstance(text, str):
-        raise RecordError("text is missing or not a string")
+    text = _text(obj.get("text"))
     _check_storable(obj)
     in_reply_to_tweet_id = None
     is_retweet = False
@@ -145,7 +178,7 @@ def parse_v2_tweet(obj: Any) -> XTweet:
     lang = obj.get("lang") or ""
     return XTweet(
         id=tweet_id,
-        text=unescape_x_text(text),
+        text=text,
         raw=obj,
         author_id=_optional_id(obj.get("author_id"), "author_id"),
         created_at=parse_v2_datetime(obj.get("created_at")),
@@ -227,8 +260,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
     text = extended.get("full_text") if isinstance(extended, dict) else None
     if text is None:
         text = obj.get("full_text", obj.get("text"))
-    if not isinstance(text, str):
-        raise RecordError("text is missing or not a string")
+    text = _text(text)
     _check_storable(obj)
     created_raw = obj.get("created_at")
     created_at = None
@@ -253,7 +285,7 @@ def parse_v11_tweet(obj: Any) -> tuple[XTweet, XUser | None]:
     lang = obj.get("lang") or ""
     tweet = XTweet(
         id=tweet_id,
-        text=unescape_x_text(text),
+        text=text,
         raw=obj,
         author_id=user.id if user else None,
         created_at=created_at,

@@ -20,14 +20,25 @@ Built-in heuristics (documented here because supervisors see their reasons):
   marker ("lol", "nice one", "love it"), and no link (a link may be the screenshot that shows
   the problem). Anything else gets the benefit of the doubt and is queued: a volunteer
   glancing at a stray tweet costs less than a customer ignored.
-* **Spam and ads.** Five or more hashtags; giveaway, crypto and follow-back phrases ("follow
+* **Closings.** Without a question mark or a link: the customer says it is solved ("It's
+  sorted now"), or thanks and says what they will do ("Thank you I will call this
+  afternoon"); a laughing emoji with at most three words ("😂 painful..."); nothing but
+  mentions.
+* **Spam and ads.** Five or more hashtags when nothing is asked or reported (a complaint may
+  carry several); giveaway, crypto and follow-back phrases ("follow
   back", "follow + RT", "giveaway", "bitcoin", "500% gains"); or nothing but links and
   mentions (nothing else, not even an emoji).
 * **A reply to another customer.** The tweet answers someone who is not one of the brand's
-  accounts and does not mention a care handle.
+  accounts and mentions neither a care handle nor another handle of the brand (``@TMobile``
+  for ``TMobileHelp``: ``routing.actions.names_the_brand``).
 * **Priority.** Normal (2) to start; a brand rule with the effect "priority" raises it by its
-  ``priority_boost``; urgency or anger words (EN/FR) raise it by one; a customer with at least
-  10,000 followers by one; a customer whose earlier question is still unanswered by one; a
+  ``priority_boost``; what cannot wait (an intruder in the account, money taken wrongly,
+  fraud or phishing, a device overheating, a deadline within a day: ``CRITICAL_PATTERN``)
+  raises it by two; urgency or anger words (EN/FR) or "!!!" in a question or problem by one
+  ("joke" and "immediately" alone do not count); a customer with at least 10,000 followers
+  by one; a customer whose earlier question is still unanswered (and who is not replying to
+  the brand, which did answer) by one, from the stored history in tweet order, so batching
+  changes nothing; a
   tweet that waited an hour or more before reaching the desk by one. Clamped to 0..3 (lower is
   more urgent).
 

@@ -12,17 +12,23 @@ from routing.classify.sentiment import sentiment_of
 from routing.classify.words import (
     CHATTER_MARKERS,
     CHATTER_WORDS,
+    CRITICAL_PATTERN,
     HASHTAG,
+    LAUGHS,
     MENTION,
     NOT_PUNCTUATION,
     QUESTION_PHRASE_PATTERN,
     QUESTION_WORDS_EN,
     QUESTION_WORDS_FR,
     REACTIONS,
+    SOLVED_PATTERN,
     SPAM_PHRASES,
+    THANKS_PATTERN,
+    URGENCY_MISFIRES,
     URGENCY_PHRASE_PATTERN,
     URGENCY_WORDS,
     URL,
+    WILL_DO_PATTERN,
     WORD,
     fold,
 )
@@ -65,6 +71,7 @@ def classify(
     returning_unanswered: bool = False,
     replies_to_other: bool = False,
     waited_minutes: float = 0.0,
+    fallback_language: str = "",
     compiled: CompiledRules,
 ) -> Classification:
     """Classify one tweet.
@@ -73,8 +80,9 @@ def classify(
     ``customer_reach``: the author's followers; ``returning_unanswered``: the author has an
     earlier question still unanswered; ``replies_to_other``: the tweet answers an X user who is
     not one of the brand's accounts; ``waited_minutes``: time between the tweet and its
-    arrival at the desk."""
-    language = detect_language(text, lang_hint)
+    arrival at the desk; ``fallback_language``: the language of a text too short to tell
+    (its conversation's, else its care account's)."""
+    language = detect_language(text, lang_hint, fallback_language)
     folded = fold(text)
     matched = match_rules(text, compiled, mentioned_handles, folded=folded)
     order = sorted(matched)
@@ -104,8 +112,19 @@ def classify(
     plain = MENTION.sub(" ", URL.sub(" ", text))
     words = set(WORD.findall(fold(plain)))
     signals: list[str] = []
-    is_urgent = bool(words & URGENCY_WORDS) or bool(URGENCY_PHRASE_PATTERN.search(folded))
-    if is_urgent:
+    is_critical = bool(CRITICAL_PATTERN.search(fold(plain)))
+    # Anger and "!!!" raise a question or a problem, not a fan's cheer or a passing remark.
+    is_urgent = is_critical or (
+        _asks_something(text, folded, words, topic_id)
+        and (
+            bool(words & (URGENCY_WORDS - URGENCY_MISFIRES))
+            or bool(URGENCY_PHRASE_PATTERN.search(folded))
+        )
+    )
+    if is_critical:
+        signals.append("critical")
+        boost += 2
+    elif is_urgent:
         signals.append("urgency")
         boost += 1
     if customer_reach is not None and customer_reach >= REACH_FOLLOWERS:
@@ -145,6 +164,17 @@ def classify(
     )
 
 
+def _asks_something(text: str, folded: str, words: set[str], topic_id: int | None) -> bool:
+    """A question mark, a question or problem word or phrase (EN/FR), or a topic rule hit."""
+    return (
+        "?" in text
+        or bool(words & QUESTION_WORDS_EN)
+        or bool(words & QUESTION_WORDS_FR)
+        or bool(QUESTION_PHRASE_PATTERN.search(folded))
+        or topic_id is not None
+    )
+
+
 def _builtin_noise(
     text: str,
     plain: str,
@@ -155,24 +185,28 @@ def _builtin_noise(
     topic_id: int | None,
     is_urgent: bool,
 ) -> str:
-    if len(HASHTAG.findall(text)) >= SPAM_HASHTAGS:
-        return "spam or ad: many hashtags"
     spam = SPAM_PHRASES.search(text)
     if spam is not None:
         return f"spam or ad: {spam.group().strip()!r}"
     has_link = len(plain) != len(text) and bool(URL.search(text))
     if has_link and not NOT_PUNCTUATION.search(plain):
         return "spam or ad: links only"
+    if not has_link and not NOT_PUNCTUATION.search(plain):
+        return "nothing but mentions"
     if replies_to_other and not mentioned_handles:
         return "a reply to another customer"
-    is_question = (
-        "?" in text
-        or bool(words & QUESTION_WORDS_EN)
-        or bool(words & QUESTION_WORDS_FR)
-        or bool(QUESTION_PHRASE_PATTERN.search(folded))
-        or topic_id is not None
-        or is_urgent
-    )
+    is_question = _asks_something(text, folded, words, topic_id) or is_urgent
+    # Hashtags make an ad only when nothing is asked or reported: a complaint may carry four.
+    if len(HASHTAG.findall(text)) >= SPAM_HASHTAGS and not is_question:
+        return "spam or ad: many hashtags"
+    if "?" not in text and not is_urgent and not has_link:
+        lowered = folded.lower()
+        if SOLVED_PATTERN.search(lowered):
+            return "a closing: the customer says it is solved"
+        if THANKS_PATTERN.search(lowered) and WILL_DO_PATTERN.search(lowered):
+            return "a closing: thanks, and what the customer will do"
+        if set(text) & LAUGHS and len(words) <= 3:
+            return "chatter: a reaction"
     if is_question or has_link:  # a link may be the screenshot that shows the problem
         return ""
     if not words and plain.strip() and not set(plain) - REACTIONS:

@@ -14,6 +14,10 @@ from routing.classify.words import MENTION, URL, WORD
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
+# Below this many words the detector's guess is noise ("Ps4" reads as German, "on PC" as
+# Spanish): the question takes the language around it instead.
+MIN_DETECT_WORDS = 5
+
 # X's codes for a tweet without a language: undetermined, media, no linguistic content,
 # mentions, cashtags, hashtags only, and text too short to tell.
 UNDETERMINED_LANGS = frozenset({"", "und", "qme", "zxx", "qam", "qct", "qht", "qst"})
@@ -49,10 +53,14 @@ def language_tag(value: str) -> str:
     return tag if _LANGUAGE_TAG.fullmatch(tag) else ""
 
 
-def detect_language(text: str, lang_hint: str = "") -> str:
+def detect_language(text: str, lang_hint: str = "", fallback: str = "") -> str:
     """X's ``lang`` when it names a language (its primary subtag, ``en`` for ``en-GB``);
     otherwise the detector's guess over the configured languages on the text without
-    mentions, links and ``#``; ``""`` if unsure."""
+    mentions, links and ``#``; ``""`` if unsure.
+
+    With fewer than ``MIN_DETECT_WORDS`` words there is too little text to tell: the answer
+    is ``fallback`` (the conversation's or the care account's language, or ``""``, which any
+    volunteer may take)."""
     hint = language_tag(lang_hint)
     if hint not in UNDETERMINED_LANGS:
         return hint.split("-")[0]
@@ -60,7 +68,7 @@ def detect_language(text: str, lang_hint: str = "") -> str:
     if not clean.isascii():
         # The detector encodes the text as UTF-8, which a lone surrogate is not.
         clean = clean.encode("utf-8", "ignore").decode("utf-8")
-    if not WORD.search(clean):
-        return ""
+    if len(WORD.findall(clean)) < MIN_DETECT_WORDS:
+        return fallback
     found = _get_detector().detect_language_of(clean)
     return "" if found is None else found.iso_code_639_1.name.lower()

@@ -119,3 +119,38 @@ QUESTION_PHRASE_PATTERN = re.compile(
     "|".join(r"(?<!\w)" + re.escape(fold(p)) + r"(?!\w)" for p in QUESTION_PHRASES)
 )
 URGENCY_PHRASE_PATTERN = re.compile("|".join(re.escape(p) for p in URGENCY_PHRASES))
+
+# Words of the urgency list that misfire on their own ("a passing joke", "rolling back
+# immediately solved it"): classification leaves them out; sentiment still reads them.
+URGENCY_MISFIRES = vocabulary("joke immediately immediatement")
+# What cannot wait its turn whatever the tone (issue 15): an intruder in the account, money
+# taken wrongly, fraud or phishing, a device that overheats or burns, a deadline within a day.
+CRITICAL_PATTERN = re.compile(
+    r"\b(?:hack(?:ed|er|ers|ing)?|hijack(?:ed)?|compromised)\b|\b(?:ete|est)\s+pirate\w*"
+    r"|\bsomeone\b[^.?!]{0,40}\b(?:log(?:ged|ging)?|sign(?:ed|ing)?|got|get|getting)\s+in(?:to)?\b"
+    r"|\bsomeone\b[^.?!]{0,30}\b(?:using|used|changed|accessed|signed up)\b"
+    r"|\b(?:unauthori[sz]ed|fraud\w*|scam\w*|phishing|arnaque\w*|escroquerie\w*|escrocs?)\b"
+    r"|\bcharged\b[^.?!]{0,15}\b(?:twice|\d+\s*times|(?:two|three|four|five|six|seven|several|multiple)"
+    r"\s+times|again)\b|\bdouble[- ]charged\b|\bpreleve\w*\s+(?:deux|\d+)\s+fois\b"
+    r"|\b(?:still\s+(?:got\s+|been\s+)?(?:charged|billed))\b|\bbilled\s+for\b[^.?!]{0,25}\bfree\b"
+    r"|\b(?:overheat\w*|surchauffe\w*|caught\s+fire|on\s+fire|smok(?:e|ing)|sparks?|explod\w*)\b"
+    r"|\b(?:ends?|expires?|expiring|flight|flying|departs?|leaving)\b[^.?!]{0,40}"
+    r"\b(?:today|tonight|tomorrow|this\s+(?:evening|afternoon|morning|weekend)|(?:mon|tues|wednes"
+    r"|thurs|fri|satur|sun)day)\b"
+)
+# A closing that needs no answer: the customer says it is solved, or thanks and says what
+# they will do next ("Thank you I will call this afternoon"). Only without a question mark,
+# and not after a negation ("not fixed", "still isn't sorted").
+SOLVED_PATTERN = re.compile(
+    r"(?<!not )(?<!n't )(?<!never )(?<!still )"
+    r"\b(?:(?:it'?s|is|all|got it|that)\s+(?:sorted|solved|fixed|resolved|working)"
+    r"|sorted now|solved it|fixed it|fixed now|working again|works now|working now|all good now"
+    r"|c'est (?:regle|bon|resolu)|ca marche (?:maintenant|a nouveau))\b"
+)
+THANKS_PATTERN = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|merci)\b")
+WILL_DO_PATTERN = re.compile(
+    r"\b(?:i will|i'll|i will be|will)\s+(?:call|try|check|let you know|do that|contact|reach out"
+    r"|dm|give it a (?:go|try)|look into it|get back)\b"
+    r"|\bje (?:vais|vous) (?:appeler|essayer|tiens)"
+)
+LAUGHS = frozenset("😂🤣😆😅")

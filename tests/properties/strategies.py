@@ -52,18 +52,25 @@ awkward_text = st.lists(
 ).map("".join)
 """Any text at all, lone surrogates and NUL included, rich in the pieces above."""
 
-printable_text = st.text(
-    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
-    max_size=300,
-) | awkward_text.map(lambda t: t.replace("\x00", "").encode("utf-8", "ignore").decode())
-"""Text a real tweet can hold: any Unicode but NUL and surrogates."""
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
-tweet_ids = st.one_of(
-    st.integers(min_value=1, max_value=2**63 - 1).map(str),
-    st.from_regex(r"\A0[0-9]{1,18}\Z"),  # leading zeros
-    st.integers(min_value=2**64, max_value=10**20 - 1).map(str),  # beyond 64 bits, 20 digits
-)
-"""Ids X could send: strings of 1 to 20 ASCII digits."""
+
+def _not_blank(text: str) -> bool:
+    return any(not (c.isspace() or c in INVISIBLE) for c in text)
+
+
+printable_text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+        max_size=300,
+    )
+    | awkward_text.map(lambda t: t.replace("\x00", "").encode("utf-8", "ignore").decode())
+).filter(_not_blank)
+"""Text a real tweet can hold: any Unicode but NUL and surrogates, not blank (X sends no
+blank post, and ingestion refuses one)."""
+
+tweet_ids = st.integers(min_value=1, max_value=2**63 - 1).map(str)
+"""Ids X could send: 1 to 2**63 - 1 in ASCII digits, no leading zero."""
 
 bad_ids = st.one_of(
     st.none(),
@@ -72,7 +79,9 @@ bad_ids = st.one_of(
     st.integers(min_value=10**20),
     st.integers(max_value=-1),
     st.text(max_size=25).filter(lambda t: not (t.isascii() and t.isdigit())),
-    st.sampled_from(["", "²", "١٢٣", "12\n", " 12", "1e5", "0x1F", "9" * 21]),
+    st.sampled_from(["", "²", "١٢٣", "12\n", " 12", "1e5", "0x1F", "9" * 21, "017", "0"]),
+    st.from_regex(r"\A0[0-9]{1,18}\Z"),  # leading zeros
+    st.integers(min_value=2**63, max_value=10**20 - 1).map(str),  # beyond X's 64-bit ids
     st.lists(st.integers(), max_size=2),
 )
 """Ids X never sends."""

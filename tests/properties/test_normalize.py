@@ -95,7 +95,7 @@ def test_an_id_x_never_sends_is_refused(tweet_id: Any) -> None:
 def test_an_id_x_may_send_is_kept_as_written(tweet_id: str) -> None:
     tweet = parse_v2_tweet({"id": tweet_id, "text": "hi", "edit_history_tweet_ids": [tweet_id]})
 
-    assert tweet.id == tweet_id  # leading zeros and all 20 digits kept, not an int
+    assert tweet.id == tweet_id  # kept as written, not an int
 
 
 @given(printable_text)

@@ -137,7 +137,7 @@ def test_an_outage_groups_different_words_with_the_same_topic(desk: Brand) -> No
 
 
 def test_answered_groups_are_not_reused(desk: Brand, clock: Any) -> None:
-    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(3)])
+    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(1, 4)])
     old_group = groups_of(first)[0]
     Question.objects.filter(pk__in=[q.pk for q in first]).update(state=QuestionState.ANSWERED)
     clock.move_to(T0 + timedelta(minutes=10), tick=False)
@@ -149,7 +149,7 @@ def test_answered_groups_are_not_reused(desk: Brand, clock: Any) -> None:
 
 
 def test_an_open_group_is_joined(desk: Brand, clock: Any) -> None:
-    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(3)])
+    first = ask(desk, *[(str(n), "@NorthwindHelp app login broken") for n in range(1, 4)])
     clock.move_to(T0 + timedelta(minutes=10), tick=False)
 
     (late,) = ask(desk, ("99", "@NorthwindHelp app login broken"))
@@ -159,7 +159,7 @@ def test_an_open_group_is_joined(desk: Brand, clock: Any) -> None:
 
 
 def test_noise_is_never_grouped(desk: Brand) -> None:
-    noise = ask(desk, *[(str(n), "@NorthwindHelp 🔥🔥🔥") for n in range(4)])
+    noise = ask(desk, *[(str(n), "@NorthwindHelp 🔥🔥🔥") for n in range(1, 5)])
 
     assert groups_of(noise) == [None] * 4
     assert QuestionGroup.objects.count() == 0
@@ -191,4 +191,38 @@ def test_each_question_carries_the_keys_it_is_grouped_by(desk: Brand) -> None:
     stored = Question.objects.get(pk=asked.pk)
     assert stored.group_text_key == group_key(stored.text)
     assert stored.group_outage_key == outage_key(stored.text, stored.topic_id)
-    assert stored.group_outage_key.endswith(":down+outage")
+    assert stored.group_outage_key.endswith(":down+outage")  # both words, one key
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("@A holding down the shift key does nothing", ""),
+        ("@A the price will down next week?", ""),
+        ("@A my laptop keeps shutting down, it overheats", ""),
+        ("@A laptop shuts down when gaming", ""),
+        ("@A my phone is down to 3% after an hour", ""),
+        ("@A everything is shut down there, is my flight refundable?", ""),
+        ("@A the app crashes on import", ""),  # a bug report, not an outage
+        ("@A the website is down", "o3:down"),
+        ("@A are the servers down for GTA Online?", "o3:down"),
+        ("@A site down again", "o3:down"),
+        ("@A services are unavailable", "o3:unavailable"),
+    ],
+)
+def test_down_is_an_outage_only_in_an_outage_sense(text: str, key: str) -> None:
+    # Issue 15 item 4: the same word, unrelated problems.
+    assert outage_key(text, 3) == key
+
+
+def test_unrelated_problems_sharing_the_word_down_are_not_grouped(desk: Brand) -> None:
+    questions = ask(
+        desk,
+        ("1", "@NorthwindHelp holding down the shift key does nothing in your app"),
+        ("2", "@NorthwindHelp the price will down when?"),
+        ("3", "@NorthwindHelp your website is down"),
+        ("4", "@NorthwindHelp my laptop keeps shutting down"),
+    )
+
+    assert groups_of(questions) == [None] * 4
+    assert QuestionGroup.objects.count() == 0

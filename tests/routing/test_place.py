@@ -3,13 +3,17 @@ supervisor can undo, and queues the rest with their topic, priority and SLA dead
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 
+from helpdesk.events import EVENTS_LAYER, monitoring_group
 from helpdesk.models import AuditEvent, Brand, Question, Role, Source
 from helpdesk.states import ForbiddenTransition, QuestionState
 from helpdesk.x.ingest import ingest_batch
@@ -226,3 +230,71 @@ def test_the_rule_tester_lists_hits_with_their_spans(desk: Brand) -> None:
         ("tv", "keyword", "topic", (18, 20), "TV"),
         ("desk", "handle", "priority", (0, 14), "@NorthwindHelp"),
     ]
+
+
+@pytest.mark.parametrize("text", ["@NorthwindHelp Ps4", "@NorthwindHelp Xbox one", "on PC"])
+def test_too_little_text_takes_the_care_accounts_language(brand: Brand, text: str) -> None:
+    # Issue 15 item 5: one to four words get no guess (the detector said German or Spanish)
+    make_account(brand, username="NorthwindHelp", x_user_id="801", language="en")
+
+    ingest(brand, tweet(1, text))
+
+    assert get(1).lang == "en"
+
+
+def test_a_short_follow_up_takes_its_conversations_language(desk: Brand) -> None:
+    # Given a conversation started in French, and an account with no language of its own
+    first = tweet(1, "@NorthwindHelp Bonjour, ma commande n'est toujours pas arrivée depuis lundi")
+    ingest(desk, first)
+
+    # When the customer answers in two words, in the same conversation
+    ingest(desk, tweet(2, "@NorthwindHelp sur PC", conversation_id=first["id"]))
+    ingest(desk, tweet(3, "@NorthwindHelp Ps4"))
+
+    # Then the follow-up is French, like its conversation; a lone short text has no language,
+    # which every volunteer may take
+    assert (get(1).lang, get(2).lang, get(3).lang) == ("fr", "fr", "")
+
+
+def test_a_question_nobody_on_the_desk_speaks_alerts_the_supervisors(
+    desk: Brand, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a desk whose people speak English and French (one of them off shift)
+    make_volunteer(desk, languages=["en"])
+    make_volunteer(desk, role=Role.SUPERVISOR, languages=["fr-FR"])
+
+    layer = get_channel_layer(EVENTS_LAYER)
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(monitoring_group(desk.pk), channel)
+
+    # When questions in German, French and English arrive
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            desk,
+            tweet(1, "@NorthwindHelp Meine Bestellung ist seit zwei Wochen nicht angekommen"),
+            tweet(2, "@NorthwindHelp Ma commande n'est toujours pas arrivée depuis lundi"),
+            tweet(3, "@NorthwindHelp my order has still not arrived after two weeks"),
+        )
+
+    # Then only the German one is stranded: it stays queued, audited, and announced to the
+    # brand's monitoring screens
+    assert [get(n).lang for n in (1, 2, 3)] == ["de", "fr", "en"]
+    assert [get(n).state for n in (1, 2, 3)] == ["queued"] * 3
+    assert list(
+        AuditEvent.objects.filter(kind="question.unclaimable").values_list(
+            "question__tweet_id", "data", "actor_label"
+        )
+    ) == [(get(1).tweet_id, {"reason": "language", "language": "de"}, "system:ingest")]
+    received = [async_to_sync(layer.receive)(channel) for _ in range(2)]
+    alert = next(m for m in received if m["kind"] == "questions.unclaimable")
+    assert json.loads(alert["frame"])["payload"] == {
+        "brand_id": desk.pk,
+        "question_ids": [get(1).pk],
+        "languages": ["de"],
+    }
+
+
+def test_a_desk_with_nobody_yet_raises_no_alert(desk: Brand) -> None:
+    ingest(desk, tweet(1, "@NorthwindHelp Meine Bestellung ist seit zwei Wochen nicht angekommen"))
+
+    assert not AuditEvent.objects.filter(kind="question.unclaimable").exists()

@@ -20,6 +20,8 @@ from itertools import chain
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from charter.management.inputs import open_input
 from helpdesk.models import Brand, Source, XAccount
@@ -224,6 +226,7 @@ class Command(BaseCommand):
         chunk_size: int = options["chunk_size"]
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1")
+        _require_migrated()
         default = self._default_target(options["brand"], options["account"])
         path: str = options["path"]
         name = "stdin" if path == "-" else path
@@ -345,6 +348,19 @@ class Command(BaseCommand):
         shown = f" (tweet {tweet_id})" if tweet_id.isascii() and tweet_id.isdigit() else ""
         self.stderr.write(f"{_place(where, '')}{shown}: {reason}")
         importer.total.rejected.append(Rejected(position=-1, reason=reason, tweet_id=tweet_id))
+
+
+def _require_migrated() -> None:
+    """Refuse to start on a database whose migrations are not all applied: the first query
+    would fail half-way with a traceback, or store rows the missing columns cannot hold."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        raise CommandError(
+            f"the database is not migrated ({len(plan)} migration(s) not applied): "
+            "run `python manage.py migrate` first, then ingest again"
+        )
 
 
 def _raw_id(value: Any) -> str:
