@@ -38,7 +38,8 @@ from tests.factories import make_brand, make_store, publish_charter
 from tests.people import KINDS, People
 from tests.routes import Savepoint, World, make_world, walk_routes
 
-pytestmark = pytest.mark.django_db
+# Permissions do not depend on the database: CI runs this in its embedded pass only.
+pytestmark = [pytest.mark.django_db, pytest.mark.backend_neutral]
 
 # The columns of every row, in this order (KINDS):
 #   an  anonymous                   ss  suspended

@@ -41,7 +41,9 @@ from tests.people import KINDS, People
 from tests.routes import Route, World, make_world, undone, walk_routes
 from tests.test_access_matrix import EXPECTED, REFUSALS, row
 
-pytestmark = pytest.mark.django_db
+# On PostgreSQL only (CI's second pass): the 5xx a crafted value can cause there (NUL, integers
+# beyond the column) are the ones SQLite hides.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 LONG = "ẞ" * 20_000
 HOSTILE: list[Any] = [
@@ -64,8 +66,8 @@ HOSTILE: list[Any] = [
     LONG,
     ["1", "²", "1"],
 ]
-PER_ALLOWED_KIND = 5  # in turn: the allowed kinds of a route cover the list between them
-PER_FIELD = 2
+PER_ALLOWED_KIND = 3  # in turn: the allowed kinds of a route cover the list between them
+PER_FIELD = 1
 SEED = 20091111
 
 # Parameters views read that no rendered form shows (grep request.GET / request.POST).

@@ -23,6 +23,6 @@ _SHARED = settings(
     print_blob=True,
 )
 
-settings.register_profile("ci", _SHARED, derandomize=True, max_examples=100)
+settings.register_profile("ci", _SHARED, derandomize=True, max_examples=40)
 settings.register_profile("dev", _SHARED, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -117,7 +117,7 @@ def _check(response: Any, parameters: dict[str, list[str]]) -> None:
 
 # One test draws the page too, so its examples are shared among ~20 pages: 300 of them,
 # in either profile, give each page about fifteen.
-PAGE_EXAMPLES = 300
+PAGE_EXAMPLES = 120
 
 
 @settings(max_examples=PAGE_EXAMPLES)
