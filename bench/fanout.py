@@ -285,6 +285,8 @@ async def on_message(client: Client, ws: Any, message: dict[str, Any], received:
         client.seen.add(seq)
         payload = message.get("payload") or {}
         ids = [int(i) for i in payload.get("question_ids", [])]
+        if isinstance(payload.get("question_id"), int):
+            ids.append(int(payload["question_id"]))
         client.events.append((seq, str(message.get("kind")), received, ids))
         if seq > client.known + 1:
             # A gap: what the page does is reload from the database.
