@@ -83,6 +83,7 @@ from bench.fanout import (  # noqa: E402
 )
 
 BRAND_SLUG = "northwind"  # seed_demo's brand, whose care accounts the sandbox serves
+ASK_TIMEOUT_S = 60.0  # a client waits this long for an answer, then acts again later
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -141,6 +142,8 @@ def desk_roles(honcho_pid: int) -> dict[str, list[int]]:
     parent = {pid: (_stat(pid) or (0, 0.0, 0))[0] for pid in pids}
     for pid in pids:
         line = command[pid]
+        if "resource_tracker" in line:
+            continue  # multiprocessing's helper beside uvicorn's workers, not a server
         if "uvicorn helpdesk.asgi" in line:
             roles["asgi_supervisor"].append(pid)
         elif "uvicorn helpdesk.asgi" in command.get(parent[pid], ""):
@@ -462,14 +465,32 @@ class EventLog:
 
 
 @dataclass
+class Claims:
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    releases: int = 0
+    release_errors: int = 0
+    idle: int = 0  # acted, but knew of no queued question
+    late: int = 0  # answered after the client stopped waiting (their latency counts)
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+@dataclass
 class Volunteer:
     """One client's queue as the events told it, and its claims."""
 
     client: Client
+    claims: Claims
     ws: Any = None
     queued: dict[int, None] = field(default_factory=dict)  # oldest first
     waiting: tuple[str, int, int, asyncio.Future[dict[str, Any]]] | None = None
+    # Claims that timed out on the client, by question: when each was sent.
+    overdue: dict[int, int] = field(default_factory=dict)
     nudge: asyncio.Event = field(default_factory=asyncio.Event)
+    reconnects: int = 0
+    handing_back: set[asyncio.Future[None]] = field(default_factory=set)
 
     def heard(self, kind: str, ids: list[int]) -> None:
         for question_id in ids:
@@ -480,37 +501,41 @@ class Volunteer:
 
     def answered(self, message: dict[str, Any], received: int) -> None:
         kind = message.get("type")
+        question_id = message.get("question_id")
         waiting = self.waiting
         if waiting is not None and kind in ("claim_result", "release_result", "error"):
-            _action, question_id, sent, future = waiting
-            if message.get("question_id") == question_id and not future.done():
+            _action, asked, sent, future = waiting
+            if question_id == asked and not future.done():
                 future.set_result({**message, "ms": (received - sent) / 1e6})
                 return
+        if kind == "claim_result" and isinstance(question_id, int) and question_id in self.overdue:
+            # A late answer still counts, with its whole wait; a late win is handed back.
+            self.claims.late += 1
+            self.claims.latencies_ms.append((received - self.overdue.pop(question_id)) / 1e6)
+            if message.get("won") and self.ws is not None:
+                release = json.dumps({"action": "release", "question_id": question_id})
+                self.handing_back.add(asyncio.ensure_future(self.ws.send(release)))
+            return
+        if kind in ("release_result", "error"):
+            return  # the answer to a request the client stopped waiting for
         if kind != "refused":
             self.client.errors.append(f"unexpected: {str(message)[:200]}")
 
     async def ask(self, action: str, question_id: int) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self.waiting = (action, question_id, time.time_ns(), future)
+        sent = time.time_ns()
+        self.waiting = (action, question_id, sent, future)
         try:
             await self.ws.send(json.dumps({"action": action, "question_id": question_id}))
-            return await asyncio.wait_for(future, timeout=120)
+            return await asyncio.wait_for(future, timeout=ASK_TIMEOUT_S)
         except TimeoutError:
+            if action == "claim":
+                self.overdue[question_id] = sent
             return {"type": "timeout"}
+        except Exception as error:  # the socket closed under the request
+            return {"type": type(error).__name__}
         finally:
             self.waiting = None
-
-
-@dataclass
-class Claims:
-    latencies_ms: list[float] = field(default_factory=list)
-    outcomes: dict[str, int] = field(default_factory=dict)
-    releases: int = 0
-    release_errors: int = 0
-    idle: int = 0  # acted, but knew of no queued question
-
-    def count(self, outcome: str) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
 async def act(
@@ -587,22 +612,35 @@ async def volunteer_group(
     loop = asyncio.get_running_loop()
     rng = random.Random(options["seed"] * 1000 + members[0][0])
     volunteers: dict[int, Volunteer] = {}
+    claims = Claims()
     for number, _key in members:
         client = Client(number)
-        volunteer = Volunteer(client)
+        volunteer = Volunteer(client, claims)
         client.events = EventLog(volunteer.heard)  # type: ignore[assignment]
         volunteers[number] = volunteer
     sockets: dict[int, Any] = {}
     closing = asyncio.Event()
-    claims = Claims()
     options = {**options, "sockets": sockets, "stopping": asyncio.Event(), "go": asyncio.Event()}
     connecting = asyncio.Semaphore(25)
 
     async def follow(volunteer: Volunteer, key: str) -> None:
-        ws = await open_socket(volunteer.client, url, origin, key, connecting)
-        if ws is not None:
+        """As the page: connect; when the socket closes, connect again after a second; the
+        new ``hello`` reloads the list, which covers every event before its number."""
+        client = volunteer.client
+        ws = await open_socket(client, url, origin, key, connecting)
+        while ws is not None:
             volunteer.ws = ws
-            await read_socket(volunteer.client, ws, sockets, closing, volunteer.answered)
+            await read_socket(client, ws, sockets, closing, volunteer.answered)
+            volunteer.ws = None
+            ws = None
+            while ws is None and not closing.is_set():
+                await asyncio.sleep(1.0)
+                first_hello = client.hello_seq
+                ws = await open_socket(client, url, origin, key, connecting)
+                if ws is not None:
+                    volunteer.reconnects += 1
+                    client.resynced_upto = max(client.resynced_upto, client.hello_seq)
+                    client.hello_seq = first_hello
 
     readers = [asyncio.create_task(follow(volunteers[n], key)) for n, key in members]
     started = time.monotonic()
@@ -652,6 +690,9 @@ async def volunteer_group(
             1 for c in clients.values() if c.hello_seq >= 0 and not c.errors and not c.done
         ),
         "claim_ms": claims.latencies_ms,
+        "late_answers": claims.late,
+        "never_answered": sum(len(v.overdue) for v in volunteers.values()),
+        "reconnects": sum(v.reconnects for v in volunteers.values()),
         "outcomes": claims.outcomes,
         "releases": claims.releases,
         "release_errors": claims.release_errors,
@@ -801,6 +842,9 @@ def bench(args: argparse.Namespace, desk: Desk) -> dict[str, Any]:
                 "releases",
                 "release_errors",
                 "idle",
+                "late_answers",
+                "never_answered",
+                "reconnects",
             )
         },
         "expected": (end_seq - start_seq) * connected,
@@ -886,8 +930,10 @@ def main() -> None:
                 "lost": figures["lost"],
                 "resyncs": figures["resyncs"],
                 "out_of_order": figures["out_of_order"],
+                "reconnects": figures["reconnects"],
                 "claims": len(latencies),
                 "claim_p50_ms": detail["claim_p50_ms"],
+                "claims_never_answered": figures["never_answered"],
                 "won": figures["outcomes"].get("won", 0),
                 "cpu_percent_by_role": {role: u["cpu_percent"] for role, u in usage.items()},
                 "rss_mb_by_role": {role: u["rss_mb"] for role, u in usage.items()},
