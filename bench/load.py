@@ -637,6 +637,9 @@ async def volunteer_group(
                 await asyncio.sleep(1.0)
                 first_hello = client.hello_seq
                 ws = await open_socket(client, url, origin, key, connecting)
+                if ws is not None and closing.is_set():
+                    await ws.close()  # connected again after the end: nobody reads it
+                    return
                 if ws is not None:
                     volunteer.reconnects += 1
                     client.resynced_upto = max(client.resynced_upto, client.hello_seq)
@@ -671,7 +674,9 @@ async def volunteer_group(
     cpu_seconds = time.process_time() - cpu_before
     clients = {n: v.client for n, v in volunteers.items()}
     drain_seconds = await finish(clients, sockets, closing, end_seq, drain)
-    await asyncio.gather(*readers, return_exceptions=True)
+    _, hung = await asyncio.wait(readers, timeout=30)
+    for reader in hung:  # a socket still opening at the end
+        reader.cancel()
     summaries = [c.summary() for c in clients.values()]
     tally = tally_delivery(summaries, start_seq, end_seq)
     errors = [e for c in clients.values() for e in c.errors]
