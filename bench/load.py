@@ -637,13 +637,14 @@ async def volunteer_group(
                 await asyncio.sleep(1.0)
                 first_hello = client.hello_seq
                 ws = await open_socket(client, url, origin, key, connecting)
-                if ws is not None and closing.is_set():
-                    await ws.close()  # connected again after the end: nobody reads it
-                    return
                 if ws is not None:
+                    # The new hello reloaded the list: it covers everything before it.
                     volunteer.reconnects += 1
                     client.resynced_upto = max(client.resynced_upto, client.hello_seq)
                     client.hello_seq = first_hello
+                if ws is not None and closing.is_set():
+                    await ws.close()  # connected again after the end: nobody reads it
+                    return
 
     readers = [asyncio.create_task(follow(volunteers[n], key)) for n, key in members]
     started = time.monotonic()
