@@ -19,7 +19,11 @@ s, ``--burst-fraction`` of the clients act at once. To act is to claim one of th
 ``--pick-from`` oldest questions it knows to be queued (people take from the top of the
 list, so claims collide) with ``{"action": "claim"}``. The claim latency is the time from
 sending it to receiving ``claim_result`` on the same socket, so it includes waiting behind
-event frames. A winner holds the question for a uniform ``--hold`` s and then sends
+event frames. A client stops waiting after ``ASK_TIMEOUT_S`` and acts again later; a later
+answer still counts with its whole wait, and claims never answered are counted apart
+(``claims_never_answered``, not in the percentiles). A socket the server closes connects
+again after a second, as the page does; its new ``hello`` counts as a reload (a resync of
+everything before its number). A winner holds the question for a uniform ``--hold`` s and then sends
 ``release``, which puts it back in the queue (the bench does not compose replies: X's limit
 of 100 posts per 15 minutes per care account would cap them at a few a minute anyway).
 
@@ -35,7 +39,8 @@ system) over the claiming, summed over the processes, divided by its wall time, 
 of one core (200 = two cores busy); ``rss_mb`` is the ASGI processes' total resident memory
 at the end of the claiming. The same figures per role and per process are in the detail line.
 
-    cd /work/wt-load && PYTHONPATH=$PWD .venv/bin/python bench/load.py --volunteers 2500
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres PYTHONPATH=$PWD \\
+        .venv/bin/python bench/load.py --volunteers 2500 --duration 180
 
 Needs PostgreSQL (``DATABASE_URL`` names the server; a database of the bench's own is
 created and dropped), ``redis-server`` and ``honcho`` on the PATH or beside the Python.
