@@ -40,6 +40,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -84,16 +85,10 @@ def percentile(values: list[float], pct: int) -> float:
 
 def build_world(clients: int) -> dict[str, Any]:
     """Brand, care account, ``clients`` volunteers who pass the gate, and their sessions."""
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
     from charter.acceptance import publish_version
     from helpdesk.models import Brand, XAccount
     from routing.models import Placement, RoutingSettings
 
-    now = timezone.now()
     brand = Brand.objects.create(name="Bench", slug="bench-fanout")
     RoutingSettings.objects.create(brand=brand, default_placement=Placement.POOL)
     account = XAccount.objects.create(brand=brand, **CARE)
@@ -101,8 +96,19 @@ def build_world(clients: int) -> dict[str, Any]:
         brand.pk, title="Charter", body="Be kind.", is_material=True, actor=None
     )
     users = certified_crowd(brand, version, clients, prefix="fanout", on_shift=False)
+    return {"brand": brand, "account": account, "session_keys": signed_in_sessions(users)}
+
+
+def signed_in_sessions(users: list[Any]) -> list[str]:
+    """A signed-in database session for each of ``users`` (bulk-created: no login form);
+    returns the session keys, in the same order."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
     store = SessionStore()
-    expiry = now + timedelta(days=1)
+    expiry = timezone.now() + timedelta(days=1)
     sessions = [
         Session(
             session_key=get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789"),
@@ -118,7 +124,7 @@ def build_world(clients: int) -> dict[str, Any]:
         for user in users
     ]
     Session.objects.bulk_create(sessions)
-    return {"brand": brand, "account": account, "session_keys": [s.session_key for s in sessions]}
+    return [s.session_key for s in sessions]
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -231,19 +237,12 @@ class Client:
         }
 
 
-async def run_client(
-    client: Client,
-    url: str,
-    origin: str,
-    session_key: str,
-    connecting: asyncio.Semaphore,
-    sockets: dict[int, Any],
-    closing: asyncio.Event,
-) -> None:
-    """One page: hello, then events; a gap sends ``resync`` as queue.js does; the final
-    ``ping`` (sent by ``finish``) is answered by a ``pong`` carrying the current number."""
+async def open_socket(
+    client: Client, url: str, origin: str, session_key: str, connecting: asyncio.Semaphore
+) -> Any:
+    """The client's socket once ``hello`` came (its number recorded), or None (the error is
+    in ``client.errors``)."""
     from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
     from websockets.typing import Origin
 
     try:
@@ -262,51 +261,95 @@ async def run_client(
             first = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
     except Exception as error:  # counted as a connect failure
         client.errors.append(f"connect: {type(error).__name__}: {error}")
-        return
+        return None
     if first.get("type") != "hello":
         client.errors.append(f"first message: {str(first)[:200]}")
         await ws.close()
-        return
+        return None
     client.hello_seq = client.last_seq = int(first["seq"])
+    return ws
+
+
+async def on_message(client: Client, ws: Any, message: dict[str, Any], received: int) -> bool:
+    """What the page does with ``event``, ``resync`` and ``pong`` (a gap or a pong ahead of
+    the client sends ``resync``); False for any other message."""
+    kind = message.get("type")
+    if kind == "event":
+        seq = message.get("seq")
+        if not isinstance(seq, int):
+            client.errors.append(f"event without seq: {str(message)[:200]}")
+            return True
+        if seq in client.seen:
+            client.duplicates += 1
+            return True
+        client.seen.add(seq)
+        payload = message.get("payload") or {}
+        ids = [int(i) for i in payload.get("question_ids", [])]
+        if isinstance(payload.get("question_id"), int):
+            ids.append(int(payload["question_id"]))
+        client.events.append((seq, str(message.get("kind")), received, ids))
+        if seq > client.known + 1:
+            # A gap: what the page does is reload from the database.
+            client.gaps += 1
+            client.resyncs_sent += 1
+            await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
+        elif seq < client.last_seq:
+            client.out_of_order += 1
+        client.last_seq = max(client.last_seq, seq)
+    elif kind == "resync":
+        client.resynced_upto = max(client.resynced_upto, int(message["seq"]))
+        if client.pong_seq >= 0 and client.known >= client.pong_seq:
+            client.done = True
+    elif kind == "pong":
+        client.pong_seq = int(message["seq"])
+        if client.pong_seq > client.known:
+            # The last events never came: only the ping shows it. Reload.
+            client.trailing_gaps += 1
+            client.resyncs_sent += 1
+            await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
+        else:
+            client.done = True
+    else:
+        return False
+    return True
+
+
+async def run_client(
+    client: Client,
+    url: str,
+    origin: str,
+    session_key: str,
+    connecting: asyncio.Semaphore,
+    sockets: dict[int, Any],
+    closing: asyncio.Event,
+) -> None:
+    """One page: hello, then events; a gap sends ``resync`` as queue.js does; the final
+    ``ping`` (sent by ``finish``) is answered by a ``pong`` carrying the current number."""
+    ws = await open_socket(client, url, origin, session_key, connecting)
+    if ws is not None:
+        await read_socket(client, ws, sockets, closing)
+
+
+async def read_socket(
+    client: Client,
+    ws: Any,
+    sockets: dict[int, Any],
+    closing: asyncio.Event,
+    other: Callable[[dict[str, Any], int], None] | None = None,
+) -> None:
+    """Reads the socket until it closes; messages ``on_message`` does not handle go to
+    ``other`` (message, receive time), else count as errors."""
+    from websockets.exceptions import ConnectionClosed
+
     sockets[client.number] = ws
     try:
         async for raw in ws:
             received = time.time_ns()  # CLOCK_REALTIME: comparable across processes
             message = json.loads(raw)
-            kind = message.get("type")
-            if kind == "event":
-                seq = message.get("seq")
-                if not isinstance(seq, int):
-                    client.errors.append(f"event without seq: {str(message)[:200]}")
-                    continue
-                if seq in client.seen:
-                    client.duplicates += 1
-                    continue
-                client.seen.add(seq)
-                payload = message.get("payload") or {}
-                ids = [int(i) for i in payload.get("question_ids", [])]
-                client.events.append((seq, str(message.get("kind")), received, ids))
-                if seq > client.known + 1:
-                    # A gap: what the page does is reload from the database.
-                    client.gaps += 1
-                    client.resyncs_sent += 1
-                    await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
-                elif seq < client.last_seq:
-                    client.out_of_order += 1
-                client.last_seq = max(client.last_seq, seq)
-            elif kind == "resync":
-                client.resynced_upto = max(client.resynced_upto, int(message["seq"]))
-                if client.pong_seq >= 0 and client.known >= client.pong_seq:
-                    client.done = True
-            elif kind == "pong":
-                client.pong_seq = int(message["seq"])
-                if client.pong_seq > client.known:
-                    # The last events never came: only the ping shows it. Reload.
-                    client.trailing_gaps += 1
-                    client.resyncs_sent += 1
-                    await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
-                else:
-                    client.done = True
+            if await on_message(client, ws, message, received):
+                continue
+            if other is not None:
+                other(message, received)
             else:
                 client.errors.append(f"unexpected: {str(message)[:200]}")
         if not closing.is_set():
@@ -346,6 +389,25 @@ async def client_group(
     command, end_seq, drain = await loop.run_in_executor(None, conn.recv)
     assert command == "finish"
     cpu_seconds = time.process_time() - cpu_before
+    drain_seconds = await finish(clients, sockets, closing, end_seq, drain)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "clients": [c.summary() for c in clients.values()],
+        "cpu_seconds": cpu_seconds,
+        "drain_seconds": drain_seconds,
+    }
+
+
+async def finish(
+    clients: dict[int, Client],
+    sockets: dict[int, Any],
+    closing: asyncio.Event,
+    end_seq: int,
+    drain: float,
+) -> float:
+    """Waits (at most ``drain`` s) for every live client to know ``end_seq``, pings from
+    every client, waits for the answers (and their resyncs), closes the sockets; returns
+    the seconds spent draining."""
     # Drain: a bound on the wait for late events; what counts is decided by the pings below.
     drain_started = time.monotonic()
     while time.monotonic() - drain_started < drain:
@@ -367,12 +429,7 @@ async def client_group(
     closing.set()
     for ws in list(sockets.values()):
         await ws.close()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return {
-        "clients": [c.summary() for c in clients.values()],
-        "cpu_seconds": cpu_seconds,
-        "drain_seconds": drain_seconds,
-    }
+    return drain_seconds
 
 
 def client_process(conn: Any, url: str, origin: str, members: list[tuple[int, str]]) -> None:
@@ -490,7 +547,7 @@ def bench(
         for pipe in pipes:
             if not pipe.poll(120):
                 raise SystemExit("a client process did not report its connections")
-            kind, live = pipe.recv()
+            _kind, live = pipe.recv()
             connected += int(live)
         connect_seconds = time.monotonic() - connect_started
         time.sleep(1.0)  # let the server settle before reading its RSS
@@ -519,7 +576,7 @@ def bench(
         for pipe in pipes:
             if not pipe.poll(args.drain + 60):
                 raise SystemExit("a client process did not report its results")
-            kind, report = pipe.recv()
+            _kind, report = pipe.recv()
             reports.append(report)
     finally:
         for worker in workers:
@@ -532,30 +589,20 @@ def bench(
     live = [c for c in clients if c["hello_seq"] >= 0 and not c["errors"]]
     broken = [c for c in clients if c["hello_seq"] >= 0 and c["errors"]]
     latencies: list[float] = []
-    delivered = recovered = trailing_recovered = lost = 0
     other_kinds = 0
-    for c in clients:
-        if c["hello_seq"] < 0:
-            continue  # never connected: its events count as not delivered
-        received = {seq: (kind, at, ids) for seq, kind, at, ids in c["events"]}
-        for seq in range(max(start_seq, c["hello_seq"]) + 1, end_seq + 1):
-            event = received.get(seq)
-            if event is None:
-                if seq <= c["resynced_upto"]:
-                    recovered += 1
-                    if seq > c["last_seq"]:
-                        trailing_recovered += 1
-                else:
-                    lost += 1
-                continue
-            delivered += 1
-            kind, at, ids = event
-            if kind != "questions.queued":
-                other_kinds += 1
-                continue
-            starts = [t0[i] for i in ids if i in t0]
-            if starts:
-                latencies.append((at - min(starts)) / 1e6)
+
+    def timed(seq: int, kind: str, at: int, ids: list[int]) -> None:
+        nonlocal other_kinds
+        if kind != "questions.queued":
+            other_kinds += 1
+            return
+        starts = [t0[i] for i in ids if i in t0]
+        if starts:
+            latencies.append((at - min(starts)) / 1e6)
+
+    tally = tally_delivery(clients, start_seq, end_seq, timed)
+    delivered, recovered = tally["delivered"], tally["recovered"]
+    trailing_recovered, lost = tally["trailing_recovered"], tally["lost"]
     return {
         "connected": connected,
         "connect_failures": args.clients - connected,
@@ -587,6 +634,42 @@ def bench(
         "ingest_p95_ms": produced["ingest_p95_ms"],
         "not_stored": produced["not_stored"],
         "drain_seconds": max(r["drain_seconds"] for r in reports),
+    }
+
+
+def tally_delivery(
+    clients: list[dict[str, Any]],
+    start_seq: int,
+    end_seq: int,
+    on_received: Callable[[int, str, int, list[int]], None] | None = None,
+) -> dict[str, int]:
+    """For every connected client (``Client.summary()``) and every number in
+    (``start_seq``, ``end_seq``] after its ``hello``: received, recovered by a resync (after
+    a gap, or after the final ping: ``trailing_recovered``), or lost. ``on_received`` sees
+    each received event (seq, kind, receive time in ns, question ids)."""
+    delivered = recovered = trailing_recovered = lost = 0
+    for c in clients:
+        if c["hello_seq"] < 0:
+            continue  # never connected: its events count as not delivered
+        received = {seq: (kind, at, ids) for seq, kind, at, ids in c["events"]}
+        for seq in range(max(start_seq, c["hello_seq"]) + 1, end_seq + 1):
+            event = received.get(seq)
+            if event is None:
+                if seq <= c["resynced_upto"]:
+                    recovered += 1
+                    if seq > c["last_seq"]:
+                        trailing_recovered += 1
+                else:
+                    lost += 1
+                continue
+            delivered += 1
+            if on_received is not None:
+                on_received(seq, *event)
+    return {
+        "delivered": delivered,
+        "recovered": recovered,
+        "trailing_recovered": trailing_recovered,
+        "lost": lost,
     }
 
 
