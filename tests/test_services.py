@@ -27,7 +27,7 @@ from tests.factories import make_account, make_brand, sandbox_account_for
 def test_concurrent_ingestion_of_the_same_pages_stores_each_tweet_once() -> None:
     brand = make_brand()
     tweets = [
-        {"id": str(1_900_000_000_000_000_000 + n), "text": f"q{n}", "author_id": str(n % 50)}
+        {"id": str(1_900_000_000_000_000_000 + n), "text": f"q{n}", "author_id": str(n % 50 + 1)}
         for n in range(2_000)
     ]
     pages = [tweets[i : i + 100] for i in range(0, len(tweets), 100)]

@@ -243,8 +243,14 @@ def test_switching_on_and_off_is_audited(desk: Brand, recall: Any, supervisor: A
 
 
 def test_switching_is_announced_to_the_queue_and_monitoring(
-    desk: Brand, recall: Any, supervisor: Any, django_capture_on_commit_callbacks: Any
+    desk: Brand,
+    recall: Any,
+    supervisor: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
+    # A channel of the test's own listens: Redis's pub/sub layer takes only its sockets'.
+    settings.CHANNEL_LAYERS = {EVENTS_LAYER: {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     layer = get_channel_layer(EVENTS_LAYER)
     channel = async_to_sync(layer.new_channel)()
     for group in (brand_queue_group(desk.pk), monitoring_group(desk.pk)):

@@ -257,8 +257,10 @@ def test_a_short_follow_up_takes_its_conversations_language(desk: Brand) -> None
 
 
 def test_a_question_nobody_on_the_desk_speaks_alerts_the_supervisors(
-    desk: Brand, django_capture_on_commit_callbacks: Any
+    desk: Brand, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
+    # A channel of the test's own listens: Redis's pub/sub layer takes only its sockets'.
+    settings.CHANNEL_LAYERS = {EVENTS_LAYER: {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # Given a desk whose people speak English and French (one of them off shift)
     make_volunteer(desk, languages=["en"])
     make_volunteer(desk, role=Role.SUPERVISOR, languages=["fr-FR"])
