@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import Browser, expect
 
+from charter.models import ReviewPolicy
 from helpdesk.management.commands.demo import EmbeddedDesk, start_embedded_desk
 from helpdesk.models import Brand, Question, Reply
 from helpdesk.replies.submit import submit_reply
@@ -29,7 +30,12 @@ LIVE_MS = 2_000  # the issue's promise: the page follows the desk within 2 secon
 @pytest.fixture
 def desk(server_url: str, monkeypatch: pytest.MonkeyPatch, live_settings: Any) -> Any:
     call_command("seed_demo", "--no-history", stdout=StringIO(), stderr=StringIO())
-    start_shift(User.objects.get(username="alice"), Brand.objects.get(slug="northwind").pk)
+    brand = Brand.objects.get(slug="northwind")
+    # No sampled review: Alice's reply goes straight out (the demo samples certified replies).
+    ReviewPolicy.objects.filter(brand=brand).update(
+        certified_sample_rate=0.0, mentor_sample_rate=0.0
+    )
+    start_shift(User.objects.get(username="alice"), brand.pk)
     monkeypatch.delenv("X_API_BASE_URL", raising=False)
     running = start_embedded_desk(sandbox_port=0, rate=0.0, poll_interval=0.3, seed=1)
     try:
