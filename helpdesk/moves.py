@@ -42,6 +42,17 @@ __all__ = [
 ]
 
 
+# The columns of a claim or an offer, cleared when a question goes back to the queue (or
+# leaves it for good): one definition for every path that does so.
+UNCLAIMED: dict[str, Any] = {
+    "claimed_by": None,
+    "claimed_at": None,
+    "lease_expires_at": None,
+    "offered_to": None,
+    "offer_expires_at": None,
+}
+
+
 def move_question(
     question: Question,
     to_state: str,

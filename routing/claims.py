@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from charter.gate import crisis_refusal, may_claim
 from helpdesk.models import Question, name_from
-from helpdesk.moves import move_question, move_questions
+from helpdesk.moves import UNCLAIMED, move_question, move_questions
 from helpdesk.states import QuestionState
 from routing.crisis import crisis_for, no_crisis_covers_question
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
@@ -299,13 +299,7 @@ def back_to_queue(
             kind=kind,
             actor=actor,
             data=data,
-            fields={
-                "claimed_by": None,
-                "claimed_at": None,
-                "lease_expires_at": None,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
+            fields=UNCLAIMED,
             where=Q(claimed_by=question.claimed_by_id),
             now=now,
         )

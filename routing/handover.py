@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.audit import events, record
 from helpdesk.models import Question, Volunteer
-from helpdesk.moves import move_question
+from helpdesk.moves import UNCLAIMED, move_question
 from helpdesk.permissions import supervisor_of
 from helpdesk.states import QuestionState, check_question_transition
 from routing.claims import ClaimError, back_to_queue, get_question
@@ -212,11 +212,7 @@ def return_escalated(question_id: int, by_user: User, *, now: datetime | None = 
             kind="question.returned_from_escalation",
             actor=by_user,
             fields={
-                "claimed_by": None,
-                "claimed_at": None,
-                "lease_expires_at": None,
-                "offered_to": None,
-                "offer_expires_at": None,
+                **UNCLAIMED,
                 "escalation_closed_at": None,
                 "escalation_closed_by": None,
             },

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.linking import LinkError
 from helpdesk.models import Question, Reply
-from helpdesk.moves import announce_reply, move_question
+from helpdesk.moves import UNCLAIMED, announce_reply, move_question
 from helpdesk.replies.common import (
     ReplyError,
     lock_reply,
@@ -108,15 +108,6 @@ def _reopen_question(reply: Reply, supervisor: User, reason: str, then: str) -> 
         data=data,
         fields=UNCLAIMED,
     )
-
-
-UNCLAIMED = {
-    "claimed_by": None,
-    "claimed_at": None,
-    "lease_expires_at": None,
-    "offered_to": None,
-    "offer_expires_at": None,
-}
 
 
 @dataclass(frozen=True)
