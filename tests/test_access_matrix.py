@@ -326,7 +326,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "crisis:page": (
         "login 403   403   403   403   403   403   403   200   200   403   200   403   200   403",
-        "login 403   403   403   403   403   403   403   302   302   403   302   403   302   403",
+        # an empty form chooses no scope: refused with the form (it once meant the whole brand)
+        "login 403   403   403   403   403   403   403   400   400   403   400   403   400   403",
     ),
     "crisis:end": (
         "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",

@@ -132,10 +132,10 @@ def test_a_supervisor_switches_it_on_with_a_holding_statement_and_off_again(
     assert off.status_code == 302
 
 
-def test_the_whole_brand_is_the_empty_topic(client: Client, desk: Brand, people: People) -> None:
+def test_the_whole_brand_is_chosen_by_name(client: Client, desk: Brand, people: People) -> None:
     people.log_in(client, ADMIN)
 
-    client.post(PAGE, {"topic": "", "reason": "Outage"})
+    client.post(PAGE, {"topic": "brand", "reason": "Outage"})
     listed = client.get(PAGE).content.decode()
     client.post(END, {"topic": ""})
 
@@ -149,8 +149,11 @@ def test_the_whole_brand_is_the_empty_topic(client: Client, desk: Brand, people:
     ("post", "error"),
     [
         ({"topic": "999999"}, "Select a valid choice."),
-        ({"topic": "", "reason": "x" * 501}, "Ensure this value has at most 500 characters"),
-        ({"topic": "", "holding_statement": "abc"}, "Select a valid choice."),
+        # An empty form switched every question of the brand into crisis mode
+        ({}, "Choose the affected topic, or every question."),
+        ({"topic": "", "reason": "Outage"}, "Choose the affected topic, or every question."),
+        ({"topic": "brand", "reason": "x" * 501}, "Ensure this value has at most 500 characters"),
+        ({"topic": "brand", "holding_statement": "abc"}, "Select a valid choice."),
     ],
 )
 def test_bad_input_is_refused_with_a_reason_and_writes_nothing(
@@ -171,7 +174,7 @@ def test_an_alert_id_beyond_a_bigint_is_refused_and_writes_nothing(
     # It failed the insert with a 500 (found by issue 11's property tests)
     people.log_in(client, SUPERVISOR)
 
-    response = client.post(PAGE, {"topic": "", "alert": "99999999999999999999999"})
+    response = client.post(PAGE, {"topic": "brand", "alert": "99999999999999999999999"})
 
     assert response.status_code == 400
     assert not CrisisMode.objects.exists() and not events().exists()

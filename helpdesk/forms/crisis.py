@@ -16,19 +16,23 @@ from helpdesk.params import MAX_ID
 from routing.crisis import REASON_MAX_LENGTH
 from routing.models import Topic
 
-WHOLE_BRAND = ""
+# Chosen, never defaulted: an empty form switched crisis mode on for every question.
+WHOLE_BRAND = "brand"
 
 
 def _optional_id(value: str) -> int | None:
     return int(value) if value else None
 
 
+def _topic_or_brand(value: str) -> int | None:
+    return None if value == WHOLE_BRAND else int(value)
+
+
 class StartCrisisForm(forms.Form):
     topic = forms.TypedChoiceField(
         label=_("Affected questions"),
-        coerce=_optional_id,
-        empty_value=None,
-        required=False,
+        coerce=_topic_or_brand,
+        error_messages={"required": _("Choose the affected topic, or every question.")},
     )
     holding_statement = forms.TypedChoiceField(
         label=_("Holding statement"),
@@ -53,6 +57,7 @@ class StartCrisisForm(forms.Form):
         super().__init__(*args, **kwargs)
         topics = Topic.objects.filter(brand_id=brand_id).order_by("name", "pk")
         self.fields["topic"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose…")),
             (WHOLE_BRAND, _("Every question of the brand")),
             *((str(topic.pk), topic.name) for topic in topics),
         ]
