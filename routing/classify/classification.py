@@ -193,7 +193,10 @@ def _builtin_noise(
         return "spam or ad: links only"
     if not has_link and not NOT_PUNCTUATION.search(plain):
         return "nothing but mentions"
-    if replies_to_other and not mentioned_handles:
+    # A reply in someone else's thread that asks a question may be asking the brand under a
+    # handle the desk does not know ("@PrimeVideoIN Why it's not showing on my app ?"); one
+    # that only agrees ("same here, my order is late") is the other customer's conversation.
+    if replies_to_other and not mentioned_handles and "?" not in text and not is_urgent:
         return "a reply to another customer"
     is_question = _asks_something(text, folded, words, topic_id) or is_urgent
     # Hashtags make an ad only when nothing is asked or reported: a complaint may carry four.

@@ -123,8 +123,9 @@ URGENCY_PHRASE_PATTERN = re.compile("|".join(re.escape(p) for p in URGENCY_PHRAS
 # Words of the urgency list that misfire on their own ("a passing joke", "rolling back
 # immediately solved it"): classification leaves them out; sentiment still reads them.
 URGENCY_MISFIRES = vocabulary("joke immediately immediatement")
-# What cannot wait its turn whatever the tone (issue 15): an intruder in the account, money
-# taken wrongly, fraud or phishing, a device that overheats or burns, a deadline within a day.
+# What cannot wait its turn whatever the tone (issue 15): an intruder in the account (or a
+# change its owner did not make), money taken wrongly, fraud or phishing, a device that
+# overheats or burns, a deadline within a day, a traveller stranded, a network gone whole.
 CRITICAL_PATTERN = re.compile(
     r"\b(?:hack(?:ed|er|ers|ing)?|hijack(?:ed)?|compromised)\b|\b(?:ete|est)\s+pirate\w*"
     r"|\bsomeone\b[^.?!]{0,40}\b(?:log(?:ged|ging)?|sign(?:ed|ing)?|got|get|getting)\s+in(?:to)?\b"
@@ -134,7 +135,15 @@ CRITICAL_PATTERN = re.compile(
     r"\s+times|again)\b|\bdouble[- ]charged\b|\bpreleve\w*\s+(?:deux|\d+)\s+fois\b"
     r"|\b(?:still\s+(?:got\s+|been\s+)?(?:charged|billed))\b|\bbilled\s+for\b[^.?!]{0,25}\bfree\b"
     r"|\b(?:overheat\w*|surchauffe\w*|caught\s+fire|on\s+fire|smok(?:e|ing)|sparks?|explod\w*)\b"
-    r"|\b(?:ends?|expires?|expiring|flight|flying|departs?|leaving)\b[^.?!]{0,40}"
+    # a change the owner says they did not make ("it was changed 43 days ago, BUT I DIDN'T")
+    r"|\b(?:changed|reset|updated|added)\b[^.?!]{0,60}\b(?:i\s+(?:didn|did\s+not|never)\b"
+    r"|wasn\W?t\s+me\b|not\s+me\b)"
+    # stranded by a travel ban or a cancelled way home
+    r"|\b(?:stranded|travel\s+ban\w*|stuck\s+(?:abroad|overseas))\b"
+    r"|\btravel\b[^.?!]{0,30}\b(?:banned|suspended)\b"
+    # a whole network gone: no calls, no emergency number
+    r"|\b(?:total|complete)\s+(?:service\s+|network\s+)?(?:loss|outage)\b"
+    r"|\b(?:ends?|expires?|expiring|flight|flying|departs?|leaving|land(?:s|ing)?)\b[^.?!]{0,40}"
     r"\b(?:today|tonight|tomorrow|this\s+(?:evening|afternoon|morning|weekend)|(?:mon|tues|wednes"
     r"|thurs|fri|satur|sun)day)\b"
 )
