@@ -175,6 +175,7 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             }
         )
     waiting_since = _unanswered_since(brand_id, customer_ids, questions)
+    in_thread = _first_in_thread(questions)
     hits: NoiseHits = {}
     # Oldest first (X's ids grow with time), so a question sees exactly the earlier ones
     # whether they came in this batch or were stored by an earlier one.
@@ -187,6 +188,9 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             else 0.0
         )
         since = waiting_since.get(question.customer_id or 0)
+        thread = (question.conversation_id or 0, question.customer_id or 0)
+        first_here = in_thread.get(thread)
+        own_thread = first_here is not None and first_here < _tweet_number(question.tweet_id)
         result = classify(
             question.text,
             lang_hint=question.lang,
@@ -196,9 +200,13 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             returning_unanswered=since is not None
             and since < _tweet_number(question.tweet_id)
             and reply_to not in own_user_ids,
+            # Not in a thread where this customer already asked: answering someone who joined
+            # it is still their own question ("@someone All discs pretty much. It'll read
+            # them after 5 or 6 tries").
             replies_to_other=bool(reply_to)
             and reply_to not in own_user_ids
             and reply_to != customer_x_id
+            and not own_thread
             and not names_the_brand(question.text, care_handles),
             waited_minutes=waited,
             fallback_language=conversation_language.get(question.conversation_id or 0)
@@ -206,6 +214,9 @@ def _classify_for_brand(brand_id: int, questions: list[Question]) -> NoiseHits:
             compiled=compiled,
         )
         _apply(question, result)
+        if question.conversation_id is not None and question.customer_id is not None:
+            number = _tweet_number(question.tweet_id)
+            in_thread[thread] = min(in_thread.get(thread, number), number)
         if question.conversation_id is not None and question.lang:
             conversation_language.setdefault(question.conversation_id, question.lang)
         question.state_changed_at = now
@@ -236,6 +247,24 @@ def _conversation_languages(batch: list[Question]) -> dict[int, str]:
     for conversation_id, _, lang in sorted(rows, key=lambda row: _tweet_number(row[1])):
         languages.setdefault(conversation_id, lang)
     return languages
+
+
+def _first_in_thread(batch: list[Question]) -> dict[tuple[int, int], int]:
+    """Per (conversation, customer), the tweet id (as a number) of the customer's oldest
+    stored question in that conversation; the batch's own are added as they are classified,
+    so chunking cannot change the answer."""
+    conversation_ids = {q.conversation_id for q in batch if q.conversation_id is not None}
+    first: dict[tuple[int, int], int] = {}
+    rows = (
+        Question.objects.filter(conversation_id__in=conversation_ids, customer_id__isnull=False)
+        .exclude(pk__in=[q.pk for q in batch if q.pk is not None])
+        .values_list("conversation_id", "customer_id", "tweet_id")
+    )
+    for conversation_id, customer_id, tweet_id in rows:
+        number = _tweet_number(tweet_id)
+        key = (conversation_id, customer_id)
+        first[key] = min(first.get(key, number), number)
+    return first
 
 
 def _tweet_number(tweet_id: str) -> int:

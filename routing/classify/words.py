@@ -135,6 +135,14 @@ CRITICAL_PATTERN = re.compile(
     r"\s+times|again)\b|\bdouble[- ]charged\b|\bpreleve\w*\s+(?:deux|\d+)\s+fois\b"
     r"|\b(?:still\s+(?:got\s+|been\s+)?(?:charged|billed))\b|\bbilled\s+for\b[^.?!]{0,25}\bfree\b"
     r"|\b(?:overheat\w*|surchauffe\w*|caught\s+fire|on\s+fire|smok(?:e|ing)|sparks?|explod\w*)\b"
+    # someone trying to get in, or the password changed under the owner
+    r"|\battempt\w*\b[^.?!]{0,30}\b(?:sign|log)(?:ging|ged|ing|s)?\s*(?:in|on)\b"
+    r"|\b(?:sign|log)[- ]?in\s+attempts?\b|\bsuspicious\s+(?:activity|log|sign)\w*"
+    r"|\bpassword\s+(?:got|was|has\s+been|had\s+been)\s+changed\b"
+    # renewed or charged without the customer's consent, or taken twice
+    r"|\bwithout\s+my\s+(?:approval|permission|consent|authori[sz]ation|knowledge)\b"
+    r"|\b(?:auto(?:matically)?[- ]?)?renew(?:ed|s|al|ing)?\b[^.?!]{0,60}\bfree\b"
+    r"|\b(?:came\s+out|taken|debited|deducted|paid|charged)\b[^.?!]{0,25}\b(?:twice|two\s+times)\b"
     # a change the owner says they did not make ("it was changed 43 days ago, BUT I DIDN'T")
     r"|\b(?:changed|reset|updated|added)\b[^.?!]{0,60}\b(?:i\s+(?:didn|did\s+not|never)\b"
     r"|wasn\W?t\s+me\b|not\s+me\b)"

@@ -225,6 +225,27 @@ def test_a_reply_to_another_customer_is_dismissed_unless_it_addresses_the_desk(
     assert get(1).dismissed_reason == "a reply to another customer"
 
 
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_answering_someone_who_joined_the_customers_own_thread_stays_their_question(
+    desk: Brand, chunk: int
+) -> None:
+    thread = {"conversation_id": str(BASE_ID + 1), "author_id": "777"}
+    tweets = [
+        tweet(1, "@NorthwindHelp my console won't read discs", **thread),
+        # a stranger joins; the customer answers them, not the brand
+        tweet(
+            2,
+            "@stranger All discs pretty much. Takes 5 tries",
+            in_reply_to_user_id="9999",
+            **thread,
+        ),
+    ]
+    for start in range(0, len(tweets), chunk):
+        ingest(desk, *tweets[start : start + chunk])
+
+    assert [get(n).state for n in (1, 2)] == ["queued", "queued"]
+
+
 def test_the_rule_tester_lists_hits_with_their_spans(desk: Brand) -> None:
     topic = Topic.objects.create(brand=desk, slug="tv", name="TV")
     RoutingRule.objects.create(

@@ -31,6 +31,16 @@ def run(text: str, **kwargs: Any) -> Classification:
         "@NorthwindHelp just been in a meeting that was hijacked, please help",
         "@NorthwindHelp the offer ends tomorrow and I still don't have it",
         "@NorthwindHelp mon compte a été piraté",
+        # issue 15's later corpus parts: the cues they showed missing
+        "@NorthwindHelp it says my password was changed 43 days ago, BUT I DIDN'T",
+        "@NorthwindHelp my account was recently attempted to signing in, what do I do",
+        "@NorthwindHelp my password got changed and recovery doesn't recognise my device",
+        "@NorthwindHelp why are you renewing products without my approval and charging me",
+        "@NorthwindHelp it renewed although I only signed up for the FREE plan",
+        "@NorthwindHelp I paid for the game, it came out twice in my bank, no code yet",
+        "@NorthwindHelp all travel has been banned, if I don't fly back now I'm stranded",
+        "@NorthwindHelp anyone else experience total service loss??? #outage",
+        "@NorthwindHelp will you land at MDW or a nearby airport this evening?",
     ],
 )
 def test_what_cannot_wait_is_urgent_whatever_the_tone(text: str) -> None:
@@ -45,6 +55,10 @@ def test_what_cannot_wait_is_urgent_whatever_the_tone(text: str) -> None:
         "@NorthwindHelp rolling back immediately solved it, thanks",
         "@NorthwindHelp loved the show tonight!!! best band ever",
         "@NorthwindHelp my favourite pirate movie is on your app",
+        "@NorthwindHelp I changed my plan last week, how do I see the new price?",
+        "@NorthwindHelp the free plan renewed my storage quota, great",
+        "@NorthwindHelp I tried logging in on the app and it's slow",
+        "@NorthwindHelp I tried to log in but it says wrong password",
     ],
 )
 def test_words_that_only_sound_urgent_leave_the_priority_normal(text: str) -> None:
