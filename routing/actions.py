@@ -339,7 +339,9 @@ def _apply(question: Question, result: Classification) -> None:
     question.topic_id = result.topic_id
     question.priority = result.priority
     question.is_negative = result.negative
-    question.group_text_key, question.group_outage_key = group_keys(question.text, result.topic_id)
+    question.group_text_key, question.group_outage_key = group_keys(
+        question.text, result.topic_id, question.account_id
+    )
 
 
 def _save_routed(questions: list[Question]) -> None:

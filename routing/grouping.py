@@ -8,7 +8,7 @@ removed. Groups form when
 * at least ``MIN_CUSTOMERS`` different customers ask the same thing within an hour, or the
   same outage words ("outage", "offline", "panne" ..., and "down" only in an outage's sense:
   "the site is down", not "holding down the shift key" or "shuts down") come with the same
-  topic from that many customers within an hour.
+  topic (without a topic, to the same care account) from that many customers within an hour.
 
 A question joins an open group of its key (one with a question still open) or a new one.
 
@@ -97,26 +97,34 @@ def group_key(text: str, customer_id: int | None = None) -> str:
     return f"c{customer_id}:{key[2:]}" if key and customer_id is not None else key
 
 
-def outage_key(text: str, topic_id: int | None) -> str:
-    """The outage key: the outage words of ``text`` with its topic; ``""`` without any."""
-    return _outage_key(text, key_words(text), topic_id)
+def outage_key(text: str, topic_id: int | None, account_id: int | None = None) -> str:
+    """The outage key: the outage words of ``text`` with its topic (without one, with the
+    care account it came to); ``""`` without any outage word."""
+    return _outage_key(text, key_words(text), topic_id, account_id)
 
 
 def _text_key(words: frozenset[str]) -> str:
     return f"t:{_digest(words)}" if len(words) >= MIN_WORDS else ""
 
 
-def _outage_key(text: str, words: frozenset[str], topic_id: int | None) -> str:
+def _outage_key(
+    text: str, words: frozenset[str], topic_id: int | None, account_id: int | None
+) -> str:
     outage = set(words & OUTAGE_WORDS)
     if "down" in words and _DOWN_AS_OUTAGE.search(fold(text).lower()):
         outage.add("down")
-    return f"o{topic_id or 0}:{'+'.join(sorted(outage))}"[:120] if outage else ""
+    if not outage:
+        return ""
+    # Without a topic, "down" says nothing of what is down: the care account it was asked of
+    # stands in for the product (a games studio's servers and a cable firm's wifi were one).
+    scope = f"{topic_id}" if topic_id else f"a{account_id or 0}"
+    return f"o{scope}:{'+'.join(sorted(outage))}"[:120]
 
 
-def group_keys(text: str, topic_id: int | None) -> tuple[str, str]:
+def group_keys(text: str, topic_id: int | None, account_id: int | None = None) -> tuple[str, str]:
     """``(text key, outage key)`` of a question, as stored on it."""
     words = key_words(text)
-    return _text_key(words), _outage_key(text, words, topic_id)
+    return _text_key(words), _outage_key(text, words, topic_id, account_id)
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ def _keyed(questions: Sequence[Question]) -> dict[int, _Entry]:
     caller other than routing) get them now."""
     missing = []
     for question in questions:
-        keys = group_keys(question.text, question.topic_id)
+        keys = group_keys(question.text, question.topic_id, question.account_id)
         if keys != (question.group_text_key, question.group_outage_key):
             question.group_text_key, question.group_outage_key = keys
             missing.append(question)

@@ -70,6 +70,9 @@ def test_the_key_ignores_case_accents_mentions_links_punctuation_stopwords_and_o
     assert group_key("@A hello?") == ""
     assert outage_key("@A is the site DOWN?", 3) == "o3:down"
     assert outage_key("@A where is my order", 3) == ""
+    # without a topic, the care account asked stands in for what is down
+    assert outage_key("@A is the site DOWN?", None, 5) == "oa5:down"
+    assert outage_key("@A is the site DOWN?", None, 6) != outage_key("@A site down?", None, 5)
 
 
 def test_the_same_customer_asking_twice_within_a_day_is_grouped(desk: Brand, clock: Any) -> None:
@@ -190,7 +193,7 @@ def test_each_question_carries_the_keys_it_is_grouped_by(desk: Brand) -> None:
 
     stored = Question.objects.get(pk=asked.pk)
     assert stored.group_text_key == group_key(stored.text)
-    assert stored.group_outage_key == outage_key(stored.text, stored.topic_id)
+    assert stored.group_outage_key == outage_key(stored.text, stored.topic_id, stored.account_id)
     assert stored.group_outage_key.endswith(":down+outage")  # both words, one key
 
 
@@ -226,3 +229,21 @@ def test_unrelated_problems_sharing_the_word_down_are_not_grouped(desk: Brand) -
 
     assert groups_of(questions) == [None] * 4
     assert QuestionGroup.objects.count() == 0
+
+
+def test_without_a_topic_an_outage_groups_within_the_care_account_asked(desk: Brand) -> None:
+    # The corpus replay grouped a games studio's "servers are down" with a cable firm's
+    # "wi fi is down" and a video app's "are you down": one word, three products.
+    make_account(desk, username="NorthwindGames", x_user_id="802")
+    questions = ask(
+        desk,
+        ("1", "@NorthwindGames are the servers down?"),
+        ("2", "@NorthwindHelp your website is down"),
+        ("3", "@NorthwindGames servers down for online play"),
+        ("4", "@NorthwindHelp is the site down for everyone?"),
+        ("5", "@NorthwindGames online is down again"),
+    )
+
+    games, shop = groups_of(questions[0::2]), groups_of(questions[1::2])
+    assert len(set(games)) == 1 and games[0] is not None
+    assert shop == [None, None]  # two customers: under the three an outage group needs
