@@ -80,7 +80,7 @@ def business_rows(
     calendars = scope_calendars(scope)
     answered = queryset.filter(first_response_at__isnull=False).annotate(
         store_key=key_expressions()["store"],
-        began_at=arrived(scope),
+        began_at=arrived(),
     )
     columns: tuple[Any, ...] = ("store_key", "began_at", "received_at", "first_response_at")
     if connection.vendor == "postgresql":

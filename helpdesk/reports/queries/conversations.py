@@ -73,7 +73,7 @@ def resolution(scope: Scope) -> Resolution:
         .values("conversation_id")
         .order_by()
         .annotate(
-            began=Min(arrived(scope)),
+            began=Min(arrived()),
             closed=Max(closing),
             still_open=Count(
                 "pk", filter=Q(first_response_at__isnull=True) & ~Q(state__in=CLOSED_STATES)

@@ -63,7 +63,7 @@ def figure_aggregates(scope: Scope, *, durations: bool) -> dict[str, Any]:
     }
     if durations:
         aggregates["first_response"] = Percentiles(
-            SecondsBetween(F("first_response_at"), arrived(scope))
+            SecondsBetween(F("first_response_at"), arrived())
         )
         aggregates["desk_response"] = Percentiles(
             SecondsBetween(F("first_response_at"), F("received_at"))
@@ -137,7 +137,7 @@ def response_percentiles_by(scope: Scope, grouping: str) -> dict[Any, Durations]
         .order_by()
         .annotate(
             answered=Count("pk"),
-            first_response=Percentiles(SecondsBetween(F("first_response_at"), arrived(scope))),
+            first_response=Percentiles(SecondsBetween(F("first_response_at"), arrived())),
         )
     )
     return {row["group_key"]: Durations.of(row["answered"], row["first_response"]) for row in rows}
@@ -202,7 +202,7 @@ def response_distribution(scope: Scope) -> list[int]:
     annotated = (
         questions_in(scope)
         .filter(first_response_at__isnull=False)
-        .annotate(seconds=SecondsBetween(F("first_response_at"), arrived(scope)))
+        .annotate(seconds=SecondsBetween(F("first_response_at"), arrived()))
     )
     bounds = (0, *RESPONSE_BUCKETS)
     aggregates = {

@@ -73,7 +73,7 @@ def key_expressions() -> dict[str, Any]:
     }
 
 
-def arrived(scope: Scope) -> Coalesce:
+def arrived() -> Coalesce:
     """When the customer wrote: X's timestamp, else our arrival."""
     return Coalesce(F("tweeted_at"), F("received_at"))
 

@@ -66,7 +66,7 @@ def series(scope: Scope) -> list[SeriesPoint]:
     }
     if not scope.business_time:
         aggregates["first_response"] = Percentiles(
-            SecondsBetween(F("first_response_at"), arrived(scope))
+            SecondsBetween(F("first_response_at"), arrived())
         )
     rows = (
         questions_in(scope)
