@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -128,3 +129,45 @@ def record_call(
             )
     except Exception:
         log.exception("X call %s %s not counted", request.method, request.url)
+
+
+def bill_found_post(account: XAccount, text: str, since: datetime) -> bool:
+    """Count as billed the post X created although its answer never reached us (a timeout
+    after X accepted it, found on X afterwards): the latest unanswered create of the
+    account since ``since`` in the post's price category gets its unit and cost.
+
+    The call row does not name its reply, so when two replies of one account both lost
+    their answers the row taken may be the other's; it is priced the same unless only one
+    of them has a link. Returns whether a row was found to bill; never raises (the reply is
+    sent whatever the bill says).
+    """
+    try:
+        return _bill_found_post(account, text, since)
+    except Exception:
+        log.exception("a post found on X for %s could not be billed", account)
+        return False
+
+
+def _bill_found_post(account: XAccount, text: str, since: datetime) -> bool:
+    category = PriceCategory.POST_CREATE_URL if has_url(text) else PriceCategory.POST_CREATE
+    with transaction.atomic():
+        row = (
+            XApiCall.objects.select_for_update()
+            .filter(
+                account=account,
+                endpoint="POST /2/tweets",
+                category=category,
+                status__isnull=True,
+                units=0,
+                at__gte=since,
+            )
+            .order_by("-at", "-pk")
+            .first()
+        )
+        if row is None:
+            log.warning("a post found on X for %s has no unanswered call to bill", account)
+            return False
+        row.units = 1
+        row.cost_micros = row.unit_price_micros
+        row.save(update_fields=["units", "cost_micros"])
+    return True

@@ -11,8 +11,9 @@ import pytest
 import requests
 from django.conf import settings
 from django.db.models import Sum
+from django.utils import timezone
 
-from helpdesk.models import ListeningQuery, XApiCall
+from helpdesk.models import ListeningQuery, Reply, XApiCall
 from helpdesk.replies import delete_sent_reply
 from helpdesk.states import ReplyState
 from helpdesk.x import polling, posting
@@ -211,3 +212,39 @@ def test_a_call_that_cannot_be_counted_still_goes_through(
     assert (outcome.error, outcome.result.new) == ("", 1)
     assert not XApiCall.objects.filter(endpoint="GET /2/users/:id/mentions").exists()
     assert "X call GET" in caplog.text and "not counted" in caplog.text
+
+
+@pytest.mark.parametrize("settled_by", ["the sender's look", "the sweep"])
+def test_a_post_x_created_whose_answer_was_lost_is_billed_once(
+    live_desk: Desk, settings: Any, settled_by: str
+) -> None:
+    # Given X accepting a reply with a link but its answer never reaching the desk (and, for
+    # the sweep, the sender's own look failing too)
+    settings.X_HTTP_TIMEOUT_SECONDS = 0.3
+    world = live_desk.sandbox.world
+    plain = live_desk.queued_reply()
+    linked = live_desk.queued_reply("Returns: https://example.com/returns ^V1", mention=True)
+    world.add_fault("create_tweet", "timeout_after_accept", seconds=1.0)
+    if settled_by == "the sweep":
+        world.add_fault("user_tweets", "5xx")
+
+    # When it is sent, found on X and settled, and a plain reply goes out normally
+    first = posting.send_reply(linked.pk)
+    if settled_by == "the sweep":
+        assert first == "in_doubt"
+        Reply.objects.filter(pk=linked.pk).update(
+            sending_since=timezone.now() - posting.stuck_after()
+        )
+        assert posting.sweep_replies().settled_sent == 1
+    else:
+        assert first == "sent"
+    posting.send_reply(plain.pk)  # the sweep may have dispatched it already
+    plain.refresh_from_db()
+    assert plain.state == ReplyState.SENT
+
+    # Then the desk bills the created post once, at the link price, as the sandbox's log does
+    units, micros = desk_bill()
+    assert (units, micros) == sandbox_bill(live_desk.sandbox)
+    assert (units["post_create_url"], units["post_create"]) == (1, 1)
+    timed_out = XApiCall.objects.get(endpoint="POST /2/tweets", status__isnull=True)
+    assert (timed_out.units, timed_out.cost_micros) == (1, 200_000)

@@ -19,6 +19,7 @@ from helpdesk.models import Question, Reply, XAccount
 from helpdesk.moves import move_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import gateway
+from helpdesk.x.metering import bill_found_post
 from helpdesk.x.posting.common import (
     BACKOFF_BASE_SECONDS,
     DUPLICATE_MARK,
@@ -206,6 +207,9 @@ def mark_sent(claim: SendClaim, reply: Reply, tweet_id: str, *, found: bool) -> 
             first_reply=reply, first_response_at=now
         )
         move_question_on(reply.question, QuestionState.SENDING, QuestionState.ANSWERED, reply)
+        if found:  # X created it and billed it, though its answer never reached us
+            assert reply.queued_at is not None
+            bill_found_post(reply.account, reply.text, reply.queued_at - LOOK_MARGIN)
 
 
 def _requeue(claim: SendClaim, reply: Reply, *, at: datetime | None, error: Exception) -> None:
