@@ -3,7 +3,9 @@ routing): refusals, hello and event numbers, resync, claims, re-checks, bad inpu
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,11 +16,13 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 import helpdesk.sequence
 from charter.standing import suspend
 from helpdesk.asgi import application
+from helpdesk.consumers import in_db_thread
 from helpdesk.events import EVENTS_LAYER, announce, brand_queue_group, monitoring_group
 from helpdesk.models import Brand, Question, Role
 from helpdesk.sequence import next_sequence
@@ -716,3 +720,23 @@ def test_signing_out_closes_the_persons_open_sockets_at_once(desk: Brand) -> Non
     codes, others_untouched = async_to_sync(flow)()
     assert codes == ["not_signed_in"]
     assert others_untouched is True
+
+
+@pytest.mark.postgres
+def test_on_postgresql_two_sockets_checks_run_side_by_side() -> None:
+    # One thread per process for every socket's checks and claims made a claim wait behind
+    # the checks of 2,500 sockets (bench/load.py). Two calls that each wait for the other
+    # finish only if they run at the same time; one after the other, the barrier breaks.
+    meeting = threading.Barrier(2, timeout=10)
+
+    def check() -> str:
+        meeting.wait()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return threading.current_thread().name
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(in_db_thread(check)(), in_db_thread(check)()))
+
+    names = asyncio.run(both())
+    assert len(set(names)) == 2
