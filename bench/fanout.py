@@ -56,6 +56,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 UNUSABLE = "!"  # an unusable password: nobody signs in as a bench volunteer
 CARE = {"username": "BenchCare", "x_user_id": "1700000000000000001"}
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# How long a hole in the numbers waits for its event before the client resyncs; queue.js
+# waits the same (REORDER_WAIT_MS).
+REORDER_WAIT_S = 0.5
 
 
 def free_port() -> int:
@@ -214,9 +217,20 @@ class Client:
     errors: list[str] = field(default_factory=list)
     closed_early: bool = False
 
+    # Every number up to this one was received or resynced (holes below last_seq wait
+    # REORDER_WAIT_S for their event before the client resyncs, as queue.js does).
+    contiguous: int = 0
+    # Holes closed within the wait (by their event, or a resync already asked for).
+    reordered: int = 0
+
     @property
     def known(self) -> int:
         return max(self.last_seq, self.resynced_upto)
+
+    def advance(self) -> None:
+        self.contiguous = max(self.contiguous, self.resynced_upto)
+        while self.contiguous + 1 in self.seen:
+            self.contiguous += 1
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -226,6 +240,7 @@ class Client:
             "events": self.events,
             "duplicates": self.duplicates,
             "out_of_order": self.out_of_order,
+            "reordered": self.reordered,
             "gaps": self.gaps,
             "resyncs_sent": self.resyncs_sent,
             "resynced_upto": self.resynced_upto,
@@ -266,7 +281,7 @@ async def open_socket(
         client.errors.append(f"first message: {str(first)[:200]}")
         await ws.close()
         return None
-    client.hello_seq = client.last_seq = int(first["seq"])
+    client.hello_seq = client.last_seq = client.contiguous = int(first["seq"])
     return ws
 
 
@@ -288,16 +303,19 @@ async def on_message(client: Client, ws: Any, message: dict[str, Any], received:
         if isinstance(payload.get("question_id"), int):
             ids.append(int(payload["question_id"]))
         client.events.append((seq, str(message.get("kind")), received, ids))
-        if seq > client.known + 1:
-            # A gap: what the page does is reload from the database.
-            client.gaps += 1
-            client.resyncs_sent += 1
-            await ws.send(json.dumps({"action": "resync", "since": client.last_seq}))
-        elif seq < client.last_seq:
+        if seq < client.last_seq:
             client.out_of_order += 1
         client.last_seq = max(client.last_seq, seq)
+        client.advance()
+        if seq > client.contiguous + 1:
+            # A hole below this number: events numbered by two processes may arrive in
+            # either order, so wait a moment for it before reloading, as the page does.
+            asyncio.get_running_loop().call_later(
+                REORDER_WAIT_S, lambda: asyncio.ensure_future(_gap_check(client, ws, seq))
+            )
     elif kind == "resync":
         client.resynced_upto = max(client.resynced_upto, int(message["seq"]))
+        client.advance()
         if client.pong_seq >= 0 and client.known >= client.pong_seq:
             client.done = True
     elif kind == "pong":
@@ -312,6 +330,19 @@ async def on_message(client: Client, ws: Any, message: dict[str, Any], received:
     else:
         return False
     return True
+
+
+async def _gap_check(client: Client, ws: Any, seq: int) -> None:
+    """REORDER_WAIT_S after ``seq`` showed a hole: still open, reload (``resync``)."""
+    if client.contiguous >= seq - 1:
+        client.reordered += 1
+        return
+    client.gaps += 1
+    client.resyncs_sent += 1
+    try:
+        await ws.send(json.dumps({"action": "resync", "since": client.contiguous}))
+    except Exception as error:  # the socket closed meanwhile: its reconnect reloads
+        client.errors.append(f"resync: {type(error).__name__}")
 
 
 async def run_client(
