@@ -22,19 +22,20 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.audit import Event, record, record_many
 from helpdesk.events import announce, brand_queue_group, monitoring_group
-from helpdesk.models import Question, Reply
-from helpdesk.states import check_question_transition, check_reply_transition
+from helpdesk.models import AuditEvent, Question, Reply
+from helpdesk.states import QuestionState, check_question_transition, check_reply_transition
 
 __all__ = [
     "announce_question",
     "announce_questions",
     "announce_reply",
+    "claim_in_one_statement",
     "move_question",
     "move_questions",
     "move_reply",
@@ -111,6 +112,83 @@ def move_question(
                 user_id if user_id is not None else (actor.pk if actor else None),
             )
     return True
+
+
+def claim_in_one_statement(
+    question_id: int,
+    actor: User,
+    *,
+    condition: tuple[str, list[Any]],
+    lease_minutes: tuple[str, list[Any]],
+    report: QuerySet[Question, dict[str, Any]],
+    now: datetime,
+) -> tuple[datetime | None, dict[str, Any] | None]:
+    """The claim as :func:`move_question` makes it (``queued`` to ``claimed``, the holder
+    and a lease, the ``question.claimed`` audit row, the announcement after commit), in one
+    PostgreSQL statement run on its own (autocommit): one round trip that decides and
+    takes. ``condition`` is an SQL condition on the ``helpdesk_question`` row that must also
+    hold (the caller's eligibility), ``lease_minutes`` an SQL expression of the lease's
+    length; both are ``(sql, params)`` with ``%s`` placeholders.
+
+    ``report`` (a ``.values()`` query of the question) is read in the same statement, at its
+    snapshot: the row as it was just before the update, for the loser's explanation.
+    Returns the lease's end when the claim won (else None), and the report's row (None: no
+    such question). A claim that lost to a claim still in flight when the statement began
+    reads the question as queued: the caller reads again to learn who won."""
+    if connection.vendor != "postgresql":  # pragma: no cover - the caller knows
+        raise NotImplementedError("one-statement claims need PostgreSQL")
+    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
+    table = Question._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(now)
+    condition_sql, condition_params = condition
+    lease_sql, lease_params = lease_minutes
+    report_sql, report_params = report.query.sql_with_params()
+    columns = list(report.query.selected or ())  # the values' names, in the select's order
+    sql = f"""
+        WITH moved AS (
+            UPDATE {table}
+            SET state = %s, state_changed_at = %s, claimed_by_id = %s, claimed_at = %s,
+                lease_expires_at = %s + MAKE_INTERVAL(mins => ({lease_sql})),
+                offered_to_id = NULL, offer_expires_at = NULL
+            WHERE {table}.id = %s AND {table}.state = %s AND ({condition_sql})
+            RETURNING {table}.id, {table}.brand_id, {table}.lease_expires_at
+        ), audited AS (
+            INSERT INTO {AuditEvent._meta.db_table}
+                (kind, created_at, actor_id, actor_label, brand_id, question_id,
+                 from_state, to_state, data)
+            SELECT 'question.claimed', %s, %s, '', moved.brand_id, moved.id, %s, %s,
+                JSONB_BUILD_OBJECT('lease_expires_at', TO_CHAR(
+                    moved.lease_expires_at AT TIME ZONE 'UTC',
+                    'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+            FROM moved
+        )
+        SELECT moved.lease_expires_at, moved.brand_id, report.*
+        FROM ({report_sql}) AS report LEFT JOIN moved ON TRUE"""  # noqa: S608 - ours
+    params = [
+        QuestionState.CLAIMED.value,
+        when,
+        actor.pk,
+        when,
+        when,
+        *lease_params,
+        question_id,
+        QuestionState.QUEUED.value,
+        *condition_params,
+        when,
+        actor.pk,
+        QuestionState.QUEUED.value,
+        QuestionState.CLAIMED.value,
+        *report_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    until, brand_id = row[0], row[1]
+    if until is not None:
+        announce_question(brand_id, "question.claimed", question_id, actor.pk)
+    return until, dict(zip(columns, row[2:], strict=True))
 
 
 def move_questions(
