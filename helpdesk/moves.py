@@ -17,9 +17,13 @@ creates a reply as a draft); every change after that comes through here.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -147,8 +151,10 @@ def claim_in_one_statement(
     sql = f"""
         WITH moved AS (
             UPDATE {table}
-            SET state = %s, state_changed_at = %s, claimed_by_id = %s, claimed_at = %s,
-                lease_expires_at = %s + MAKE_INTERVAL(mins => ({lease_sql})),
+            SET state = %s, state_changed_at = CAST(%s AS timestamptz),
+                claimed_by_id = CAST(%s AS bigint), claimed_at = CAST(%s AS timestamptz),
+                lease_expires_at = CAST(%s AS timestamptz)
+                    + MAKE_INTERVAL(mins => CAST(({lease_sql}) AS integer)),
                 offered_to_id = NULL, offer_expires_at = NULL
             WHERE {table}.id = %s AND {table}.state = %s AND ({condition_sql})
             RETURNING {table}.id, {table}.brand_id, {table}.lease_expires_at
@@ -156,7 +162,8 @@ def claim_in_one_statement(
             INSERT INTO {AuditEvent._meta.db_table}
                 (kind, created_at, actor_id, actor_label, brand_id, question_id,
                  from_state, to_state, data)
-            SELECT 'question.claimed', %s, %s, '', moved.brand_id, moved.id, %s, %s,
+            SELECT 'question.claimed', CAST(%s AS timestamptz), CAST(%s AS bigint), '',
+                moved.brand_id, moved.id, CAST(%s AS varchar), CAST(%s AS varchar),
                 JSONB_BUILD_OBJECT('lease_expires_at', TO_CHAR(
                     moved.lease_expires_at AT TIME ZONE 'UTC',
                     'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
@@ -181,7 +188,7 @@ def claim_in_one_statement(
         *report_params,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, None
@@ -189,6 +196,33 @@ def claim_in_one_statement(
     if until is not None:
         announce_question(brand_id, "question.claimed", question_id, actor.pk)
     return until, dict(zip(columns, row[2:], strict=True))
+
+
+# The statements prepared on each PostgreSQL connection (the driver's own connection object,
+# which a reconnect replaces), by name.
+_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def execute_prepared(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """Run ``sql`` (``%s`` placeholders) as a statement PostgreSQL prepared once per
+    connection: a claim's statement takes the planner about ten times as long as it takes to
+    run, and Django's driver settings prepare nothing (for the sake of connection poolers,
+    which the desk does not use: it keeps its connections, ``conn_max_age``). The first use
+    on a connection adds one ``PREPARE``; every later one is a single ``EXECUTE``. A
+    prepared statement outlives a rolled-back transaction, and its name is the SQL's hash,
+    so a changed statement is a new one."""
+    name = "hf_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
+    raw = connection.connection
+    with _prepared_lock:
+        names = _prepared.setdefault(raw, set())
+        known = name in names
+    if not known:
+        numbered = iter(range(1, len(params) + 1))
+        cursor.execute(f"PREPARE {name} AS " + re.sub(r"%s", lambda _m: f"${next(numbered)}", sql))
+        with _prepared_lock:
+            names.add(name)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
 
 
 def move_questions(

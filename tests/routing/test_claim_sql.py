@@ -29,7 +29,8 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # Statements per claim. PostgreSQL: one, in autocommit (so one round trip), for a win and
-# for a loss to an earlier claim. SQLite (in-process, no round trips; no data-modifying
+# for a loss to an earlier claim, once the connection has prepared it (its first claim adds
+# the ``PREPARE``). SQLite (in-process, no round trips; no data-modifying
 # WITH): the question's read, then the claim's transaction and ``move_question``'s (two
 # savepoints inside the test's transaction), the update, the audit insert and the two
 # releases; a loss to an earlier claim is the read alone.
@@ -57,6 +58,7 @@ def test_a_claim_costs_one_statement_won_or_lost_on_postgresql(desk: Brand) -> N
     bob = member(desk, now=T0, display_name="Bob")
     asked = question(desk)
     expected = STATEMENTS[connection.vendor]
+    claim_question(question(desk).pk, bob.user)  # the connection's first claim prepares it
 
     with CaptureQueriesContext(connection) as won_statements:
         won = claim_question(asked.pk, alice.user)
@@ -72,6 +74,22 @@ def test_a_claim_costs_one_statement_won_or_lost_on_postgresql(desk: Brand) -> N
     )
     assert len(won_statements) == expected["won"], [q["sql"] for q in won_statements]
     assert len(lost_statements) == expected["lost"], [q["sql"] for q in lost_statements]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_claim_once(desk: Brand) -> None:
+    alice = member(desk, now=T0)
+    one, two = question(desk), question(desk)
+    connection.close()  # the next statement opens a new one
+
+    with CaptureQueriesContext(connection) as first:
+        claim_question(one.pk, alice.user)
+    with CaptureQueriesContext(connection) as second:
+        claim_question(two.pk, alice.user)
+
+    assert [q["sql"].split(" ", 1)[0] for q in first] == ["PREPARE", "EXECUTE"]
+    assert [q["sql"].split(" ", 1)[0] for q in second] == ["EXECUTE"]
 
 
 def test_the_one_statement_writes_what_move_question_writes(desk: Brand) -> None:
