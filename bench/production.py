@@ -249,12 +249,14 @@ def production_start(
     sandbox_rate: float | None = None,
     seed: int = 13,
     label: str = "load",
+    debug: bool = True,
 ) -> Iterator[Desk]:
     """A database, a Redis, the sandbox (given ``sandbox_rate``: customer tweets a second)
     and the Procfile of the bench's own; all stopped and dropped on the way out.
     ``prepare`` builds the world in the new database, in this process (Django is set up on
     it) with the desk's environment at hand, before the desk starts; it returns signed-in
-    session keys, which the ``Desk`` carries."""
+    session keys, which the ``Desk`` carries. ``debug``: the desk runs with ``DEBUG=1`` (as
+    ``bench/load.py`` has it), else as in production."""
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... (the server; the bench makes a database)")
@@ -267,7 +269,7 @@ def production_start(
         "DATABASE_URL": database_url,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "SECRET_KEY": f"bench-{label}-" + uuid.uuid4().hex,
-        "DEBUG": "1",
+        "DEBUG": "1" if debug else "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "X_API_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
         "PORT": str(web_port),
@@ -296,7 +298,7 @@ def production_start(
         )
         processes.append(redis)
         os.environ.update(DATABASE_URL=database_url, REDIS_URL=env["REDIS_URL"])
-        os.environ.update(SECRET_KEY=env["SECRET_KEY"], DEBUG="1")
+        os.environ.update(SECRET_KEY=env["SECRET_KEY"], DEBUG=env["DEBUG"])
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
         import django
 

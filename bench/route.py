@@ -54,7 +54,7 @@ from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project o
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Each claim measure takes its questions from a pool of its own.
-CLAIM_POOLS = ("http", "ceiling", "in_process")
+CLAIM_POOLS = ("http", "ceiling", "in_process", "warm_up")
 
 
 def build_world(args: argparse.Namespace) -> dict[str, Any]:
@@ -373,11 +373,20 @@ def bench_http_claims(
     def roles() -> dict[str, list[int]]:
         return {**desk_roles(desk.honcho.pid), "postgres": backends()}
 
+    # Every claimer's connection (and the ASGI processes' database connections) claims a
+    # few questions of their own first: a process's first requests import and prepare.
+    warm_up = world["pools"]["warm_up"]
+    asyncio.run(
+        _http_claims(
+            port := int(desk.base.rsplit(":", 1)[1]),
+            desk.session_keys[:claimers],
+            [warm_up[n::claimers][:4] for n in range(len(users))],
+        )
+    )
     sampler = Sampler(roles, sample)
     sampler.start()
     time.sleep(0.2)
     cpu_started = time.process_time()
-    port = int(desk.base.rsplit(":", 1)[1])
     elapsed, results = asyncio.run(_http_claims(port, desk.session_keys[:claimers], orders))
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
@@ -491,6 +500,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--sample", type=float, default=1.0, help="seconds between samples")
+    parser.add_argument("--debug", action="store_true", help="run the desk with DEBUG=1")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... : this benchmark measures PostgreSQL")
@@ -525,6 +535,7 @@ def main() -> None:
             web_workers=args.web_workers,
             worker_concurrency=args.worker_concurrency,
             label="route",
+            debug=args.debug,
         ) as desk:
             world = figures["world"]
             ceiling = bench_ceiling(
@@ -543,6 +554,7 @@ def main() -> None:
                 "ceiling": ceiling,
                 "in_process": in_process,
                 "web_workers": args.web_workers,
+                "debug": args.debug,
                 "load_average": os.getloadavg(),
             }
         ),

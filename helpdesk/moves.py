@@ -21,6 +21,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -40,6 +41,7 @@ __all__ = [
     "announce_questions",
     "announce_reply",
     "claim_in_one_statement",
+    "claim_statement",
     "move_question",
     "move_questions",
     "move_reply",
@@ -118,36 +120,41 @@ def move_question(
     return True
 
 
-def claim_in_one_statement(
+@dataclass(frozen=True)
+class ClaimStatement:
+    """The claim's one statement (see :func:`claim_statement`): its SQL, its parameters in
+    order, and the names of the report's columns after the lease's end and the brand."""
+
+    sql: str
+    params: tuple[Any, ...]
+    columns: tuple[str, ...]
+
+
+def claim_statement(
     question_id: int,
-    actor: User,
+    actor_id: int,
     *,
     condition: tuple[str, list[Any]],
     lease_minutes: tuple[str, list[Any]],
     report: QuerySet[Question, dict[str, Any]],
     now: datetime,
-) -> tuple[datetime | None, dict[str, Any] | None]:
+) -> ClaimStatement:
     """The claim as :func:`move_question` makes it (``queued`` to ``claimed``, the holder
-    and a lease, the ``question.claimed`` audit row, the announcement after commit), in one
-    PostgreSQL statement run on its own (autocommit): one round trip that decides and
-    takes. ``condition`` is an SQL condition on the ``helpdesk_question`` row that must also
-    hold (the caller's eligibility), ``lease_minutes`` an SQL expression of the lease's
-    length; both are ``(sql, params)`` with ``%s`` placeholders.
+    and a lease, the ``question.claimed`` audit row), as one PostgreSQL statement that
+    decides and takes. ``condition`` is an SQL condition on the ``helpdesk_question`` row
+    that must also hold (the caller's eligibility), ``lease_minutes`` an SQL expression of
+    the lease's length; both are ``(sql, params)`` with ``%s`` placeholders. ``report`` (a
+    ``.values()`` query of the question) is read in the same statement, at its snapshot: the
+    row as it was just before the update, for the loser's explanation.
 
-    ``report`` (a ``.values()`` query of the question) is read in the same statement, at its
-    snapshot: the row as it was just before the update, for the loser's explanation.
-    Returns the lease's end when the claim won (else None), and the report's row (None: no
-    such question). A claim that lost to a claim still in flight when the statement began
-    reads the question as queued: the caller reads again to learn who won."""
-    if connection.vendor != "postgresql":  # pragma: no cover - the caller knows
-        raise NotImplementedError("one-statement claims need PostgreSQL")
-    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
+    The SQL depends on none of the values, so a caller may build it once and put other
+    values in its parameters' places. Run it with :func:`claim_in_one_statement`."""
     table = Question._meta.db_table
     when = connection.ops.adapt_datetimefield_value(now)
     condition_sql, condition_params = condition
     lease_sql, lease_params = lease_minutes
     report_sql, report_params = report.query.sql_with_params()
-    columns = list(report.query.selected or ())  # the values' names, in the select's order
+    columns = tuple(report.query.selected or ())  # the values' names, in the select's order
     sql = f"""
         WITH moved AS (
             UPDATE {table}
@@ -171,10 +178,10 @@ def claim_in_one_statement(
         )
         SELECT moved.lease_expires_at, moved.brand_id, report.*
         FROM ({report_sql}) AS report LEFT JOIN moved ON TRUE"""  # noqa: S608 - ours
-    params = [
+    params = (
         QuestionState.CLAIMED.value,
         when,
-        actor.pk,
+        actor_id,
         when,
         when,
         *lease_params,
@@ -182,20 +189,35 @@ def claim_in_one_statement(
         QuestionState.QUEUED.value,
         *condition_params,
         when,
-        actor.pk,
+        actor_id,
         QuestionState.QUEUED.value,
         QuestionState.CLAIMED.value,
         *report_params,
-    ]
+    )
+    return ClaimStatement(sql, params, columns)
+
+
+def claim_in_one_statement(
+    question_id: int, actor_id: int, statement: ClaimStatement
+) -> tuple[datetime | None, dict[str, Any] | None]:
+    """Run the claim's :func:`claim_statement` (with ``question_id`` and ``actor_id`` in
+    its parameters) on its own, in autocommit: one round trip. Announces the claim once
+    committed. Returns the lease's end when the claim won (else None), and the report's row
+    (None: no such question). A claim that lost to a claim still in flight when the
+    statement began reads the question as queued: the caller reads again to learn who
+    won."""
+    if connection.vendor != "postgresql":  # pragma: no cover - the caller knows
+        raise NotImplementedError("one-statement claims need PostgreSQL")
+    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
     with connection.cursor() as cursor:
-        execute_prepared(cursor, sql, params)
+        execute_prepared(cursor, statement.sql, statement.params)
         row = cursor.fetchone()
     if row is None:
         return None, None
     until, brand_id = row[0], row[1]
     if until is not None:
-        announce_question(brand_id, "question.claimed", question_id, actor.pk)
-    return until, dict(zip(columns, row[2:], strict=True))
+        announce_question(brand_id, "question.claimed", question_id, actor_id)
+    return until, dict(zip(statement.columns, row[2:], strict=True))
 
 
 # The statements prepared on each PostgreSQL connection (the driver's own connection object,

@@ -14,19 +14,26 @@ lease's end is on the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, Subquery
+from django.db.models import BooleanField, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from charter.gate import crisis_refusal, may_claim
 from helpdesk.models import Question, Volunteer, name_from
-from helpdesk.moves import UNCLAIMED, claim_in_one_statement, move_question, move_questions
+from helpdesk.moves import (
+    UNCLAIMED,
+    ClaimStatement,
+    claim_in_one_statement,
+    claim_statement,
+    move_question,
+    move_questions,
+)
 from helpdesk.states import QuestionState
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex, claim_eligibility_sql
 from routing.models import RoutingSettings, Topic
@@ -94,30 +101,9 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     trips) it is the question's read, then :func:`move_question`'s update and audit row.
     Only a refusal, or a loss to a claim in flight at the same instant, reads more: why."""
     now = now or timezone.now()
-    table = connection.ops.quote_name(Question._meta.db_table)
-    eligible_sql, eligible_params = claim_eligibility_sql(user.pk, table, now)
-    when = connection.ops.adapt_datetimefield_value(now)
-    offer_open_sql = (
-        f"({table}.offered_to_id IS NULL OR {table}.offered_to_id = %s "
-        f"OR {table}.offer_expires_at < %s)"
-    )
-    report = Question.objects.filter(pk=question_id).values(
-        *_CLAIM_ROW,
-        claimer_display=Subquery(
-            Volunteer.objects.filter(user_id=user.pk).values("display_name")[:1]
-        ),
-    )
     if connection.vendor == "postgresql":
         until, row = claim_in_one_statement(
-            question_id,
-            user,
-            condition=(
-                f"{offer_open_sql} AND {eligible_sql}",
-                [user.pk, when, *eligible_params],
-            ),
-            lease_minutes=(_lease_minutes_sql(table), [_DEFAULT_LEASE_MINUTES]),
-            report=report,
-            now=now,
+            question_id, user.pk, _claim_statement(question_id, user.pk, now)
         )
         if row is None:
             return ClaimResult(question_id, False, "not_found", message=_("No such question."))
@@ -127,6 +113,9 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
         if lost is not None:
             return lost
         return _why_not(question_id, user, now)
+    table = connection.ops.quote_name(Question._meta.db_table)
+    condition_sql, condition_params = _claim_condition(table, user.pk, now)
+    report = _claim_report(question_id, user.pk)
     row = report.first()
     if row is None:
         return ClaimResult(question_id, False, "not_found", message=_("No such question."))
@@ -151,9 +140,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             },
             where=Q(
                 RawSQL(  # noqa: S611 - our SQL; every value is a parameter
-                    f"{offer_open_sql} AND {eligible_sql}",
-                    [user.pk, when, *eligible_params],
-                    output_field=BooleanField(),
+                    condition_sql, condition_params, output_field=BooleanField()
                 )
             ),
             now=now,
@@ -161,6 +148,71 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     if won:
         return _won(question_id, user, row, now + lease)
     return _why_not(question_id, user, now)
+
+
+def _claim_condition(table: str, user_id: int, now: datetime) -> tuple[str, list[Any]]:
+    """What must hold of the question row in ``table`` for ``user_id`` to take it: not
+    offered to someone else, and the person eligible (:func:`claim_eligibility_sql`)."""
+    eligible_sql, eligible_params = claim_eligibility_sql(user_id, table, now)
+    offer_open_sql = (
+        f"({table}.offered_to_id IS NULL OR {table}.offered_to_id = %s "
+        f"OR {table}.offer_expires_at < %s)"
+    )
+    when = connection.ops.adapt_datetimefield_value(now)
+    return f"{offer_open_sql} AND {eligible_sql}", [user_id, when, *eligible_params]
+
+
+def _claim_report(question_id: int, user_id: int) -> QuerySet[Question, dict[str, Any]]:
+    """The question as a claim explains it (its holder, its offer), and the claimer's
+    display name for a win."""
+    report: QuerySet[Question, dict[str, Any]] = Question.objects.filter(pk=question_id).values(
+        *_CLAIM_ROW,
+        claimer_display=Subquery(
+            Volunteer.objects.filter(user_id=user_id).values("display_name")[:1]
+        ),
+    )
+    return report
+
+
+# Stand-ins for the values of one claim: the statement is built once with them (its SQL
+# depends on none of the values) and each claim puts its own in their places.
+_ANY_QUESTION = -(10**15) - 1
+_ANY_USER = -(10**15) - 2
+_ANY_TIME = datetime(1901, 1, 1, tzinfo=UTC)
+_statements: dict[str, ClaimStatement] = {}
+
+
+def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStatement:
+    """The claim's one statement for these values (PostgreSQL). Building it costs more
+    Python than running it (the report's query is compiled, the eligibility SQL put
+    together), so it is built once per process with stand-ins."""
+    template = _statements.get(connection.alias)
+    if template is None:
+        table = connection.ops.quote_name(Question._meta.db_table)
+        template = claim_statement(
+            _ANY_QUESTION,
+            _ANY_USER,
+            condition=_claim_condition(table, _ANY_USER, _ANY_TIME),
+            lease_minutes=(_lease_minutes_sql(table), [_DEFAULT_LEASE_MINUTES]),
+            report=_claim_report(_ANY_QUESTION, _ANY_USER),
+            now=_ANY_TIME,
+        )
+        _statements[connection.alias] = template
+    any_time = connection.ops.adapt_datetimefield_value(_ANY_TIME)
+    when = connection.ops.adapt_datetimefield_value(now)
+    values = {_ANY_QUESTION: question_id, _ANY_USER: user_id}
+    return ClaimStatement(
+        template.sql,
+        tuple(
+            when
+            if isinstance(param, datetime) and param == any_time
+            else values.get(param, param)
+            if isinstance(param, int) and not isinstance(param, bool)
+            else param
+            for param in template.params
+        ),
+        template.columns,
+    )
 
 
 _DEFAULT_LEASE_MINUTES = RoutingSettings._meta.get_field("claim_lease_minutes").get_default()
