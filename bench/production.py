@@ -250,13 +250,15 @@ def production_start(
     seed: int = 13,
     label: str = "load",
     debug: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Desk]:
     """A database, a Redis, the sandbox (given ``sandbox_rate``: customer tweets a second)
     and the Procfile of the bench's own; all stopped and dropped on the way out.
     ``prepare`` builds the world in the new database, in this process (Django is set up on
     it) with the desk's environment at hand, before the desk starts; it returns signed-in
     session keys, which the ``Desk`` carries. ``debug``: the desk runs with ``DEBUG=1`` (as
-    ``bench/load.py`` has it), else as in production."""
+    ``bench/load.py`` has it), else as in production; ``extra_env`` is added to the desk's
+    environment (not this process's)."""
     server = os.environ.get("DATABASE_URL", "")
     if not server.startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... (the server; the bench makes a database)")
@@ -276,6 +278,7 @@ def production_start(
         "WEB_WORKERS": str(web_workers),
         "WORKER_CONCURRENCY": str(worker_concurrency),
         "BEAT_SCHEDULE": str(workdir / "celerybeat-schedule"),
+        **(extra_env or {}),
     }
     env.pop("HELPFORCE_REQUIRE_SERVICES", None)
     psql(server, f'CREATE DATABASE "{database}"')

@@ -383,6 +383,7 @@ def bench_http_claims(
             [warm_up[n::claimers][:4] for n in range(len(users))],
         )
     )
+    sessions_before = _sessions(desk.database)
     sampler = Sampler(roles, sample)
     sampler.start()
     time.sleep(0.2)
@@ -390,6 +391,7 @@ def bench_http_claims(
     elapsed, results = asyncio.run(_http_claims(port, desk.session_keys[:claimers], orders))
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
+    new_sessions = _sessions(desk.database) - sessions_before
     flat = [ms for latencies, _outcomes, _odd in results for ms in latencies]
     winners: dict[int, list[int]] = {}
     for n, (_latencies, outcomes, _odd) in enumerate(results):
@@ -416,11 +418,22 @@ def bench_http_claims(
         "claim_max_ms": round(max(flat), 2),
         "double_claims": double_claims(winners, question_ids),
         "seconds": round(elapsed, 2),
+        "new_postgres_sessions": new_sessions,
         "cpu_percent_by_role": cpu,
         "asgi_cpu_ms_per_claim": per_claim("asgi"),
         "postgres_cpu_ms_per_claim": per_claim("postgres"),
         "client_cpu_ms_per_claim": round(1000 * client_cpu / max(calls, 1), 2),
     }
+
+
+def _sessions(database: str) -> int:
+    """How many sessions PostgreSQL has opened on ``database`` so far (the sampler's
+    included)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", [database])
+        return int(cursor.fetchone()[0])
 
 
 async def _ceiling(
@@ -501,6 +514,12 @@ def main() -> None:
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--sample", type=float, default=1.0, help="seconds between samples")
     parser.add_argument("--debug", action="store_true", help="run the desk with DEBUG=1")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=8,
+        help="DATABASE_POOL_SIZE of the desk's processes (0: a connection per thread)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... : this benchmark measures PostgreSQL")
@@ -536,6 +555,7 @@ def main() -> None:
             worker_concurrency=args.worker_concurrency,
             label="route",
             debug=args.debug,
+            extra_env={"DATABASE_POOL_SIZE": str(args.pool_size)},
         ) as desk:
             world = figures["world"]
             ceiling = bench_ceiling(
@@ -555,6 +575,7 @@ def main() -> None:
                 "in_process": in_process,
                 "web_workers": args.web_workers,
                 "debug": args.debug,
+                "pool_size": args.pool_size,
                 "load_average": os.getloadavg(),
             }
         ),
