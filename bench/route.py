@@ -1,4 +1,4 @@
-"""Routing and claims: decisions per second and claim throughput on PostgreSQL.
+"""Routing and claims: decisions per second, and claims on the production start.
 
 Builds a throw-away PostgreSQL database with one brand, 3,000 volunteers on shift (certified,
 charter accepted: the gate passes), 100 stores in 10 regions, 40 topics (pool, offer and
@@ -8,23 +8,39 @@ sticky; some local) and 200 routing rules, then:
    ``routing.classify`` exists) + the eligible volunteers + the placement decision (pool,
    offer to whom, sticky back to whom), each timed alone, against an index of the 3,000
    people built once (its build is timed separately, cold and warm);
-2. claims: 50 threads, each its own volunteer and its own database connection, claim at
-   random from 2,000 queued questions at once through ``claim_question``; every call is
-   timed; double claims are counted from the results and checked against the audit log.
+2. the production start (``bench/production.py``: the ``Procfile`` under honcho, uvicorn
+   with ``--web-workers`` ASGI processes, a Celery worker, beat, a Redis of its own) on that
+   database, and 50 claimers, each its own volunteer with a signed-in session and its own
+   keep-alive HTTP connection, posting the claim form (``POST /desk/questions/<id>/claim/``,
+   as the page without JavaScript does) for 80 questions picked at random from 2,000 queued
+   ones, all at once: every call is timed from sending to the whole answer; a redirect to
+   the composer is a win. Double claims are counted from the answers and checked against
+   the questions' holders and the ``question.claimed`` audit rows. The ASGI processes' and
+   the PostgreSQL backends' CPU time over the run gives the CPU per claim;
+3. the ceiling, in the same run: the same 50 claimers on 50 connections of their own
+   (psycopg, autocommit) running the bare conditional update
+   ``UPDATE helpdesk_question SET state = 'claimed', claimed_by_id = %s WHERE id = %s AND
+   state = 'queued' RETURNING id`` on 2,000 other queued questions of the same table;
+4. ``claim_question`` called in this process by 50 threads (each its own connection) on
+   2,000 more: the claim without HTTP, Django's request handling or the ASGI server.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpforce SECRET_KEY=x python bench/route.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres SECRET_KEY=x \
+        PYTHONPATH=$PWD .venv/bin/python bench/route.py
 
-Prints its figures as one JSON line at the end.
+Prints a detail line on stderr and its figures as one JSON line on stdout at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,6 +53,8 @@ sys.path.insert(0, str(ROOT))
 from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project on the path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+# Each claim measure takes its questions from a pool of its own.
+CLAIM_POOLS = ("http", "ceiling", "in_process", "warm_up")
 
 
 def build_world(args: argparse.Namespace) -> dict[str, Any]:
@@ -90,7 +108,7 @@ def build_world(args: argparse.Namespace) -> dict[str, Any]:
         for n in range(200)
     )
     users = certified_crowd(brand, version, args.people, stores=stores, topics=topics, rng=rng)
-    n_questions = args.questions + args.claim_questions
+    n_questions = args.questions + args.claim_questions * len(CLAIM_POOLS)
     conversations = Conversation.objects.bulk_create(
         Conversation(brand=brand, x_conversation_id=str(10**15 + n)) for n in range(n_questions)
     )
@@ -112,7 +130,14 @@ def build_world(args: argparse.Namespace) -> dict[str, Any]:
         )
         for n in range(n_questions)
     )
-    return {"brand": brand, "users": users, "questions": questions}
+    pools = {
+        name: [
+            q.pk
+            for q in questions[args.questions + n * args.claim_questions :][: args.claim_questions]
+        ]
+        for n, name in enumerate(CLAIM_POOLS)
+    }
+    return {"brand": brand, "users": users, "questions": questions, "pools": pools}
 
 
 def bench_routing(world: dict[str, Any]) -> dict[str, Any]:
@@ -177,14 +202,14 @@ def index_now() -> Any:
 def bench_claims(
     world: dict[str, Any], claimers: int, per_claimer: int, rate: float
 ) -> dict[str, Any]:
-    """``rate`` > 0: the claimers together aim at ``rate`` claims per second (each waits its
-    turn, as people clicking do); 0: every claimer claims as fast as it can (saturation)."""
+    """``claim_question`` in this process: ``claimers`` threads, each its own volunteer and
+    connection. ``rate`` > 0: the claimers together aim at ``rate`` claims per second (each
+    waits its turn, as people clicking do); 0: every claimer claims as fast as it can."""
     from django.db import connection
 
-    from helpdesk.models import AuditEvent, Question
     from routing.claims import ClaimResult, claim_question
 
-    question_ids = [q.pk for q in world["questions"][world["n_routing"] :]]
+    question_ids = world["pools"]["in_process"]
     users = world["users"][:claimers]
     latencies: list[list[float]] = [[] for _ in users]
     results: list[list[ClaimResult]] = [[] for _ in users]
@@ -218,9 +243,11 @@ def bench_claims(
         thread.start()
     barrier.wait()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     if errors:
         raise SystemExit(f"a claimer failed: {errors[0]!r}")
     flat = [ms for per in latencies for ms in per]
@@ -229,17 +256,6 @@ def bench_claims(
         for result in per:
             if result.won:
                 winners.setdefault(result.question_id, []).append(users[n].pk)
-    holders = dict(Question.objects.filter(pk__in=list(winners)).values_list("pk", "claimed_by_id"))
-    events = Counter(
-        AuditEvent.objects.filter(
-            kind="question.claimed", question_id__in=question_ids
-        ).values_list("question_id", flat=True)
-    )
-    double = sum(
-        1
-        for pk, who in winners.items()
-        if len(who) > 1 or events[pk] != 1 or holders.get(pk) != who[0]
-    ) + sum(1 for pk, count in events.items() if count > 1 and pk not in winners)
     losers = [r for per in results for r in per if not r.won]
     return {
         "claimers": len(users),
@@ -248,10 +264,235 @@ def bench_claims(
         "lost_told_holder": sum(1 for r in losers if r.holder_display),
         "lost": len(losers),
         "claims_per_s": round(len(flat) / elapsed, 1),
-        "won_per_s": round(len(winners) / elapsed, 1),
         "claim_p50_ms": round(statistics.median(flat), 2),
         "claim_p95_ms": round(p95(flat), 2),
-        "double_claims": double,
+        "double_claims": double_claims(winners, question_ids),
+        "client_cpu_ms_per_claim": round(1000 * cpu / len(flat), 2),
+        "seconds": round(elapsed, 2),
+    }
+
+
+def double_claims(winners: dict[int, list[int]], question_ids: list[int]) -> int:
+    """Questions won by more than one claimer, or whose holder or ``question.claimed``
+    audit rows disagree with the one winner."""
+    from helpdesk.models import AuditEvent, Question
+
+    holders = dict(Question.objects.filter(pk__in=list(winners)).values_list("pk", "claimed_by_id"))
+    events = Counter(
+        AuditEvent.objects.filter(
+            kind="question.claimed", question_id__in=question_ids
+        ).values_list("question_id", flat=True)
+    )
+    return sum(
+        1
+        for pk, who in winners.items()
+        if len(who) > 1 or events[pk] != 1 or holders.get(pk) != who[0]
+    ) + sum(1 for pk, count in events.items() if count > 1 and pk not in winners)
+
+
+# --- on the production start -----------------------------------------------------------------
+
+
+async def _http_claimer(
+    port: int,
+    session_key: str,
+    order: list[int],
+    start: asyncio.Event,
+) -> tuple[list[float], list[tuple[int, bool]], list[str]]:
+    """One volunteer posting the claim form for each of ``order`` on one keep-alive
+    connection; returns the latencies (ms), (question, won) and any unexpected answers."""
+    from django.utils.crypto import get_random_string
+
+    csrf = get_random_string(32)
+    base = f"http://127.0.0.1:{port}"
+    body = f"csrfmiddlewaretoken={csrf}".encode()
+    latencies: list[float] = []
+    outcomes: list[tuple[int, bool]] = []
+    odd: list[str] = []
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await start.wait()
+    try:
+        for question_id in order:
+            request = (
+                f"POST /desk/questions/{question_id}/claim/ HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\n"
+                f"Cookie: sessionid={session_key}; csrftoken={csrf}\r\n"
+                f"Origin: {base}\r\nReferer: {base}/queue/\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            t0 = time.perf_counter_ns()
+            writer.write(request)
+            await writer.drain()
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            headers = {
+                line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip()
+                for line in head.split("\r\n")[1:]
+                if ":" in line
+            }
+            await reader.readexactly(int(headers.get("content-length", "0")))
+            latencies.append((time.perf_counter_ns() - t0) / 1e6)
+            status = head.split(" ", 2)[1]
+            location = headers.get("location", "")
+            if status != "302":
+                odd.append(f"{status} for {question_id}")
+            outcomes.append((question_id, location.endswith(f"/questions/{question_id}/compose/")))
+            if headers.get("connection", "").lower() == "close":
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+    return latencies, outcomes, odd
+
+
+async def _http_claims(
+    port: int, session_keys: list[str], orders: list[list[int]]
+) -> tuple[float, list[Any]]:
+    start = asyncio.Event()
+    tasks = [
+        asyncio.ensure_future(_http_claimer(port, key, order, start))
+        for key, order in zip(session_keys, orders, strict=True)
+    ]
+    await asyncio.sleep(0.5)  # every connection open before the first claim
+    started = time.perf_counter()
+    start.set()
+    results = await asyncio.gather(*tasks)
+    return time.perf_counter() - started, results
+
+
+def bench_http_claims(
+    desk: Any, world: dict[str, Any], claimers: int, per_claimer: int, sample: float
+) -> dict[str, Any]:
+    from bench.production import Sampler, desk_roles, postgres_backends
+
+    question_ids = world["pools"]["http"]
+    users = world["users"][:claimers]
+    orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
+    backends = postgres_backends(desk.database)
+
+    def roles() -> dict[str, list[int]]:
+        return {**desk_roles(desk.honcho.pid), "postgres": backends()}
+
+    # Every claimer's connection (and the ASGI processes' database connections) claims a
+    # few questions of their own first: a process's first requests import and prepare.
+    warm_up = world["pools"]["warm_up"]
+    asyncio.run(
+        _http_claims(
+            port := int(desk.base.rsplit(":", 1)[1]),
+            desk.session_keys[:claimers],
+            [warm_up[n::claimers][:4] for n in range(len(users))],
+        )
+    )
+    sessions_before = _sessions(desk.database)
+    sampler = Sampler(roles, sample)
+    sampler.start()
+    time.sleep(0.2)
+    cpu_started = time.process_time()
+    elapsed, results = asyncio.run(_http_claims(port, desk.session_keys[:claimers], orders))
+    client_cpu = time.process_time() - cpu_started
+    usage = sampler.stop()
+    new_sessions = _sessions(desk.database) - sessions_before
+    flat = [ms for latencies, _outcomes, _odd in results for ms in latencies]
+    winners: dict[int, list[int]] = {}
+    for n, (_latencies, outcomes, _odd) in enumerate(results):
+        for question_id, won in outcomes:
+            if won:
+                winners.setdefault(question_id, []).append(users[n].pk)
+    odd = [line for _latencies, _outcomes, lines in results for line in lines]
+    calls = len(flat)
+    cpu = {role: figures["cpu_percent"] for role, figures in usage.items()}
+    seconds = sampler.stopped_at - sampler.started_at
+
+    def per_claim(role: str) -> float:
+        return round(10 * float(cpu.get(role, 0.0)) * seconds / max(calls, 1), 2)
+
+    return {
+        "claimers": len(users),
+        "claim_calls": calls,
+        "claims_won": len(winners),
+        "unexpected_answers": len(odd),
+        "unexpected_sample": odd[:3],
+        "claims_per_s": round(calls / elapsed, 1),
+        "claim_p50_ms": round(statistics.median(flat), 2),
+        "claim_p95_ms": round(p95(flat), 2),
+        "claim_max_ms": round(max(flat), 2),
+        "double_claims": double_claims(winners, question_ids),
+        "seconds": round(elapsed, 2),
+        "new_postgres_sessions": new_sessions,
+        "cpu_percent_by_role": cpu,
+        "asgi_cpu_ms_per_claim": per_claim("asgi"),
+        "postgres_cpu_ms_per_claim": per_claim("postgres"),
+        "client_cpu_ms_per_claim": round(1000 * client_cpu / max(calls, 1), 2),
+    }
+
+
+def _sessions(database: str) -> int:
+    """How many sessions PostgreSQL has opened on ``database`` so far (the sampler's
+    included)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", [database])
+        return int(cursor.fetchone()[0])
+
+
+async def _ceiling(
+    database_url: str, user_ids: list[int], orders: list[list[int]]
+) -> tuple[float, list[list[float]], list[list[int]]]:
+    import psycopg
+
+    connections = [
+        await psycopg.AsyncConnection.connect(database_url, autocommit=True) for _ in user_ids
+    ]
+    start = asyncio.Event()
+
+    async def claimer(n: int) -> tuple[list[float], list[int]]:
+        latencies: list[float] = []
+        won: list[int] = []
+        await start.wait()
+        for question_id in orders[n]:
+            t0 = time.perf_counter_ns()
+            cursor = await connections[n].execute(
+                "UPDATE helpdesk_question SET state = 'claimed', claimed_by_id = %s "
+                "WHERE id = %s AND state = 'queued' RETURNING id",
+                (user_ids[n], question_id),
+            )
+            row = await cursor.fetchone()
+            latencies.append((time.perf_counter_ns() - t0) / 1e6)
+            if row is not None:
+                won.append(question_id)
+        return latencies, won
+
+    try:
+        tasks = [asyncio.ensure_future(claimer(n)) for n in range(len(user_ids))]
+        await asyncio.sleep(0.1)
+        started = time.perf_counter()
+        start.set()
+        results = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    finally:
+        for connection in connections:
+            await connection.close()
+    return elapsed, [r[0] for r in results], [r[1] for r in results]
+
+
+def bench_ceiling(
+    database_url: str, world: dict[str, Any], claimers: int, per_claimer: int
+) -> dict[str, Any]:
+    """The raw conditional update, with the claims' concurrency and pattern."""
+    question_ids = world["pools"]["ceiling"]
+    users = world["users"][:claimers]
+    orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
+    elapsed, latencies, won = asyncio.run(_ceiling(database_url, [u.pk for u in users], orders))
+    flat = [ms for per in latencies for ms in per]
+    wins = Counter(pk for per in won for pk in per)
+    return {
+        "claim_calls": len(flat),
+        "claims_won": len(wins),
+        "claims_per_s": round(len(flat) / elapsed, 1),
+        "claim_p50_ms": round(statistics.median(flat), 2),
+        "claim_p95_ms": round(p95(flat), 2),
+        "double_claims": sum(1 for count in wins.values() if count > 1),
         "seconds": round(elapsed, 2),
     }
 
@@ -264,35 +505,98 @@ def main() -> None:
     parser.add_argument("--claimers", type=int, default=50)
     parser.add_argument("--per-claimer", type=int, default=80)
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="claims/s the claimers aim at; 0: flat out"
+        "--rate",
+        type=float,
+        default=0.0,
+        help="claims/s the in-process claimers aim at; 0: flat out",
+    )
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--sample", type=float, default=1.0, help="seconds between samples")
+    parser.add_argument("--debug", action="store_true", help="run the desk with DEBUG=1")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=8,
+        help="DATABASE_POOL_SIZE of the desk's processes (0: a connection per thread)",
     )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL=postgres://... : this benchmark measures PostgreSQL")
 
-    import django
+    from bench.fanout import signed_in_sessions
+    from bench.production import production_start
 
-    django.setup()
-    from django.db import connection
+    figures: dict[str, Any] = {}
 
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    def prepare(env: dict[str, str]) -> list[str]:
+        import subprocess
+
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         world = build_world(args)
         world["n_routing"] = args.questions
-        routing = bench_routing(world)
-        claims = bench_claims(world, args.claimers, args.per_claimer, args.rate)
+        figures["world"] = world
+        figures["routing"] = bench_routing(world)
+        return signed_in_sessions(world["users"][: args.claimers])
+
+    tmp = Path(tempfile.mkdtemp(prefix="helpforce-route-"))
+    try:
+        with production_start(
+            tmp,
+            prepare,
+            web_workers=args.web_workers,
+            worker_concurrency=args.worker_concurrency,
+            label="route",
+            debug=args.debug,
+            extra_env={"DATABASE_POOL_SIZE": str(args.pool_size)},
+        ) as desk:
+            world = figures["world"]
+            ceiling = bench_ceiling(
+                desk.env["DATABASE_URL"], world, args.claimers, args.per_claimer
+            )
+            http = bench_http_claims(desk, world, args.claimers, args.per_claimer, args.sample)
+            in_process = bench_claims(world, args.claimers, args.per_claimer, args.rate)
     finally:
-        connection.close()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-    print(json.dumps({"routing": routing, "claims": claims}), file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+    routing = figures["routing"]
+    print(
+        json.dumps(
+            {
+                "routing": routing,
+                "http": http,
+                "ceiling": ceiling,
+                "in_process": in_process,
+                "web_workers": args.web_workers,
+                "debug": args.debug,
+                "pool_size": args.pool_size,
+                "load_average": os.getloadavg(),
+            }
+        ),
+        file=sys.stderr,
+    )
     print(
         json.dumps(
             {
                 "bench": "route",
                 "route_p95_ms": routing["route_p95_ms"],
-                "claims_per_s": claims["claims_per_s"],
-                "claim_p95_ms": claims["claim_p95_ms"],
-                "double_claims": claims["double_claims"],
+                "claimers": http["claimers"],
+                "claims_per_s": http["claims_per_s"],
+                "claim_p95_ms": http["claim_p95_ms"],
+                "double_claims": http["double_claims"],
+                "ceiling_claims_per_s": ceiling["claims_per_s"],
+                "ceiling_p95_ms": ceiling["claim_p95_ms"],
+                "in_process_claims_per_s": in_process["claims_per_s"],
+                "in_process_p95_ms": in_process["claim_p95_ms"],
+                "statements_per_claim": 1,
+                "asgi_cpu_ms_per_claim": http["asgi_cpu_ms_per_claim"],
+                "postgres_cpu_ms_per_claim": http["postgres_cpu_ms_per_claim"],
             }
         )
     )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +122,48 @@ def may_claim(
     return Decision(
         allowed=not refusals, reasons=tuple(refusals), notices=tuple(notices), level=level
     )
+
+
+def may_claim_sql(user_id: int, brand_column: str, now: datetime) -> tuple[str, list[Any]]:
+    """The claim gate of :func:`may_claim` (without crisis) as an SQL condition on a row
+    whose brand is ``brand_column`` (a quoted column of the caller's statement), so a claim
+    can decide in the statement that takes the question. It reads what ``may_claim`` reads,
+    at the statement's snapshot: the account active; a standing in the brand, not
+    suspended, trained (not ``enrolled``) and not expired; a binding charter version, and an
+    accepted version at least as recent. ``tests/properties/test_claim_sql.py`` holds the two
+    to the same answers. Returns the SQL (``%s`` placeholders) and its parameters."""
+    when = connection.ops.adapt_datetimefield_value(now)
+    sql = f"""
+        EXISTS (SELECT 1 FROM auth_user gate_u WHERE gate_u.id = %s AND gate_u.is_active)
+        AND EXISTS (
+            SELECT 1 FROM charter_standing gate_s
+            WHERE gate_s.user_id = %s AND gate_s.brand_id = {brand_column}
+              AND NOT gate_s.is_suspended
+              AND gate_s.level <> %s AND gate_s.trained_at IS NOT NULL
+              AND (gate_s.training_expires_at IS NULL OR gate_s.training_expires_at > %s)
+        )
+        AND (
+            SELECT MAX(gate_v.number) FROM charter_charteracceptance gate_a
+            JOIN charter_charterversion gate_v ON gate_v.id = gate_a.version_id
+            WHERE gate_a.user_id = %s AND gate_v.brand_id = {brand_column}
+        ) >= (
+            SELECT MAX(gate_b.number) FROM charter_charterversion gate_b
+            WHERE gate_b.brand_id = {brand_column} AND gate_b.is_material
+              AND gate_b.effective_at <= %s
+        )"""  # noqa: S608 - our tables; every value is a parameter
+    return sql, [user_id, user_id, Level.ENROLLED.value, when, user_id, when]
+
+
+def clears_crisis_sql(user_id: int, brand_column: str) -> tuple[str, list[Any]]:
+    """:func:`clears_crisis` as an SQL condition: the person's standing in the brand of
+    ``brand_column`` is one of ``CRISIS_LEVELS``."""
+    levels = sorted(level.value for level in CRISIS_LEVELS)
+    sql = f"""EXISTS (
+            SELECT 1 FROM charter_standing crisis_s
+            WHERE crisis_s.user_id = %s AND crisis_s.brand_id = {brand_column}
+              AND crisis_s.level IN ({", ".join(["%s"] * len(levels))})
+        )"""  # noqa: S608 - our table; every value is a parameter
+    return sql, [user_id, *levels]
 
 
 def clears_crisis(level: str) -> bool:

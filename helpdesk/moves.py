@@ -17,24 +17,31 @@ creates a reply as a draft); every change after that comes through here.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.audit import Event, record, record_many
 from helpdesk.events import announce, brand_queue_group, monitoring_group
-from helpdesk.models import Question, Reply
-from helpdesk.states import check_question_transition, check_reply_transition
+from helpdesk.models import AuditEvent, Question, Reply
+from helpdesk.states import QuestionState, check_question_transition, check_reply_transition
 
 __all__ = [
     "announce_question",
     "announce_questions",
     "announce_reply",
+    "claim_in_one_statement",
+    "claim_statement",
     "move_question",
     "move_questions",
     "move_reply",
@@ -111,6 +118,133 @@ def move_question(
                 user_id if user_id is not None else (actor.pk if actor else None),
             )
     return True
+
+
+@dataclass(frozen=True)
+class ClaimStatement:
+    """The claim's one statement (see :func:`claim_statement`): its SQL, its parameters in
+    order, and the names of the report's columns after the lease's end and the brand."""
+
+    sql: str
+    params: tuple[Any, ...]
+    columns: tuple[str, ...]
+
+
+def claim_statement(
+    question_id: int,
+    actor_id: int,
+    *,
+    condition: tuple[str, list[Any]],
+    lease_minutes: tuple[str, list[Any]],
+    report: QuerySet[Question, dict[str, Any]],
+    now: datetime,
+) -> ClaimStatement:
+    """The claim as :func:`move_question` makes it (``queued`` to ``claimed``, the holder
+    and a lease, the ``question.claimed`` audit row), as one PostgreSQL statement that
+    decides and takes. ``condition`` is an SQL condition on the ``helpdesk_question`` row
+    that must also hold (the caller's eligibility), ``lease_minutes`` an SQL expression of
+    the lease's length; both are ``(sql, params)`` with ``%s`` placeholders. ``report`` (a
+    ``.values()`` query of the question) is read in the same statement, at its snapshot: the
+    row as it was just before the update, for the loser's explanation.
+
+    The SQL depends on none of the values, so a caller may build it once and put other
+    values in its parameters' places. Run it with :func:`claim_in_one_statement`."""
+    table = Question._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(now)
+    condition_sql, condition_params = condition
+    lease_sql, lease_params = lease_minutes
+    report_sql, report_params = report.query.sql_with_params()
+    columns = tuple(report.query.selected or ())  # the values' names, in the select's order
+    sql = f"""
+        WITH moved AS (
+            UPDATE {table}
+            SET state = %s, state_changed_at = CAST(%s AS timestamptz),
+                claimed_by_id = CAST(%s AS bigint), claimed_at = CAST(%s AS timestamptz),
+                lease_expires_at = CAST(%s AS timestamptz)
+                    + MAKE_INTERVAL(mins => CAST(({lease_sql}) AS integer)),
+                offered_to_id = NULL, offer_expires_at = NULL
+            WHERE {table}.id = %s AND {table}.state = %s AND ({condition_sql})
+            RETURNING {table}.id, {table}.brand_id, {table}.lease_expires_at
+        ), audited AS (
+            INSERT INTO {AuditEvent._meta.db_table}
+                (kind, created_at, actor_id, actor_label, brand_id, question_id,
+                 from_state, to_state, data)
+            SELECT 'question.claimed', CAST(%s AS timestamptz), CAST(%s AS bigint), '',
+                moved.brand_id, moved.id, CAST(%s AS varchar), CAST(%s AS varchar),
+                JSONB_BUILD_OBJECT('lease_expires_at', TO_CHAR(
+                    moved.lease_expires_at AT TIME ZONE 'UTC',
+                    'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+            FROM moved
+        )
+        SELECT moved.lease_expires_at, moved.brand_id, report.*
+        FROM ({report_sql}) AS report LEFT JOIN moved ON TRUE"""  # noqa: S608 - ours
+    params = (
+        QuestionState.CLAIMED.value,
+        when,
+        actor_id,
+        when,
+        when,
+        *lease_params,
+        question_id,
+        QuestionState.QUEUED.value,
+        *condition_params,
+        when,
+        actor_id,
+        QuestionState.QUEUED.value,
+        QuestionState.CLAIMED.value,
+        *report_params,
+    )
+    return ClaimStatement(sql, params, columns)
+
+
+def claim_in_one_statement(
+    question_id: int, actor_id: int, statement: ClaimStatement
+) -> tuple[datetime | None, dict[str, Any] | None]:
+    """Run the claim's :func:`claim_statement` (with ``question_id`` and ``actor_id`` in
+    its parameters) on its own, in autocommit: one round trip. Announces the claim once
+    committed. Returns the lease's end when the claim won (else None), and the report's row
+    (None: no such question). A claim that lost to a claim still in flight when the
+    statement began reads the question as queued: the caller reads again to learn who
+    won."""
+    if connection.vendor != "postgresql":  # pragma: no cover - the caller knows
+        raise NotImplementedError("one-statement claims need PostgreSQL")
+    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, statement.sql, statement.params)
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    until, brand_id = row[0], row[1]
+    if until is not None:
+        announce_question(brand_id, "question.claimed", question_id, actor_id)
+    return until, dict(zip(statement.columns, row[2:], strict=True))
+
+
+# The statements prepared on each PostgreSQL connection (the driver's own connection object,
+# which a reconnect replaces), by name.
+_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def execute_prepared(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """Run ``sql`` (``%s`` placeholders) as a statement PostgreSQL prepared once per
+    connection: a claim's statement takes the planner about ten times as long as it takes to
+    run, and Django's driver settings prepare nothing (for the sake of connection poolers,
+    which the desk does not use: it keeps its connections, ``conn_max_age``). The first use
+    on a connection adds one ``PREPARE``; every later one is a single ``EXECUTE``. A
+    prepared statement outlives a rolled-back transaction, and its name is the SQL's hash,
+    so a changed statement is a new one."""
+    name = "hf_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
+    raw = connection.connection
+    with _prepared_lock:
+        names = _prepared.setdefault(raw, set())
+        known = name in names
+    if not known:
+        numbered = iter(range(1, len(params) + 1))
+        cursor.execute(f"PREPARE {name} AS " + re.sub(r"%s", lambda _m: f"${next(numbered)}", sql))
+        with _prepared_lock:
+            names.add(name)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
 
 
 def move_questions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -120,7 +121,20 @@ if EMBEDDED:
         }
     }
 else:
-    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
+    # Under ASGI every request runs its synchronous code on a thread of its own, so a
+    # connection kept per thread (conn_max_age) is a new connection per request: a pool of
+    # DATABASE_POOL_SIZE connections per process lends one to each request instead (and keeps
+    # what the connection prepared, such as the claim's statement). 0: no pool.
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0, minimum=0, maximum=200)
+    if DATABASE_POOL_SIZE:
+        pooled: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0))
+        pooled["OPTIONS"] = {
+            **pooled.get("OPTIONS", {}),
+            "pool": {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": 10},
+        }
+        DATABASES = {"default": pooled}
+    else:
+        DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,21 +14,28 @@ lease's end is on the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from charter.gate import crisis_refusal, may_claim
-from helpdesk.models import Question, name_from
-from helpdesk.moves import UNCLAIMED, move_question, move_questions
+from helpdesk.models import Question, Volunteer, name_from
+from helpdesk.moves import (
+    UNCLAIMED,
+    ClaimStatement,
+    claim_in_one_statement,
+    claim_statement,
+    move_question,
+    move_questions,
+)
 from helpdesk.states import QuestionState
-from routing.crisis import crisis_for, no_crisis_covers_question
-from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex
+from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex, claim_eligibility_sql
 from routing.models import RoutingSettings, Topic
 from routing.presence import routing_settings_for
 
@@ -84,25 +91,165 @@ _CLAIM_ROW = (
 
 def claim_question(question_id: int, user: User, *, now: datetime | None = None) -> ClaimResult:
     """Claim a queued question. Refused (and nothing written) unless the person may take it
-    now: gate, shift, cap, language, skill, store. Of any number of concurrent claimers
-    exactly one wins; the others learn who holds it.
+    now: gate, shift, cap, crisis, language, skill, store. Of any number of concurrent
+    claimers exactly one wins; the others learn who holds it.
 
-    A question already out of the queue (or offered to someone else) is answered from one
-    read before the eligibility check: nothing is written either way, and the person learns
-    who has it. The claim path is a handful of statements: the question with its topic, its
-    brand's settings and its holder; the person with their shift and open claims; the gate
-    (charter's three reads); the conditional update and the audit row."""
+    The conditional update itself checks all of that (:func:`claim_eligibility_sql`), so
+    nothing read before it can go stale. On PostgreSQL the claim is one statement that
+    decides, takes, writes the audit row and reads the question as it was, so a winner and
+    a loser to an earlier claim cost one round trip each. On SQLite (one process, no round
+    trips) it is the question's read, then :func:`move_question`'s update and audit row.
+    Only a refusal, or a loss to a claim in flight at the same instant, reads more: why."""
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        until, row = claim_in_one_statement(
+            question_id, user.pk, _claim_statement(question_id, user.pk, now)
+        )
+        if row is None:
+            return ClaimResult(question_id, False, "not_found", message=_("No such question."))
+        if until is not None:
+            return _won(question_id, user, row, until)
+        lost = _lost_from(row, user, now)
+        if lost is not None:
+            return lost
+        return _why_not(question_id, user, now)
+    table = connection.ops.quote_name(Question._meta.db_table)
+    condition_sql, condition_params = _claim_condition(table, user.pk, now)
+    report = _claim_report(question_id, user.pk)
+    row = report.first()
+    if row is None:
+        return ClaimResult(question_id, False, "not_found", message=_("No such question."))
+    lost = _lost_from(row, user, now)
+    if lost is not None:
+        return lost
+    lease = timedelta(minutes=_settings_from(row).claim_lease_minutes)
+    question = Question(pk=question_id, brand_id=row["brand_id"])
+    with transaction.atomic(durable=True):  # an entry point: its own transaction
+        won = move_question(
+            question,
+            QuestionState.CLAIMED,
+            from_state=QuestionState.QUEUED,
+            actor=user,
+            data={"lease_expires_at": (now + lease).isoformat()},
+            fields={
+                "claimed_by": user,
+                "claimed_at": now,
+                "lease_expires_at": now + lease,
+                "offered_to": None,
+                "offer_expires_at": None,
+            },
+            where=Q(
+                RawSQL(  # noqa: S611 - our SQL; every value is a parameter
+                    condition_sql, condition_params, output_field=BooleanField()
+                )
+            ),
+            now=now,
+        )
+    if won:
+        return _won(question_id, user, row, now + lease)
+    return _why_not(question_id, user, now)
+
+
+def _claim_condition(table: str, user_id: int, now: datetime) -> tuple[str, list[Any]]:
+    """What must hold of the question row in ``table`` for ``user_id`` to take it: not
+    offered to someone else, and the person eligible (:func:`claim_eligibility_sql`)."""
+    eligible_sql, eligible_params = claim_eligibility_sql(user_id, table, now)
+    offer_open_sql = (
+        f"({table}.offered_to_id IS NULL OR {table}.offered_to_id = %s "
+        f"OR {table}.offer_expires_at < %s)"
+    )
+    when = connection.ops.adapt_datetimefield_value(now)
+    return f"{offer_open_sql} AND {eligible_sql}", [user_id, when, *eligible_params]
+
+
+def _claim_report(question_id: int, user_id: int) -> QuerySet[Question, dict[str, Any]]:
+    """The question as a claim explains it (its holder, its offer), and the claimer's
+    display name for a win."""
+    report: QuerySet[Question, dict[str, Any]] = Question.objects.filter(pk=question_id).values(
+        *_CLAIM_ROW,
+        claimer_display=Subquery(
+            Volunteer.objects.filter(user_id=user_id).values("display_name")[:1]
+        ),
+    )
+    return report
+
+
+# Stand-ins for the values of one claim: the statement is built once with them (its SQL
+# depends on none of the values) and each claim puts its own in their places.
+_ANY_QUESTION = -(10**15) - 1
+_ANY_USER = -(10**15) - 2
+_ANY_TIME = datetime(1901, 1, 1, tzinfo=UTC)
+_statements: dict[str, ClaimStatement] = {}
+
+
+def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStatement:
+    """The claim's one statement for these values (PostgreSQL). Building it costs more
+    Python than running it (the report's query is compiled, the eligibility SQL put
+    together), so it is built once per process with stand-ins."""
+    template = _statements.get(connection.alias)
+    if template is None:
+        table = connection.ops.quote_name(Question._meta.db_table)
+        template = claim_statement(
+            _ANY_QUESTION,
+            _ANY_USER,
+            condition=_claim_condition(table, _ANY_USER, _ANY_TIME),
+            lease_minutes=(_lease_minutes_sql(table), [_DEFAULT_LEASE_MINUTES]),
+            report=_claim_report(_ANY_QUESTION, _ANY_USER),
+            now=_ANY_TIME,
+        )
+        _statements[connection.alias] = template
+    any_time = connection.ops.adapt_datetimefield_value(_ANY_TIME)
+    when = connection.ops.adapt_datetimefield_value(now)
+    values = {_ANY_QUESTION: question_id, _ANY_USER: user_id}
+    return ClaimStatement(
+        template.sql,
+        tuple(
+            when
+            if isinstance(param, datetime) and param == any_time
+            else values.get(param, param)
+            if isinstance(param, int) and not isinstance(param, bool)
+            else param
+            for param in template.params
+        ),
+        template.columns,
+    )
+
+
+_DEFAULT_LEASE_MINUTES = RoutingSettings._meta.get_field("claim_lease_minutes").get_default()
+
+
+def _lease_minutes_sql(table: str) -> str:
+    """The lease's length for the question row of ``table``: its brand's, else the
+    default (a brand without a settings row)."""
+    lease = "SELECT lease.claim_lease_minutes FROM routing_routingsettings lease"
+    return f"COALESCE(({lease} WHERE lease.brand_id = {table}.brand_id), %s)"
+
+
+def _won(question_id: int, user: User, row: dict[str, Any], until: datetime) -> ClaimResult:
+    display = name_from(
+        row["claimer_display"] or "", f"{user.first_name} {user.last_name}", user.username
+    )
+    return ClaimResult(question_id, True, "claimed", display, user.pk, until, _("You have it."))
+
+
+def _settings_from(row: dict[str, Any]) -> RoutingSettings:
+    settings = RoutingSettings(brand_id=row["brand_id"])
+    if row["brand__routing_settings__max_open_claims"] is not None:
+        settings.max_open_claims = row["brand__routing_settings__max_open_claims"]
+        settings.claim_lease_minutes = row["brand__routing_settings__claim_lease_minutes"]
+    return settings
+
+
+def _why_not(question_id: int, user: User, now: datetime) -> ClaimResult:
+    """Why a claim that found the question open to its claimer did not take it: someone
+    was quicker (read afresh, to name them), or the person may not take it (each reason,
+    from the eligibility index of one person, as the queue shows them)."""
     row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).first()
     if row is None:
         return ClaimResult(question_id, False, "not_found", message=_("No such question."))
     lost = _lost_from(row, user, now)
     if lost is not None:
         return lost
-    settings = RoutingSettings(brand_id=row["brand_id"])
-    if row["brand__routing_settings__max_open_claims"] is not None:
-        settings.max_open_claims = row["brand__routing_settings__max_open_claims"]
-        settings.claim_lease_minutes = row["brand__routing_settings__claim_lease_minutes"]
     question = Question(
         pk=question_id,
         brand_id=row["brand_id"],
@@ -118,7 +265,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             slug=row["topic__slug"],
             is_local=row["topic__is_local"],
         )
-    index = EligibilityIndex.for_person(row["brand_id"], user, settings, topic, now=now)
+    index = EligibilityIndex.for_person(row["brand_id"], user, _settings_from(row), topic, now=now)
     eligible, refusals = index.is_eligible(user.pk, question)
     if not eligible:
         return ClaimResult(
@@ -129,45 +276,6 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             if "crisis_mode" in refusals
             else _("You may not claim this question now."),
             refusals=tuple(refusals),
-        )
-    lease = timedelta(minutes=settings.claim_lease_minutes)
-    offer_open = Q(offered_to__isnull=True) | Q(offered_to=user.pk) | Q(offer_expires_at__lt=now)
-    if not index.people[user.pk].crisis_cleared:
-        # A crisis switched on since the check above still refuses them: the update says.
-        offer_open &= no_crisis_covers_question()
-    with transaction.atomic(durable=True):  # an entry point: its own transaction
-        won = move_question(
-            question,
-            QuestionState.CLAIMED,
-            from_state=QuestionState.QUEUED,
-            actor=user,
-            data={"lease_expires_at": (now + lease).isoformat()},
-            fields={
-                "claimed_by": user,
-                "claimed_at": now,
-                "lease_expires_at": now + lease,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
-            where=offer_open,
-            now=now,
-        )
-    if won:
-        display = index.people[user.pk].display
-        return ClaimResult(
-            question_id, True, "claimed", display, user.pk, now + lease, _("You have it.")
-        )
-    row = Question.objects.filter(pk=question_id).values(*_CLAIM_ROW).get()
-    lost = _lost_from(row, user, now)
-    if lost is not None:
-        return lost
-    if not index.people[user.pk].crisis_cleared and crisis_for(row["brand_id"], row["topic_id"]):
-        return ClaimResult(
-            question_id,
-            False,
-            "not_eligible",
-            message=crisis_refusal().message,
-            refusals=("crisis_mode",),
         )
     return ClaimResult(
         question_id, False, "changed", message=_("The question changed meanwhile; look again.")

@@ -2,7 +2,8 @@
 admins, often on a spike alert's offer, and off again.
 
 While a crisis is on, only certified volunteers and mentors claim the affected questions
-(``routing.eligibility`` and the claim's own update read :func:`crisis_scope`), every reply
+(``routing.eligibility``'s index reads :func:`crisis_scope`; the claim's conditional update
+reads the same rows in SQL, ``claim_eligibility_sql``), every reply
 to them goes to review unless the brand trusts its certified people
 (``Brand.crisis_skips_review``), and the composer suggests the crisis's holding statement
 first. Each switch writes an audit event and is announced to the brand's queue and
@@ -108,9 +109,9 @@ def crisis_scope(brand_id: int) -> CrisisScope:
 
 
 def no_crisis_covers_question() -> Q:
-    """A condition on a question row: no crisis of its brand covers it. The claim of
-    someone below the crisis levels adds it to its conditional update, so a crisis switched
-    on between the eligibility check and the update still refuses the claim."""
+    """A condition on a question row: no crisis of its brand covers it (the claim's
+    conditional update checks the same in SQL, ``routing.eligibility.claim_eligibility_sql``,
+    so a crisis switched on just before a claim still refuses it)."""
     return Q(
         ~Exists(
             CrisisMode.objects.filter(brand_id=OuterRef("brand_id"), ended_at__isnull=True).filter(

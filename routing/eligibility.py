@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
 from charter.acceptance import binding_version
-from charter.gate import clears_crisis, may_claim
+from charter.gate import clears_crisis, clears_crisis_sql, may_claim, may_claim_sql
 from charter.models import CharterAcceptance, Standing
 from helpdesk.models import Question, Store, Volunteer
 from helpdesk.people import person_name
@@ -305,6 +306,124 @@ def _person(
         gate_codes=codes,
         crisis_cleared=clears_crisis(level),
     )
+
+
+def _primary_sql(expression: str) -> str:
+    """:func:`primary_language` of a text ``expression`` in SQL (before the check against
+    ``ANY_LANGUAGE``): trimmed, lower case, ``_`` read as ``-``, the part before the first
+    ``-``."""
+    cleaned = f"REPLACE(TRIM({expression}), '_', '-')"
+    if connection.vendor == "postgresql":
+        return f"LOWER(SPLIT_PART({cleaned}, '-', 1))"
+    return f"LOWER(SUBSTR({cleaned}, 1, INSTR({cleaned} || '-', '-') - 1))"
+
+
+def _json_texts_sql(column: str, alias: str) -> str:
+    """A FROM item giving the text of each element of the JSON list in ``column`` as
+    ``<alias>.value`` (none when it is not a list)."""
+    if connection.vendor == "postgresql":
+        return (
+            f"JSONB_ARRAY_ELEMENTS_TEXT(CASE WHEN JSONB_TYPEOF({column}) = 'array' "
+            f"THEN {column} ELSE '[]'::jsonb END) AS {alias}(value)"
+        )
+    return f"JSON_EACH(CASE WHEN JSON_TYPE({column}) = 'array' THEN {column} ELSE '[]' END) {alias}"
+
+
+def claim_eligibility_sql(
+    user_id: int, question_table: str, now: datetime
+) -> tuple[str, list[Any]]:
+    """Everything :meth:`EligibilityIndex.is_eligible` checks for one person, as an SQL
+    condition on the question row of ``question_table`` (a quoted table name or alias),
+    so the claim's conditional update decides and takes in one statement: a desk role in
+    the question's brand, an open shift, the charter's gate (:func:`may_claim_sql`), open
+    claims under the brand's cap, crisis mode (certified and mentors only), the language,
+    the topic's skill and, for a local topic, the customer's store or its region.
+
+    ``tests/routing/test_claim_sql.py`` and ``tests/properties/test_claim_sql.py`` hold it
+    to the index's answers, refusal by refusal
+    and on generated people and questions. Returns the SQL (``%s`` placeholders) and its
+    parameters, in order."""
+    q = question_table
+    undetermined = sorted(ANY_LANGUAGE)
+    und_list = ", ".join(["%s"] * len(undetermined))
+    question_language = _primary_sql(f"{q}.lang")
+    tag = _primary_sql("lang_tag.value")
+    roles = sorted(str(role) for role in DESK_ROLES)
+    gate_sql, gate_params = may_claim_sql(user_id, f"{q}.brand_id", now)
+    cleared_sql, cleared_params = clears_crisis_sql(user_id, f"{q}.brand_id")
+    default_cap = RoutingSettings._meta.get_field("max_open_claims").get_default()
+    open_states = [str(state) for state in OPEN_CLAIM_STATES]
+    sql = f"""(
+        EXISTS (
+            SELECT 1 FROM helpdesk_volunteer elig_v
+            WHERE elig_v.user_id = %s AND elig_v.brand_id = {q}.brand_id
+              AND elig_v.role IN ({", ".join(["%s"] * len(roles))})
+              AND (
+                {question_language} IN ({und_list})
+                OR EXISTS (
+                    SELECT 1 FROM {_json_texts_sql("elig_v.languages", "lang_tag")}
+                    WHERE {tag} = {question_language}
+                )
+                OR ({question_language} = %s AND NOT EXISTS (
+                    SELECT 1 FROM {_json_texts_sql("elig_v.languages", "lang_tag")}
+                    WHERE {tag} NOT IN ({und_list})
+                ))
+              )
+              AND ({q}.topic_id IS NULL OR EXISTS (
+                SELECT 1 FROM routing_topic elig_t
+                WHERE elig_t.id = {q}.topic_id
+                  AND EXISTS (
+                    SELECT 1 FROM {_json_texts_sql("elig_v.skills", "skill")}
+                    WHERE skill.value = elig_t.slug
+                  )
+                  AND (
+                    NOT elig_t.is_local OR {q}.store_id IS NULL
+                    OR elig_v.store_id = {q}.store_id
+                    OR EXISTS (
+                        SELECT 1 FROM helpdesk_store asked_store, helpdesk_store own_store
+                        WHERE asked_store.id = {q}.store_id AND own_store.id = elig_v.store_id
+                          AND asked_store.region <> '' AND own_store.region = asked_store.region
+                    )
+                  )
+              ))
+        )
+        AND EXISTS (
+            SELECT 1 FROM routing_shift elig_shift
+            WHERE elig_shift.user_id = %s AND elig_shift.brand_id = {q}.brand_id
+              AND elig_shift.ended_at IS NULL
+        )
+        AND ({gate_sql})
+        AND (
+            SELECT COUNT(*) FROM helpdesk_question held
+            WHERE held.claimed_by_id = %s AND held.state IN (%s, %s)
+        ) < COALESCE(
+            (SELECT cap.max_open_claims FROM routing_routingsettings cap
+             WHERE cap.brand_id = {q}.brand_id),
+            %s
+        )
+        AND (
+            NOT EXISTS (
+                SELECT 1 FROM routing_crisismode crisis
+                WHERE crisis.brand_id = {q}.brand_id AND crisis.ended_at IS NULL
+                  AND (crisis.topic_id IS NULL OR crisis.topic_id = {q}.topic_id)
+            )
+            OR {cleared_sql}
+        )
+    )"""  # noqa: S608 - our tables and SQL; every value is a parameter
+    params: list[Any] = [
+        user_id,
+        *roles,
+        *undetermined,
+        DEFAULT_LANGUAGES[0],
+        *undetermined,
+        user_id,
+        *gate_params,
+        user_id,
+        *open_states,
+        default_cap,
+        *cleared_params,
+    ]
+    return sql, params
 
 
 def forget_gate_answers() -> None:
