@@ -160,8 +160,10 @@
       intent = "composer";
       form.requestSubmit();
     } else if (paneQuestionId() !== id) {
-      pendingClaim = id;
-      openRow(row);
+      pendingClaim = id; // claimed as soon as its pane is in
+      if (selectedId !== id) {
+        openRow(row);
+      }
     } else {
       focusComposer(); // already theirs
     }
@@ -342,12 +344,16 @@
       evt.detail.isError = false;
     }
   });
-  document.body.addEventListener("htmx:afterSwap", function (evt) {
+  // After the settle, not the swap: htmx has set up the new pane's forms by then, so
+  // submitting one goes through htmx rather than loading a page.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
     var target = evt.detail && evt.detail.target;
     if (target && target.id === "pane") {
       afterPane();
-      return;
     }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail && evt.detail.target;
     if (target !== queue) {
       return;
     }
@@ -505,8 +511,9 @@
     evt.preventDefault();
   });
 
-  Array.prototype.forEach.call(document.querySelectorAll(".hint .keys"), function (hint) {
-    hint.hidden = false;
+  Array.prototype.forEach.call(document.querySelectorAll("[data-show-keys]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", showKeys);
   });
   markSelected();
   showButtons();
