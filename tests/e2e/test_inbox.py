@@ -106,6 +106,10 @@ class Person:
         self.view_changes.append(self.page.evaluate("() => window.viewChanges") - before)
 
 
+def count_views(page: Page) -> None:
+    page.add_init_script(WATCH)
+
+
 def open_inbox(browser: Browser, server_url: str, viewport: ViewportSize, locale: str) -> Page:
     page = log_in_browser(
         browser,
@@ -114,7 +118,7 @@ def open_inbox(browser: Browser, server_url: str, viewport: ViewportSize, locale
         viewport=viewport,
         locale=locale,
         timeout_ms=WAIT_MS,
-        watch=lambda p: p.add_init_script(WATCH),
+        watch=count_views,
     )
     page.goto("/queue/")
     expect(page.locator("#queue [data-question-id]").first).to_be_visible()
