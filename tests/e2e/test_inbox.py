@@ -14,6 +14,7 @@ recorded in docs/benchmarks.md ("Answering flow (issue 14)").
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,63 @@ def test_screenshots_of_a_claimed_question_with_a_flagged_draft(
     page.screenshot(path=str(shot), full_page=screen == "phone")
     assert shot.stat().st_size > 0
     page.context.close()
+
+
+def test_the_keys_list_saved_replies_and_typing_never_moves_the_list(
+    queue_of_questions: list[Question], browser: Browser, server_url: str
+) -> None:
+    # Given Alice's inbox on a phone
+    page = open_inbox(browser, server_url, PHONE, "en-US")
+    first = row_ids(page)[0]
+
+    # When she asks for the keys: an accessible dialog, closed with Escape
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#shortcuts-close")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # When she opens and claims the first question, then types letters that are keys
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    draft = page.locator("#reply-text")
+    expect(draft).to_be_focused()
+    page.keyboard.type("jkc?")
+
+    # Then they are words of the draft, not moves: same question, same view, no dialog
+    expect(draft).to_have_value(f"@customer_{first_customer(first)} jkc? ^AM")
+    expect(page.locator(f'#pane [data-pane-question="{first}"]')).to_be_visible()
+    expect(dialog).to_be_hidden()
+    assert page.locator("#inbox").get_attribute("data-view") == "pane"
+
+    # When she empties the box, leaves it and picks a saved reply by typing (/)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    expect(page.locator("#saved-filter")).to_be_focused()
+    page.keyboard.type("delivery")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+
+    # Then the draft is the saved reply filled in for this customer and her, and the focus
+    # is back in the draft
+    expect(draft).to_be_focused()
+    expect(draft).to_have_value(re.compile(r"^@customer_\d+ Standard delivery .* \^AM$"))
+
+    # And Escape twice on a phone goes back to the list, where she was in it (the question
+    # she holds has left the queue: the one after it)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    expect(page.locator("#inbox")).to_have_attribute("data-view", "list")
+    expect(page.locator(f'#queue [data-question-id="{first}"]')).to_have_count(0)
+    expect(page.locator("#queue [data-question-id]").first).to_be_focused()
+    assert page.url.endswith("/queue/")
+    page.context.close()
+
+
+def first_customer(question_id: str) -> str:
+    question = Question.objects.select_related("customer").get(pk=question_id)
+    assert question.customer is not None
+    return question.customer.username.removeprefix("customer_")
