@@ -28,6 +28,7 @@
   var selectedIndex = -1; // where the picked question stood in the list when picked
   var pendingClaim = null; // claim this question as soon as its pane is in
   var intent = null; // where the focus goes after the pane's next swap: "composer" or "list"
+  var pending = 0; // requests of the pane's forms on their way
   var PING_MS = parseInt(queue.getAttribute("data-ping-ms"), 10) || 25000;
 
   function say(text) {
@@ -93,6 +94,9 @@
       return;
     }
     if (window.htmx) {
+      // Rows swapped in a moment ago may not be set up by htmx yet: a click on one would
+      // load the whole page. Setting up twice does nothing.
+      window.htmx.process(link);
       link.click();
     } else {
       window.location.assign(link.href);
@@ -152,13 +156,20 @@
     focusRow(all[Math.min(Math.max(selectedIndex, 0), all.length - 1)]);
   }
 
+  function submitInPlace(form) {
+    if (window.htmx) {
+      window.htmx.process(form); // as for the rows' links: through htmx, never a page load
+    }
+    form.requestSubmit();
+  }
+
   // Claim by keyboard: through the pane's own form (the same server checks as the page's).
   function claimRow(row) {
     var id = row.getAttribute("data-question-id");
     var form = pane() && pane().querySelector("form[data-claim-form]");
     if (form && paneQuestionId() === id) {
       intent = "composer";
-      form.requestSubmit();
+      submitInPlace(form);
     } else if (paneQuestionId() !== id) {
       pendingClaim = id; // claimed as soon as its pane is in
       if (selectedId !== id) {
@@ -299,7 +310,7 @@
       var form = pane().querySelector("form[data-claim-form]");
       if (form) {
         intent = "composer";
-        form.requestSubmit();
+        submitInPlace(form);
         setView("pane");
         return;
       }
@@ -319,6 +330,10 @@
     if ((wanted === "composer" || pane().querySelector(".errors")) && focusComposer()) {
       return;
     }
+    if (wanted === "composer" && pending > 0) {
+      intent = wanted; // the claim's answer is still on its way: it is for that one
+      return;
+    }
     if (wanted === "list" || !id) {
       var row = rowOf(id) || rowOf(selectedId) || rows()[Math.max(selectedIndex, 0)];
       if (row) {
@@ -335,6 +350,20 @@
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
     if (evt.detail && evt.detail.target === queue && open && !reloading) {
       evt.preventDefault();
+    }
+  });
+  function fromPaneForm(evt) {
+    var elt = evt.detail && evt.detail.elt;
+    return elt && elt.tagName === "FORM" && elt.closest("#pane") !== null;
+  }
+  document.body.addEventListener("htmx:beforeSend", function (evt) {
+    if (fromPaneForm(evt)) {
+      pending += 1;
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    if (evt.detail && evt.detail.elt && evt.detail.elt.tagName === "FORM" && pending > 0) {
+      pending -= 1;
     }
   });
   // A draft the server refused comes back with 400 and its reasons: show them in place.
@@ -432,7 +461,7 @@
       var form = target.closest && target.closest("form#composer");
       if (form) {
         evt.preventDefault();
-        form.requestSubmit();
+        submitInPlace(form);
       }
       return;
     }
