@@ -303,6 +303,12 @@ def test_the_keys_list_saved_replies_and_typing_never_moves_the_list(
     expect(dialog).to_be_hidden()
     assert page.locator("#inbox").get_attribute("data-view") == "pane"
 
+    # When she leaves the box, r brings her back to it
+    page.keyboard.press("Escape")
+    expect(draft).not_to_be_focused()
+    page.keyboard.press("r")
+    expect(draft).to_be_focused()
+
     # When she empties the box, leaves it and picks a saved reply by typing (/)
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.press("Backspace")
