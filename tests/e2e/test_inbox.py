@@ -194,6 +194,8 @@ def test_a_reply_from_the_queue_in_a_few_keys_and_no_page_load(
     expect(page.locator(f'#pane [data-pane-question="{second}"]')).to_be_visible()
     page.go_back()
     expect(page.locator(f'#pane [data-pane-question="{first}"]')).to_be_visible()
+    # from the server, not from a copy of the customers' words kept in the browser
+    assert page.evaluate("() => localStorage.getItem('htmx-history-cache')") is None
 
     figures = {
         "screen": screen,
