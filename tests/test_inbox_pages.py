@@ -44,6 +44,7 @@ def test_a_question_opens_in_the_inbox_beside_the_queue(client: Client, desk: De
     assert f'data-question-id="{question.pk}"' in page
     assert f'data-pane-question="{question.pk}"' in page
     assert 'id="queue"' not in pane and "<html" not in pane
+    assert "{#" not in page and "{%" not in page  # no template comment shown as text
     for html in (page, pane):
         assert "&lt;b&gt;Rosa&lt;/b&gt;" in html and "<b>Rosa" not in html
         assert "&lt;script&gt;bio()" in html and "<script>bio" not in html

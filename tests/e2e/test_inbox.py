@@ -216,6 +216,7 @@ def test_a_dozen_questions_show_without_scrolling_at_1280_by_800(
     queue_of_questions: list[Question], browser: Browser, server_url: str
 ) -> None:
     page = open_inbox(browser, server_url, DESK, "en-US")
+    expect(page.locator("#queue-status")).to_have_text("Live.")  # every line of the list's head
 
     # Inside the viewport and inside the list's own scrolling box (not hidden under it)
     seen: list[bool] = page.eval_on_selector_all(
@@ -231,6 +232,8 @@ def test_a_dozen_questions_show_without_scrolling_at_1280_by_800(
         }""",
     )
     inside = [row for row in seen if row]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox-queue-1280x800.png"))
     assert page.evaluate("() => window.scrollY") == 0
     assert len(inside) >= 12, seen
     print(json.dumps({"questions_visible_at_1280x800": len(inside)}))
