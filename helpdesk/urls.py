@@ -3,11 +3,13 @@ from django.urls import include, path
 
 from helpdesk.monitoring.metrics import metrics
 from helpdesk.views import desk as views
+from helpdesk.views import inbox
 from helpdesk.views.home import DeskLogoutView, RoleLoginView, home
 
 app_patterns = (
     [
-        path("queue/", views.queue, name="queue"),
+        path("queue/", inbox.queue, name="queue"),
+        path("queue/<int:pk>/", inbox.inbox_question, name="inbox-question"),
     ],
     "helpdesk",
 )

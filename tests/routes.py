@@ -131,7 +131,7 @@ class World:
             return {"pk": self.saved_reply.pk}
         if route.name in ("desk:approve", "desk:reject"):
             return {"pk": self.pending_reply.pk}
-        if prefix == "desk":
+        if prefix == "desk" or route.name == "helpdesk:inbox-question":
             return {"pk": self.question.pk}
         raise AssertionError(f"fill the path parameters of {route.name}")
 

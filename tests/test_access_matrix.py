@@ -93,6 +93,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "login 403   200   200   200   200   200   200   200   200   403   200   200   200   403",
         "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
     ),
+    # The inbox with one of the brand's questions open (another brand's: 404).
+    "helpdesk:inbox-question": (
+        "login 403   200   200   200   200   200   200   200   200   403   200   404   404   403",
+        "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
+    ),
     "charter_pages:charter": (
         "login 403   200   200   200   200   200   200   200   200   403   200   200   200   403",
         "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",

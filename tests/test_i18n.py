@@ -33,7 +33,7 @@ def test_the_queue_in_french_and_the_choice_is_remembered(client: Client) -> Non
     page = client.get(reverse("helpdesk:queue"), HTTP_ACCEPT_LANGUAGE="en")
 
     assert '<html lang="fr">' in page.text
-    assert "<h1>Questions en file d'attente · " in page.text
+    assert '<h1 id="queue-h">Questions en file d\'attente · ' in page.text
     assert ">Mon statut</a>" in page.text
 
 

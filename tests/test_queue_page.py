@@ -65,7 +65,7 @@ def test_a_volunteer_on_shift_sees_only_what_they_are_eligible_for(desk: Brand) 
     for absent in (french, other_skill, offered_to_bob):
         assert f'data-question-id="{absent.pk}"' not in page
     assert "2 questions waiting" in page
-    assert f'href="/desk/questions/{mine.pk}/"' in page
+    assert f'href="/queue/{mine.pk}/"' in page  # opens it in the inbox
     assert "data-claim hidden" in page
     assert "Go on shift" not in page
 

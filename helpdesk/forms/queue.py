@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.queries import QueueCursor, QueueFilters
@@ -42,16 +42,19 @@ class _PlainSelect(forms.Select):
         )
 
 
+def _language_label(code: str) -> str:
+    try:
+        return f"{get_language_info(code)['name_translated']} ({code})"
+    except KeyError:  # a language Django does not name: its code says enough
+        return code
+
+
 class QueueFilterForm(forms.Form):
     """The queue's GET filters. A bad value is dropped (and named), never an error page."""
 
     topic = forms.ChoiceField(label=_("Topic"), required=False, widget=_PlainSelect)
-    lang = forms.CharField(
-        label=_("Language"),
-        required=False,
-        max_length=16,
-        validators=[RegexValidator(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")],
-    )
+    # A list of the languages the brand's open questions are in, not free text.
+    lang = forms.ChoiceField(label=_("Language"), required=False, widget=_PlainSelect)
     store = forms.TypedChoiceField(
         label=_("Store"), required=False, coerce=int, empty_value=None, widget=_PlainSelect
     )
@@ -71,13 +74,23 @@ class QueueFilterForm(forms.Form):
         *,
         topics: list[tuple[int, str, str]],
         stores: list[tuple[int, str, str]],
+        languages: list[str] | None = None,
     ) -> None:
+        if data is not None and data.get("lang"):
+            data = data.copy()
+            data["lang"] = str(data["lang"]).lower()  # ?lang=FR is French too
         super().__init__(data)
         topic_field = self.fields["topic"]
         store_field = self.fields["store"]
         assert isinstance(topic_field, forms.ChoiceField)
         assert isinstance(store_field, forms.TypedChoiceField)
         topic_field.choices = [("", _("All topics"))] + [(slug, name) for _pk, slug, name in topics]
+        lang_field = self.fields["lang"]
+        assert isinstance(lang_field, forms.ChoiceField)
+        lang_field.choices = [("", _("All languages"))] + [
+            (code, _language_label(code))
+            for code in sorted({code.lower() for code in languages or [] if code})
+        ]
         store_field.choices = [("", _("All stores"))] + [
             (str(pk), f"{code} · {name}") for pk, code, name in stores
         ]

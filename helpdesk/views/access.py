@@ -66,6 +66,12 @@ def holds_claim(question: Question, user: User) -> bool:
     return question.claimed_by_id == user.pk and question.state in OPEN_CLAIM_STATES and not lapsed
 
 
+def from_inbox(request: HttpRequest) -> bool:
+    """Whether a desk form was sent from the inbox's right pane (``inbox=1``), which wants
+    the inbox back rather than the question's own page."""
+    return request.POST.get("inbox") == "1"
+
+
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
     """To the form's ``next`` if it is a page of this site, else to ``fallback``."""
     target = request.POST.get("next", "")

@@ -2,16 +2,15 @@
 charter's rules (count, findings, the highlighted draft, what happens on submit), starting
 from a saved reply if they like, and submits it.
 
-Only the holder of a live claim writes here; another brand's question answers 404. The
-highlighted draft is built from plain-text segments, rendered with auto-escaping only.
+Only the holder of a live claim writes here; another brand's question answers 404. The form
+is drawn on its own page or in the inbox's right pane (``inbox=1``), which gets the pane
+back. The highlighted draft is built from plain-text segments, rendered with auto-escaping
+only.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from itertools import pairwise
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,86 +23,22 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from charter.gate import Decision, may_send
-from charter.linter import Finding
 from helpdesk.models import Question, Reply, Volunteer
 from helpdesk.params import parse_id
-from helpdesk.replies import (
-    ReplyError,
-    account_for,
-    brand_handles,
-    linked_sender,
-    send_queue_position,
-    submit_reply,
-)
-from helpdesk.replies.common import next_reply_key
+from helpdesk.replies import ReplyError, send_queue_position, submit_reply
 from helpdesk.saved_replies.actions import count_use
-from helpdesk.saved_replies.queries import Choice, choices_for, may_use_saved_replies
+from helpdesk.saved_replies.queries import Choice
 from helpdesk.states import ReplyState
-from helpdesk.views.access import holds_claim, question_of, require_member, signed_in_user
+from helpdesk.views.access import (
+    from_inbox,
+    holds_claim,
+    question_of,
+    require_member,
+    signed_in_user,
+)
+from helpdesk.views.composer import composer_context, default_draft, lint_context, saved_choices
+from helpdesk.views.inbox import render_inbox
 from routing.claims import ClaimError, renew_lease
-from routing.crisis import crisis_for
-from routing.models import CrisisMode
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A piece of the draft and the finding that covers it (None: nothing to say)."""
-
-    text: str
-    finding: Finding | None
-
-
-def segments(text: str, findings: tuple[Finding, ...]) -> list[Segment]:
-    """``text`` cut at every finding's edges; each piece carries the most severe finding
-    covering it. Findings with an empty span (something missing) mark nothing."""
-    spans = [f for f in findings if 0 <= f.start < f.end <= len(text)]
-    edges = sorted({0, len(text), *(f.start for f in spans), *(f.end for f in spans)})
-    pieces: list[Segment] = []
-    for start, end in pairwise(edges):
-        covering = [f for f in spans if f.start <= start and end <= f.end]
-        worst = max(covering, key=lambda f: f.severity.rank) if covering else None
-        if pieces and pieces[-1].finding is worst:
-            pieces[-1] = Segment(pieces[-1].text + text[start:end], worst)
-        else:
-            pieces.append(Segment(text[start:end], worst))
-    return pieces
-
-
-def _decision(
-    question: Question, user: User, volunteer: Volunteer, text: str, crisis: CrisisMode | None
-) -> Decision:
-    """What the gate would say if this draft were submitted now; the reply key is the one
-    ``submit_reply`` will use, so a sampled review is predicted right."""
-    return may_send(
-        user,
-        question.brand_id,
-        text,
-        reply_key=next_reply_key(question, user),
-        signature=volunteer.signature,
-        customer_handle=question.customer.username if question.customer else "",
-        brand_handles=brand_handles(question.brand_id),
-        language=get_language() or "en",
-        crisis_review=crisis is not None and crisis.force_review,
-    )
-
-
-def _lint_context(
-    question: Question, user: User, volunteer: Volunteer, text: str
-) -> dict[str, Any]:
-    crisis = crisis_for(question.brand_id, question.topic_id)
-    decision = _decision(question, user, volunteer, text, crisis)
-    result = decision.lint
-    return {
-        "draft": text,
-        "decision": decision,
-        "result": result,
-        "segments": segments(text, result.findings) if result else [],
-        "limit": 280,
-        "over_limit": result is not None and result.weighted_length > 280,
-        "crises": [crisis] if crisis is not None else [],
-        "crisis": crisis,
-    }
 
 
 def _holder_question(request: HttpRequest, pk: int) -> tuple[Volunteer, User, Question]:
@@ -127,22 +62,15 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer, user, question = _holder_question(request, pk)
     status = 200
     errors: list[str] = []
-    handle = question.customer.username if question.customer else ""
-    default_draft = f"@{handle} " if handle else ""
-    if volunteer.signature:
-        default_draft += f" {volunteer.signature}"
-    may_use_saved = may_use_saved_replies(volunteer, question.brand_id)
-    crisis = crisis_for(question.brand_id, question.topic_id)
-    holding_id = crisis.holding_statement_id if crisis is not None else None
-    choices = choices_for(question, volunteer, first=holding_id) if may_use_saved else []
-    holding = next((c for c in choices if c.saved.pk == holding_id), None)
+    choices = saved_choices(question, volunteer)
     inserted: Choice | None = None
     from_linked = False
+    inbox = from_inbox(request)
     if request.method == "GET":
-        text = default_draft
+        text = default_draft(question, volunteer)
         wanted = request.GET.get("saved")
         if wanted is not None:
-            inserted = next((c for c in choices if str(c.saved.pk) == wanted), None)
+            inserted = next((c for c in choices[1] if str(c.saved.pk) == wanted), None)
             if inserted is None:
                 raise Http404("No such saved reply.")
             text = inserted.text
@@ -165,28 +93,27 @@ def compose(request: HttpRequest, pk: int) -> HttpResponse:
                 if saved_id is not None:
                     count_use(question, volunteer, saved_id)
                 _announce_outcome(request, reply)
+                if inbox and request.headers.get("HX-Request"):
+                    question.refresh_from_db()
+                    return render_inbox(request, volunteer, user, question, just_sent=True)
+                if inbox:
+                    return redirect("helpdesk:inbox-question", pk=question.pk)
                 return redirect("desk:question", pk=question.pk)
-    linked = linked_sender(user, question.brand_id)
-    care_account = None
-    if linked is not None:
-        with contextlib.suppress(ReplyError):  # no active care account: submitting says so
-            care_account = account_for(question)
-    context = {
-        "volunteer": volunteer,
-        "question": question,
-        "errors": errors,
-        "care_account": care_account,
-        "linked": linked,
-        "send_from": "linked" if request.method == "POST" and from_linked else "care",
-        "default_draft": default_draft,
-        "may_use_saved": may_use_saved,
-        "saved_choices": choices,
-        "saved_inserted": inserted,
-        "saved_used": saved_used if parse_id(saved_used) is not None else "",
-        "picker_size": max(2, min(6, len(choices))),
-        "holding": holding,
-        **_lint_context(question, user, volunteer, text),
-    }
+    composer = composer_context(
+        question,
+        user,
+        volunteer,
+        text=text,
+        choices=choices,
+        inserted=inserted,
+        saved_used=saved_used,
+        from_linked=from_linked,
+        posted=request.method == "POST",
+        errors=errors,
+    )
+    if inbox:
+        return render_inbox(request, volunteer, user, question, composer=composer, status=status)
+    context = {"volunteer": volunteer, "question": question, **composer}
     return render(request, "desk/compose.html", context, status=status)
 
 
@@ -220,5 +147,5 @@ def lint_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     # lease that lapsed meanwhile stays lapsed: submitting will say so.
     with contextlib.suppress(ClaimError):
         renew_lease(question.pk, user)
-    context = _lint_context(question, user, volunteer, request.POST.get("text", ""))
+    context = lint_context(question, user, volunteer, request.POST.get("text", ""))
     return render(request, "desk/_lint.html", context)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from charter import gate
-from helpdesk.models import Question, Reply
+from helpdesk.models import Question, Reply, Volunteer
 from helpdesk.people import person_name
 from helpdesk.permissions import SUPERVISING_ROLES
 from helpdesk.states import QuestionState
 from helpdesk.views.access import (
+    from_inbox,
     holds_claim,
     question_of,
     redirect_back,
@@ -64,12 +66,11 @@ def shift(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("helpdesk:queue"))
 
 
-@login_required
-@require_GET
-def question_view(request: HttpRequest, pk: int) -> HttpResponse:
-    volunteer = require_member(request)
-    user = signed_in_user(request)
-    question = question_of(volunteer, pk)
+def question_context(volunteer: Volunteer, user: User, question: Question) -> dict[str, Any]:
+    """What a desk member sees of ``question`` (its own page, or the inbox's right pane):
+    the thread with our replies, the customer's earlier questions, related questions, the
+    claim and what the person may do to it. The caller got ``question`` through
+    ``question_of``."""
     thread = list(
         Question.objects.filter(conversation_id=question.conversation_id)
         .select_related("customer")
@@ -102,7 +103,7 @@ def question_view(request: HttpRequest, pk: int) -> HttpResponse:
         and "crisis_mode" in gate.may_claim(user, question.brand_id, crisis=True).codes
         else ""
     )
-    context = {
+    return {
         "volunteer": volunteer,
         "question": question,
         "crises": [crisis] if crisis is not None else [],
@@ -130,7 +131,24 @@ def question_view(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "handles_escalations": volunteer.role in SUPERVISING_ROLES,
     }
+
+
+@login_required
+@require_GET
+def question_view(request: HttpRequest, pk: int) -> HttpResponse:
+    volunteer = require_member(request)
+    user = signed_in_user(request)
+    question = question_of(volunteer, pk)
+    context = question_context(volunteer, user, question)
     return render(request, "desk/question.html", context)
+
+
+def _back(request: HttpRequest, question: Question) -> HttpResponse:
+    """After an action: the inbox with the question open if the form came from there, else
+    the question's own page."""
+    if from_inbox(request):
+        return redirect("helpdesk:inbox-question", pk=question.pk)
+    return redirect("desk:question", pk=question.pk)
 
 
 @login_required
@@ -141,13 +159,15 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
     result = claim_question(question.pk, signed_in_user(request))
     if result.won:
         messages.success(request, _("You hold this question now."))
+        if from_inbox(request):
+            return redirect("helpdesk:inbox-question", pk=question.pk)
         return redirect("desk:compose", pk=question.pk)
     # The claim's own message says who has it, in the person's language.
     text = result.message or _("You cannot claim this question.")
     if result.refusals:
         text = f"{text} ({', '.join(result.refusals)})"
     messages.error(request, text)
-    return redirect("desk:question", pk=question.pk)
+    return _back(request, question)
 
 
 @login_required
@@ -161,7 +181,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The question is back in the queue."))
-    return redirect("desk:question", pk=question.pk)
+    return _back(request, question)
 
 
 @login_required
@@ -175,4 +195,4 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The question went to the official care team."))
-    return redirect("desk:question", pk=question.pk)
+    return _back(request, question)

@@ -203,6 +203,8 @@ PAGES: list[Visit] = [
     Visit("alice", "/queue/", live_queue, shot="queue"),
     Visit("alice", "/desk/questions/{held}/"),
     Visit("alice", "/desk/questions/{held}/compose/", check_the_draft, shot="composer"),
+    # The inbox with the held question open and its draft checked, beside the list.
+    Visit("alice", "/queue/{held}/", check_the_draft, shot="inbox"),
     Visit("alice", "/charter/"),
     Visit("alice", "/charter/status/"),
     Visit("dev", "/desk/my-feedback/"),
@@ -276,7 +278,7 @@ def watch_the_policy(page: Page) -> None:
     page.add_init_script(WATCH_THE_POLICY)
 
 
-SHOTS = ("queue", "composer", "review", "reports")
+SHOTS = ("queue", "composer", "inbox", "review", "reports")
 
 
 def shot_path(name: str, lang: str) -> Path:
@@ -467,7 +469,8 @@ def test_a_reply_from_queue_to_approval_with_the_keyboard_alone(
     dev.press("Enter")
     assert dev.has_focus("main#main")
 
-    # Then j and k move between the questions, with the focus in sight, and c claims one
+    # Then j and k move between the questions (opening each beside the list), with the focus
+    # in sight, and c claims one
     dev.press("j")
     assert focused_question_id(dev.page) == str(first.pk)
     dev.check_focus()
@@ -477,23 +480,22 @@ def test_a_reply_from_queue_to_approval_with_the_keyboard_alone(
     dev.press("k")
     assert focused_question_id(dev.page) == str(first.pk)
     dev.press("c")
-    expect(dev.page.locator("#queue-status")).to_have_text("You have it.")
+
+    # And the focus moves to the reply box beside the list, in the same page: the draft is
+    # written and submitted from there (Ctrl+Enter), and the result shows in place
+    expect(dev.page.locator("#reply-text")).to_be_focused()
     first.refresh_from_db()
     assert (first.state, first.claimed_by_id) == (QuestionState.CLAIMED, user("dev").pk)
-
-    # And the focus moves to a link to answer it: Enter opens the composer
-    assert dev.has_focus(f'#queue-claimed a[href="/desk/questions/{first.pk}/compose/"]')
     dev.check_focus()
-    dev.press("Enter")
-    dev.page.wait_for_url(f"**/desk/questions/{first.pk}/compose/")
-    dev.tab_to("#reply-text")
     dev.press("ControlOrMeta+a")
     text = "@rosa_buys Sorry for the wait, it usually ships in about two days. ^DP"
     dev.type(text)
-    dev.tab_to("button[name=action][value=submit]")
-    dev.press("Enter")
-    dev.page.wait_for_url(f"**/desk/questions/{first.pk}/")
-    expect(dev.page.locator(".messages")).to_contain_text("went to a supervisor for review")
+    dev.press("Control+Enter")
+    expect(dev.page.locator("#pane .messages")).to_contain_text("went to a supervisor for review")
+    assert dev.page.url.endswith(f"/queue/{first.pk}/")
+    # and the focus is on the next question, one key from claiming it
+    expect(dev.page.locator(f'#queue [data-question-id="{second.pk}"]')).to_be_focused()
+    dev.check_focus()
 
     # And the reply is recorded, waiting for review, as typed
     reply = Reply.objects.get(question=first)

@@ -1,16 +1,22 @@
-// The live queue: listens on /ws/queue/ and reloads the list from the server (the database
-// is the truth) when an event arrives, when a number is missing, and after every reconnect.
-// Keys: j / k move between questions, c claims the focused one. No innerHTML: text only.
+// The inbox. On the left the live queue: it listens on /ws/queue/ and reloads the list from
+// the server (the database is the truth) when an event arrives, when a number is missing,
+// and after every reconnect. On the right the picked question, swapped in by htmx (#pane);
+// the address follows it (pushState), so reloading and Back work. On a phone one of the two
+// shows at a time (#inbox[data-view]).
+// Keys, never while typing in a field (except Ctrl+Enter and Escape): j / k move to the
+// next / previous question and open it, Enter opens the one in focus, c claims it, r goes to
+// the reply, / to the saved replies, Ctrl+Enter submits, Escape leaves a field (on a phone,
+// goes back to the list), ? lists the keys. No innerHTML: text only.
 (function () {
   "use strict";
 
   var queue = document.getElementById("queue");
-  if (!queue || !window.WebSocket) {
-    return; // the page still works: the list refreshes itself through htmx
+  var inbox = document.getElementById("inbox");
+  if (!queue || !inbox) {
+    return;
   }
   var statusLine = document.getElementById("queue-status");
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + window.location.host + "/ws/queue/";
+  var narrow = window.matchMedia("(max-width: 899.98px)");
   var socket = null;
   var last = null; // the number of the last event applied
   var open = false;
@@ -18,9 +24,12 @@
   var backoff = 1000;
   var reloading = false;
   var focusedId = null;
+  var selectedId = queue.getAttribute("data-selected") || null;
+  var selectedIndex = -1; // where the picked question stood in the list when picked
+  var pendingClaim = null; // claim this question as soon as its pane is in
+  var intent = null; // where the focus goes after the pane's next swap: "composer" or "list"
+  var pending = 0; // requests of the pane's forms on their way
   var PING_MS = parseInt(queue.getAttribute("data-ping-ms"), 10) || 25000;
-
-  var claimed = document.getElementById("queue-claimed");
 
   function say(text) {
     if (statusLine) {
@@ -33,20 +42,142 @@
     return (statusLine && statusLine.getAttribute("data-" + key)) || fallback;
   }
 
-  // After a claim: a link to answer it, focused, so the keyboard goes straight on.
-  function offerAnswer(questionId) {
-    if (!claimed) {
-      return;
-    }
-    var link = claimed.querySelector("a");
-    link.setAttribute("href", "/desk/questions/" + questionId + "/compose/");
-    link.textContent = link.getAttribute("data-answer") || "Answer it now";
-    claimed.hidden = false;
-    link.focus();
+  function pane() {
+    return document.getElementById("pane"); // a new element after a history restore
+  }
+
+  function paneQuestionId() {
+    var article = pane() && pane().querySelector("[data-pane-question]");
+    return article ? article.getAttribute("data-pane-question") : null;
   }
 
   function rows() {
     return Array.prototype.slice.call(queue.querySelectorAll("[data-question-id]"));
+  }
+
+  function rowOf(id) {
+    return id ? queue.querySelector('[data-question-id="' + id + '"]') : null;
+  }
+
+  function focusedRow() {
+    return document.activeElement && queue.contains(document.activeElement)
+      ? document.activeElement.closest("[data-question-id]")
+      : null;
+  }
+
+  function markSelected() {
+    rows().forEach(function (row, index) {
+      if (row.getAttribute("data-question-id") === selectedId) {
+        row.setAttribute("aria-current", "true");
+        selectedIndex = index;
+      } else {
+        row.removeAttribute("aria-current");
+      }
+    });
+  }
+
+  function setView(view) {
+    inbox.setAttribute("data-view", view);
+  }
+
+  function focusRow(row) {
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  // Open a question in the right pane (htmx follows the row's link and pushes its address).
+  function openRow(row) {
+    selectedId = row.getAttribute("data-question-id");
+    markSelected();
+    var link = row.querySelector("a.open");
+    if (!link) {
+      return;
+    }
+    if (window.htmx) {
+      // Rows swapped in a moment ago may not be set up by htmx yet: a click on one would
+      // load the whole page. Setting up twice does nothing.
+      window.htmx.process(link);
+      link.click();
+    } else {
+      window.location.assign(link.href);
+    }
+  }
+
+  function loadPane(id) {
+    var row = rowOf(id);
+    if (row) {
+      openRow(row);
+    } else if (window.htmx) {
+      window.htmx.ajax("GET", "/queue/" + id + "/" + window.location.search, {
+        target: "#pane",
+        swap: "innerHTML",
+      });
+    }
+  }
+
+  function composer() {
+    return pane() && pane().querySelector("#reply-text");
+  }
+
+  // The reply box, with the caret where the reply's own words go: after the customer's
+  // handle, before the signature, when the draft is still the starting one.
+  function focusComposer() {
+    var draft = composer();
+    if (!draft) {
+      return false;
+    }
+    draft.focus();
+    var value = draft.value;
+    var at = value.length;
+    if (value === draft.getAttribute("data-default-draft")) {
+      var gap = value.indexOf("  ");
+      at = gap >= 0 ? gap + 1 : value.length;
+    }
+    draft.setSelectionRange(at, at);
+    return true;
+  }
+
+  function focusHeading() {
+    var heading = pane() && pane().querySelector("#pane-h");
+    if (heading) {
+      heading.focus();
+    }
+  }
+
+  // After a reply went: the question that stood after it in the list, one key from claiming.
+  function focusNext(doneId) {
+    var all = rows().filter(function (row) {
+      return row.getAttribute("data-question-id") !== doneId;
+    });
+    setView("list");
+    if (!all.length) {
+      return;
+    }
+    focusRow(all[Math.min(Math.max(selectedIndex, 0), all.length - 1)]);
+  }
+
+  function submitInPlace(form) {
+    if (window.htmx) {
+      window.htmx.process(form); // as for the rows' links: through htmx, never a page load
+    }
+    form.requestSubmit();
+  }
+
+  // Claim by keyboard: through the pane's own form (the same server checks as the page's).
+  function claimRow(row) {
+    var id = row.getAttribute("data-question-id");
+    var form = pane() && pane().querySelector("form[data-claim-form]");
+    if (form && paneQuestionId() === id) {
+      intent = "composer";
+      submitInPlace(form);
+    } else if (paneQuestionId() !== id) {
+      pendingClaim = id; // claimed as soon as its pane is in
+      if (selectedId !== id) {
+        openRow(row);
+      }
+    } else {
+      focusComposer(); // already theirs
+    }
   }
 
   function reload() {
@@ -68,7 +199,8 @@
     return false;
   }
 
-  function claim(row) {
+  // The rows' Claim buttons claim over the socket (the fastest way to win a race).
+  function claimOverSocket(row) {
     var id = parseInt(row.getAttribute("data-question-id"), 10);
     if (id > 0 && send({ action: "claim", question_id: id })) {
       say(words("pending", "Claiming…"));
@@ -115,7 +247,8 @@
       case "claim_result":
         say(message.won ? words("won", "You have it.") : message.message || words("lost", "Could not claim it."));
         if (message.won && typeof message.question_id === "number") {
-          offerAnswer(message.question_id);
+          intent = "composer";
+          loadPane(String(message.question_id));
         }
         reload();
         break;
@@ -138,7 +271,8 @@
   }
 
   function connect() {
-    socket = new WebSocket(url);
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + "/ws/queue/");
     socket.addEventListener("open", function () {
       open = true;
     });
@@ -163,66 +297,262 @@
     });
   }
 
+  // The pane after every swap: the view, the selection, and where the focus goes next.
+  function afterPane() {
+    var id = paneQuestionId();
+    var article = pane() && pane().querySelector("[data-pane-question]");
+    if (id) {
+      selectedId = id;
+      markSelected();
+    }
+    if (pendingClaim !== null && id === pendingClaim) {
+      pendingClaim = null;
+      var form = pane().querySelector("form[data-claim-form]");
+      if (form) {
+        intent = "composer";
+        submitInPlace(form);
+        setView("pane");
+        return;
+      }
+    }
+    if (article && article.hasAttribute("data-just-sent")) {
+      intent = null;
+      var note = pane().querySelector(".messages");
+      if (note) {
+        say(note.textContent.trim());
+      }
+      focusNext(id);
+      return;
+    }
+    setView(id ? "pane" : "list");
+    var wanted = intent;
+    intent = null;
+    if ((wanted === "composer" || pane().querySelector(".errors")) && focusComposer()) {
+      return;
+    }
+    if (wanted === "composer" && pending > 0) {
+      intent = wanted; // the claim's answer is still on its way: it is for that one
+      return;
+    }
+    if (wanted === "list" || !id) {
+      var row = rowOf(id) || rowOf(selectedId) || rows()[Math.max(selectedIndex, 0)];
+      if (row) {
+        focusRow(row);
+      }
+      return;
+    }
+    if (narrow.matches) {
+      focusHeading(); // the list (and its focused row) is hidden now
+    }
+  }
+
   // While the socket is live the list follows events; the polling is only a fallback.
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
     if (evt.detail && evt.detail.target === queue && open && !reloading) {
       evt.preventDefault();
     }
   });
+  function fromPaneForm(evt) {
+    var elt = evt.detail && evt.detail.elt;
+    return elt && elt.tagName === "FORM" && elt.closest("#pane") !== null;
+  }
+  document.body.addEventListener("htmx:beforeSend", function (evt) {
+    if (fromPaneForm(evt)) {
+      pending += 1;
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    if (evt.detail && evt.detail.elt && evt.detail.elt.tagName === "FORM" && pending > 0) {
+      pending -= 1;
+    }
+  });
+  // A draft the server refused comes back with 400 and its reasons: show them in place.
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    if (evt.detail.target && evt.detail.target.id === "pane" && evt.detail.xhr.status === 400) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+  // After the settle, not the swap: htmx has set up the new pane's forms by then, so
+  // submitting one goes through htmx rather than loading a page.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.id === "pane") {
+      afterPane();
+    }
+  });
   document.body.addEventListener("htmx:afterSwap", function (evt) {
-    if (evt.detail && evt.detail.target !== queue) {
+    var target = evt.detail && evt.detail.target;
+    if (target !== queue) {
       return;
     }
     reloading = false;
     showButtons();
-    if (focusedId !== null) {
-      var again = queue.querySelector('[data-question-id="' + focusedId + '"]');
+    markSelected();
+    var active = document.activeElement;
+    if (focusedId !== null && (!active || active === document.body)) {
+      var again = rowOf(focusedId);
       if (again) {
         again.focus();
       }
     }
   });
+  document.body.addEventListener("htmx:historyRestore", function () {
+    selectedId = paneQuestionId();
+    markSelected();
+    setView(selectedId ? "pane" : "list");
+  });
+  // Leaving a question from its pane's forms: where the focus goes once the pane is back.
+  document.addEventListener(
+    "submit",
+    function (evt) {
+      var form = evt.target;
+      if (!pane() || !pane().contains(form)) {
+        return;
+      }
+      if (form.hasAttribute("data-claim-form")) {
+        intent = "composer";
+      } else if (form.hasAttribute("data-release-form") || form.hasAttribute("data-escalate-form")) {
+        intent = "list";
+      }
+    },
+    true
+  );
 
   queue.addEventListener("focusin", function (evt) {
     var row = evt.target.closest("[data-question-id]");
     focusedId = row ? row.getAttribute("data-question-id") : null;
   });
   queue.addEventListener("click", function (evt) {
+    var row = evt.target.closest("[data-question-id]");
+    if (!row) {
+      return;
+    }
     var button = evt.target.closest("button[data-claim]");
     if (button) {
-      claim(button.closest("[data-question-id]"));
-    }
-  });
-  document.addEventListener("keydown", function (evt) {
-    var tag = evt.target.tagName;
-    if (evt.ctrlKey || evt.metaKey || evt.altKey || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
-      return;
-    }
-    var all = rows();
-    if (!all.length) {
-      return;
-    }
-    var current = document.activeElement && document.activeElement.closest("[data-question-id]");
-    var index = all.indexOf(current);
-    if (evt.key === "j" || evt.key === "k") {
-      var next = evt.key === "j" ? Math.min(index + 1, all.length - 1) : Math.max(index - 1, 0);
-      all[next].focus();
-      evt.preventDefault();
-    } else if (evt.key === "c" && current) {
-      claim(current);
-      evt.preventDefault();
+      claimOverSocket(row);
+    } else if (evt.target.closest("a.open")) {
+      selectedId = row.getAttribute("data-question-id"); // htmx follows the link
+      markSelected();
+    } else if (!evt.target.closest("a, button")) {
+      openRow(row);
     }
   });
 
-  Array.prototype.forEach.call(document.querySelectorAll(".hint .keys"), function (hint) {
-    hint.hidden = false;
-  });
-  showButtons();
-  connect();
-  // A lost last event shows no gap until the next one: ask for the number now and then.
-  window.setInterval(function () {
-    if (open && !document.hidden) {
-      send({ action: "ping" });
+  function typing(target) {
+    var tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  function showKeys() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      var close = document.getElementById("shortcuts-close");
+      if (close) {
+        close.focus();
+      }
     }
-  }, PING_MS);
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    var target = evt.target;
+    if (evt.key === "Enter" && (evt.ctrlKey || evt.metaKey)) {
+      var form = target.closest && target.closest("form#composer");
+      if (form) {
+        evt.preventDefault();
+        submitInPlace(form);
+      }
+      return;
+    }
+    if (evt.key === "Escape") {
+      if (typing(target)) {
+        target.blur();
+        var row = rowOf(selectedId);
+        if (row && !narrow.matches) {
+          focusRow(row);
+        } else {
+          focusHeading();
+        }
+        evt.preventDefault();
+      } else if (narrow.matches && inbox.getAttribute("data-view") === "pane") {
+        var back = pane().querySelector("a[data-back]");
+        if (back) {
+          back.click();
+        }
+      }
+      return;
+    }
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || typing(target)) {
+      return;
+    }
+    if (document.querySelector("dialog[open]")) {
+      return; // the dialog has the keyboard
+    }
+    var all = rows();
+    var current = focusedRow() || rowOf(selectedId);
+    var index = all.indexOf(current);
+    switch (evt.key) {
+      case "j":
+      case "k":
+        if (!all.length) {
+          return;
+        }
+        var next = all[evt.key === "j" ? Math.min(index + 1, all.length - 1) : Math.max(index - 1, 0)];
+        if (!narrow.matches || inbox.getAttribute("data-view") === "list") {
+          focusRow(next);
+        }
+        openRow(next);
+        break;
+      case "Enter":
+        if (current && target === current) {
+          openRow(current);
+        } else {
+          return;
+        }
+        break;
+      case "c":
+        if (!current) {
+          return;
+        }
+        claimRow(current);
+        break;
+      case "r":
+        if (!focusComposer()) {
+          return;
+        }
+        break;
+      case "/":
+        var filter = pane() && pane().querySelector("#saved-filter");
+        var picker = pane() && pane().querySelector("#saved-select");
+        var field = filter && !filter.closest("[hidden]") ? filter : picker;
+        if (!field) {
+          return;
+        }
+        field.focus();
+        break;
+      case "?":
+        showKeys();
+        break;
+      default:
+        return;
+    }
+    evt.preventDefault();
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-show-keys]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", showKeys);
+  });
+  markSelected();
+  showButtons();
+  if (window.WebSocket) {
+    connect();
+    // A lost last event shows no gap until the next one: ask for the number now and then.
+    window.setInterval(function () {
+      if (open && !document.hidden) {
+        send({ action: "ping" });
+      }
+    }, PING_MS);
+  }
 })();
