@@ -385,6 +385,7 @@ async def volunteer_group(
         "resyncs": sum(c.resyncs_sent for c in clients.values()),
         "duplicates": sum(c.duplicates for c in clients.values()),
         "out_of_order": sum(c.out_of_order for c in clients.values()),
+        "reordered": sum(c.reordered for c in clients.values()),
         "closed_early": sum(1 for c in clients.values() if c.closed_early),
         "unanswered_pings": sum(
             1 for c in clients.values() if c.hello_seq >= 0 and not c.errors and not c.done
@@ -536,6 +537,7 @@ def bench(args: argparse.Namespace, desk: Desk) -> dict[str, Any]:
                 "resyncs",
                 "duplicates",
                 "out_of_order",
+                "reordered",
                 "closed_early",
                 "unanswered_pings",
                 "clients_with_errors",
@@ -638,6 +640,7 @@ def main() -> None:
                 "lost": figures["lost"],
                 "resyncs": figures["resyncs"],
                 "out_of_order": figures["out_of_order"],
+                "reordered": figures["reordered"],
                 "reconnects": figures["reconnects"],
                 "claims": len(latencies),
                 "claim_p50_ms": detail["claim_p50_ms"],
