@@ -13,9 +13,9 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 import uvicorn
@@ -26,6 +26,7 @@ from tests.waiting import wait_for
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -162,3 +163,30 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
         finally:
             launched.close()
             connections.close_all()
+
+
+def off_the_browser_loop(action: Callable[[], T]) -> T:
+    """Run ``action`` in a thread of its own, as a web request would be.
+
+    Playwright's sync API keeps an event loop running in the test's thread, and the desk's
+    announcements (``async_to_sync`` onto the channel layer) refuse to run inside one: on the
+    Redis layer the event would be lost and the page would never hear of the reply.
+    """
+    from django.db import connection
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = action()
+        except BaseException as error:  # handed to the test's thread below
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run, name="desk-action")
+    worker.start()
+    worker.join(timeout=60)
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["value"])

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, ViewportSize, expect
@@ -26,7 +28,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from charter.models import TrainingModule
 from charter.training.quiz import start_attempt
 from helpdesk.enrolment import create_invitation, enrol_employee
-from helpdesk.events import brand_queue_group
+from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.models import AuditEvent, Brand, Question, Reply, Source, Store, Volunteer, XAccount
 from helpdesk.replies import reject_reply, submit_reply
@@ -36,7 +38,7 @@ from helpdesk.x.ingest import ingest_batch
 from helpdesk.x.normalize import parse_any
 from routing.claims import claim_question
 from routing.presence import start_shift
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, off_the_browser_loop
 from tests.people import log_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -650,3 +652,52 @@ def test_a_lost_last_event_is_noticed_by_the_ping(
     # Then the page notices from the ping's answer and reloads the list from the server
     expect(page.locator("#queue [data-question-id]")).to_have_count(1)
     expect(page.locator(f'#queue [data-question-id="{first.pk}"]')).to_have_count(1)
+
+
+SENT_SPY = """
+window.sentActions = [];
+const realSend = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  try { window.sentActions.push(JSON.parse(data).action); } catch (e) {}
+  return realSend.call(this, data);
+};
+"""
+
+
+def test_events_that_cross_on_the_way_are_put_back_in_order_without_a_resync(
+    two_questions: tuple[Question, Question], browser: Browser, server_url: str
+) -> None:
+    # Given a volunteer's live queue, whose socket messages the test can read
+    first, _ = two_questions
+    group = brand_queue_group(first.brand_id)
+    page = log_in_browser(
+        browser, server_url, "dev", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
+    page.add_init_script(SENT_SPY)
+    page.goto("/queue/")
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+
+    def deliver(*numbers: int) -> None:
+        layer = get_channel_layer(EVENTS_LAYER)
+        for seq in numbers:
+            message = {"type": "desk.event", "kind": "questions.queued", "payload": {}, "seq": seq}
+            message["frame"] = json.dumps(event_frame(message))
+            async_to_sync(layer.group_send)(group, message)
+
+    # When two events, numbered by two processes, arrive in the other order
+    a, b = (off_the_browser_loop(lambda: next_sequence(group)) for _ in range(2))
+    off_the_browser_loop(lambda: deliver(b, a))
+    page.wait_for_timeout(1_500)  # three times the page's wait for a hole
+
+    # Then the page puts them in order and asks for nothing
+    assert page.evaluate("window.sentActions.filter(a => a === 'resync').length") == 0
+
+    # And a hole that stays open is reloaded after the wait
+    c, d = (off_the_browser_loop(lambda: next_sequence(group)) for _ in range(2))
+    off_the_browser_loop(lambda: deliver(d))
+    resyncs = "window.sentActions.filter(a => a === 'resync').length"
+    for _ in range(WAIT_MS // 250):  # the page's CSP forbids wait_for_function's eval
+        if page.evaluate(resyncs):
+            break
+        page.wait_for_timeout(250)
+    assert (page.evaluate(resyncs), c) == (1, d - 1)

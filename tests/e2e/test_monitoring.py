@@ -4,15 +4,12 @@ the desk, and a reply sent changes the send figures."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from io import StringIO
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import connection
 from playwright.sync_api import Browser, expect
 
 from charter.models import ReviewPolicy
@@ -22,12 +19,12 @@ from helpdesk.replies.submit import submit_reply
 from helpdesk.states import ReplyState
 from routing.claims import claim_question
 from routing.presence import start_shift
+from tests.e2e.conftest import off_the_browser_loop
 from tests.e2e.test_desk_flow import DESK, WAIT_MS, Sandbox, wait_for
 from tests.people import log_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-T = TypeVar("T")
 LIVE_MS = 2_000  # the issue's promise: the page follows the desk within 2 seconds
 
 
@@ -58,31 +55,6 @@ def alice_answers(question: Question) -> Reply:
         "@rosa_buys Sorry! Send us a DM with your order number. ^AM",
         language="en",
     )
-
-
-def off_the_browser_loop(action: Callable[[], T]) -> T:
-    """Run ``action`` in a thread of its own, as a web request would be.
-
-    Playwright's sync API keeps an event loop running in the test's thread, and the desk's
-    announcements (``async_to_sync`` onto the channel layer) refuse to run inside one: on the
-    Redis layer the event would be lost and the page would never hear of the reply.
-    """
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = action()
-        except BaseException as error:  # handed to the test's thread below
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run, name="desk-action")
-    worker.start()
-    worker.join(timeout=60)
-    if "error" in outcome:
-        raise outcome["error"]
-    return cast(T, outcome["value"])
 
 
 def test_the_page_follows_the_desk_without_a_reload(

@@ -19,6 +19,9 @@
   var narrow = window.matchMedia("(max-width: 899.98px)");
   var socket = null;
   var last = null; // the number of the last event applied
+  var ahead = {}; // numbers received past a hole, waiting for it to close
+  var holeTimer = null;
+  var REORDER_WAIT_MS = 500; // bench/fanout.py's clients wait the same
   var open = false;
   var refused = false;
   var backoff = 1000;
@@ -180,6 +183,40 @@
     }
   }
 
+  function hasHole() {
+    return Object.keys(ahead).length > 0;
+  }
+
+  // Numbers up to ``last`` are covered; later ones wait for the hole below them.
+  function dropAhead() {
+    Object.keys(ahead).forEach(function (seq) {
+      if (Number(seq) <= last) {
+        delete ahead[seq];
+      }
+    });
+  }
+
+  // Apply the numbers that follow ``last``; true when a hole is left below later ones.
+  // Two processes number and publish events in two steps, so theirs may cross on the way:
+  // a hole waits a moment for its event before the page asks for the whole list again.
+  function closeUp() {
+    while (ahead[last + 1]) {
+      delete ahead[last + 1];
+      last += 1;
+    }
+    if (hasHole() && holeTimer === null) {
+      holeTimer = window.setTimeout(checkHole, REORDER_WAIT_MS);
+    }
+    return hasHole();
+  }
+
+  function checkHole() {
+    holeTimer = null;
+    if (hasHole()) {
+      send({ action: "resync", since: last });
+    }
+  }
+
   function reload() {
     if (!window.htmx) {
       window.location.reload();
@@ -220,6 +257,7 @@
     switch (message.type) {
       case "hello":
         last = message.seq;
+        dropAhead();
         backoff = 1000;
         say(words("live", "Live."));
         reload(); // whatever happened while we were away
@@ -227,15 +265,19 @@
       case "event":
         if (typeof message.seq !== "number") {
           reload(); // not numbered: cannot tell a gap, so look again
-        } else if (last === null || message.seq > last + 1) {
-          send({ action: "resync", since: last === null ? 0 : last });
-        } else if (message.seq === last + 1) {
-          last = message.seq;
-          reload();
+        } else if (last === null) {
+          send({ action: "resync", since: 0 });
+        } else if (message.seq > last) {
+          ahead[message.seq] = true;
+          if (!closeUp()) {
+            reload();
+          }
         } // an older number: already covered by the last reload
         break;
       case "resync":
         last = message.seq;
+        dropAhead();
+        closeUp();
         reload();
         break;
       case "pong":
