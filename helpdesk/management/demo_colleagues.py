@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 DRAFT_SECONDS = (40.0, 150.0)
 BREAK_SECONDS = (10.0, 45.0)
 IDLE_LOOK_SECONDS = 20.0  # an empty queue: look again after this
-WAITING_PER_COLLEAGUE = 8
+WAITING_PER_COLLEAGUE = 5
 HELD_STATES = (QuestionState.CLAIMED, QuestionState.DRAFTING)
 # How many of their claims in a row may fail (another took it first, not eligible) before
 # they pause: the queue they see can change under them.

@@ -44,6 +44,7 @@ from helpdesk.management.demo_data import (
     M,
     Person,
 )
+from helpdesk.management.demo_pace import HISTORY_PER_DAY
 from helpdesk.management.demo_routing import DEMO_TOPICS
 from helpdesk.models import Brand, Role, SavedReply, Store, Volunteer, XAccount
 from helpdesk.reports.demo_history import HistorySummary, make_history
@@ -252,7 +253,7 @@ def seed_report_settings(tally: Tally, brand: Brand) -> None:
 
 def seed_history(brand: Brand) -> HistorySummary:
     """Months of questions, replies and shifts for the reports (once)."""
-    return make_history(brand)
+    return make_history(brand, per_day=HISTORY_PER_DAY)
 
 
 def seed_saved_replies(tally: Tally, brand: Brand) -> None:
