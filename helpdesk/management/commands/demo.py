@@ -150,8 +150,6 @@ class DemoCrew(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        from zoneinfo import ZoneInfo
-
         from helpdesk.management.demo_colleagues import SimulatedColleagues
         from helpdesk.management.demo_pace import sandbox_rate
         from helpdesk.models import Brand
@@ -160,14 +158,13 @@ class DemoCrew(threading.Thread):
             brand = Brand.objects.filter(slug=DEMO_BRAND["slug"]).first()
             if brand is None:
                 return
-            zone = ZoneInfo(brand.time_zone or "UTC")
             crew = SimulatedColleagues(brand) if self.colleagues else None
             paced_at = 0.0
             while not self.stopping.is_set():
                 try:
                     if self.auto_pace and time.monotonic() - paced_at >= PACE_EVERY_SECONDS:
                         paced_at = time.monotonic()
-                        self.sandbox.traffic.set_rate(sandbox_rate(timezone.now(), zone))
+                        self.sandbox.traffic.set_rate(sandbox_rate(brand, timezone.now()))
                     if crew is not None:
                         crew.step()
                 except Exception:
