@@ -332,7 +332,7 @@ class Command(BaseCommand):
             raise CommandError(f"The X sandbox refused an X account: {error}") from error
         with _exit_signals_stop(server):
             try:
-                self._announce(desk, host, port, rate)
+                self._announce(desk, host, port, rate, colleagues=not options["no_colleagues"])
                 server.run()
             except SystemExit:
                 if server.started:
@@ -348,18 +348,22 @@ class Command(BaseCommand):
             )
         self.stdout.write("Stopped.")
 
-    def _announce(self, desk: EmbeddedDesk, host: str, port: int, rate: float | None) -> None:
+    def _announce(
+        self,
+        desk: EmbeddedDesk,
+        host: str,
+        port: int,
+        rate: float | None,
+        *,
+        colleagues: bool = False,
+    ) -> None:
         shown_host = f"[{host}]" if ":" in host else host
         pace = (
             "customer traffic at the history's usual pace for the hour"
             if rate is None
             else f"{rate:g} customer tweets/s"
         )
-        crew = (
-            "simulated colleagues answer at a human pace"
-            if desk.crew is not None and desk.crew.colleagues
-            else "none simulated"
-        )
+        crew = "simulated colleagues answer at a human pace" if colleagues else "none simulated"
         accounts = ", ".join(desk.accounts)
         self.stdout.write(
             "\n".join(
