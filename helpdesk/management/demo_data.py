@@ -125,13 +125,15 @@ class Person:
     note: str = ""
 
 
+# Whoever tries the demo sees the whole live queue, and can still filter it by topic; Dev, the
+# trainee, starts with the shop-floor topics only.
 PEOPLE: list[Person] = [
     Person(
         "alice",
         "Alice Moreau",
         Role.VOLUNTEER,
         store="NW-SEA",
-        skills=("orders", "delivery", "returns", "store", "account"),
+        skills=ALL_TOPICS,
         signature="^AM",
     ),
     Person(
@@ -139,7 +141,7 @@ PEOPLE: list[Person] = [
         "Bruno Silva",
         Role.VOLUNTEER,
         store="NW-CHI",
-        skills=("computers", "mobile", "tv-audio", "tech", "account"),
+        skills=ALL_TOPICS,
         signature="^BS",
     ),
     Person(
@@ -148,7 +150,7 @@ PEOPLE: list[Person] = [
         Role.VOLUNTEER,
         store="NW-MTL",
         languages=("fr", "en"),
-        skills=("orders", "mobile", "appliances", "delivery", "returns", "store", "billing"),
+        skills=ALL_TOPICS,
         signature="^CT",
         note="French-speaking",
     ),
@@ -157,7 +159,7 @@ PEOPLE: list[Person] = [
         "Dev Patel",
         Role.VOLUNTEER,
         store="NW-SEA",
-        skills=("orders", "delivery"),
+        skills=("orders", "delivery", "returns", "store"),
         signature="^DP",
         note="trainee",
     ),
