@@ -14,7 +14,8 @@ for ``BREAK_SECONDS`` before looking at the queue again. One colleague is on shi
 the queue is short; another comes on for every ``WAITING_PER_COLLEAGUE`` questions waiting,
 and they go off again, their hands empty, when it shrinks. :meth:`SimulatedColleagues.step`
 does one round at the time it is given (the demo's poller calls it every few seconds; tests
-drive it with their own clock).
+drive it with their own clock). They take only what arrived since they started: the seeded
+history's few open questions are old and not in the sandbox.
 """
 
 from __future__ import annotations
@@ -94,8 +95,11 @@ def reply_text(question: Question, signature: str, rng: random.Random) -> tuple[
 class SimulatedColleagues:
     """The demo brand's simulated colleagues; :meth:`step` does one round."""
 
-    def __init__(self, brand: Brand, *, seed: int = 2009) -> None:
+    def __init__(self, brand: Brand, *, since: datetime | None = None, seed: int = 2009) -> None:
         self.brand = brand
+        # Only what arrives from ``since`` on: the seeded history's open questions have no
+        # tweet in the sandbox to reply to (a reply would fail and land on the supervisor).
+        self.since = since or timezone.now()
         self.rng = random.Random(seed)
         users = get_user_model().objects.filter(
             username__in=[person.username for person in COLLEAGUES],
@@ -112,7 +116,9 @@ class SimulatedColleagues:
         return timedelta(seconds=self.rng.uniform(*bounds))
 
     def waiting(self) -> int:
-        return Question.objects.filter(brand=self.brand, state=QuestionState.QUEUED).count()
+        return Question.objects.filter(
+            brand=self.brand, state=QuestionState.QUEUED, received_at__gte=self.since
+        ).count()
 
     def step(self, now: datetime | None = None) -> StepResult:
         """One round at ``now``: the right number on shift, and each colleague whose moment
@@ -156,7 +162,8 @@ class SimulatedColleagues:
         return False  # they settle in first
 
     def _claim(self, colleague: Colleague, now: datetime, result: StepResult) -> None:
-        candidates = list(queue_for(colleague.user, self.brand.pk, now=now)[:CLAIM_TRIES])
+        queue = queue_for(colleague.user, self.brand.pk, now=now)
+        candidates = list(queue.filter(received_at__gte=self.since)[:CLAIM_TRIES])
         for question in candidates:
             claim = claim_question(question.pk, colleague.user, now=now)
             if claim.won:

@@ -87,8 +87,13 @@ def test_simulated_colleagues_keep_the_queue_bounded(demo_brand: Brand) -> None:
 
 
 @pytest.mark.django_db
-def test_one_colleague_minds_a_quiet_desk(demo_brand: Brand) -> None:
-    # Given an empty queue
+def test_one_colleague_minds_a_quiet_desk_and_leaves_older_questions_alone(
+    demo_brand: Brand,
+) -> None:
+    # Given a question from before they started (like the seeded history's open ones, which
+    # have no tweet in the sandbox to reply to)
+    with time_machine.travel(START - timedelta(minutes=30), tick=False):
+        older = deliver(demo_brand, sandbox_first_messages()[:1]).question_ids
     with time_machine.travel(START, tick=False) as traveller:
         colleagues = SimulatedColleagues(demo_brand, seed=1)
         # When they do a few rounds
@@ -97,6 +102,8 @@ def test_one_colleague_minds_a_quiet_desk(demo_brand: Brand) -> None:
             results.append(colleagues.step(timezone.now()))
             traveller.shift(STEP)
 
-    # Then only one of them is on shift, with nothing to do
+    # Then only one of them is on shift, with nothing to do, and the older one still waits
     assert {result.on_shift for result in results[1:]} == {1}
+    assert {result.waiting for result in results} == {0}
     assert sum(result.claimed for result in results) == 0
+    assert Question.objects.get(pk__in=older).state == QuestionState.QUEUED
