@@ -374,3 +374,15 @@ def test_seed_demo_puts_every_desk_member_through_the_gate(demo_settings: Any) -
 def test_the_demo_links_to_where_it_listens(host: str, port: int, url: str) -> None:
     """The weekly e-mail's links said port 8000 whatever ``--port`` said."""
     assert demo_site_url(host, port) == url
+
+
+@pytest.mark.parametrize(
+    ("given", "rate"), [("auto", None), ("AUTO", None), ("0.5", 0.5), ("0", 0.0)]
+)
+def test_demo_rate_is_auto_or_a_number(given: str, rate: float | None) -> None:
+    assert demo._rate(given) == rate
+
+
+def test_demo_rate_refuses_words_other_than_auto() -> None:
+    with pytest.raises(CommandError, match="not a number or 'auto'"):
+        call_command("demo", "--rate", "fast", stdout=StringIO(), stderr=StringIO())
