@@ -73,8 +73,10 @@ def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_setting
     )
     stores = set(Store.objects.filter(brand=brand).values_list("code", flat=True))
     assert {"NW-SEA", "NW-CHI", "NW-MTL"} <= stores and len(stores) == 7
-    demo_people = Volunteer.objects.filter(brand=brand).exclude(
-        user__username__startswith=HISTORY_USER_PREFIX
+    demo_people = (
+        Volunteer.objects.filter(brand=brand)
+        .exclude(user__username__startswith=HISTORY_USER_PREFIX)
+        .exclude(user__username__startswith="sim-")
     )
     roles = sorted(demo_people.values_list("role", flat=True))
     assert roles == sorted([Role.ADMIN, Role.AGENCY, Role.SUPERVISOR] + [Role.VOLUNTEER] * 4)
@@ -93,6 +95,10 @@ def test_seed_demo_creates_the_brand_its_accounts_stores_and_people(demo_setting
     history = Volunteer.objects.filter(user__username__startswith=HISTORY_USER_PREFIX)
     assert history.count() == 20
     assert not any(volunteer.user.has_usable_password() for volunteer in history)
+    # Nor can the simulated colleagues, who answer while the demo runs.
+    colleagues = Volunteer.objects.filter(user__username__startswith="sim-")
+    assert colleagues.count() == 4
+    assert not any(volunteer.user.has_usable_password() for volunteer in colleagues)
     assert "History for the reports:" in output
     assert "Log in to the desk (`python manage.py demo` prints its address)" in output
     assert DEMO_PASSWORD in output
@@ -368,3 +374,15 @@ def test_seed_demo_puts_every_desk_member_through_the_gate(demo_settings: Any) -
 def test_the_demo_links_to_where_it_listens(host: str, port: int, url: str) -> None:
     """The weekly e-mail's links said port 8000 whatever ``--port`` said."""
     assert demo_site_url(host, port) == url
+
+
+@pytest.mark.parametrize(
+    ("given", "rate"), [("auto", None), ("AUTO", None), ("0.5", 0.5), ("0", 0.0)]
+)
+def test_demo_rate_is_auto_or_a_number(given: str, rate: float | None) -> None:
+    assert demo._rate(given) == rate
+
+
+def test_demo_rate_refuses_words_other_than_auto() -> None:
+    with pytest.raises(CommandError, match="not a number or 'auto'"):
+        call_command("demo", "--rate", "fast", stdout=StringIO(), stderr=StringIO())

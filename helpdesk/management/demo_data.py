@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.db import models
 
 from charter.models import Level
+from helpdesk.management.demo_routing import ALL_TOPICS
 from helpdesk.models import Role
 
 ACCOUNTS: list[dict[str, Any]] = [
@@ -34,6 +35,8 @@ LEVELS: dict[str, Level] = {
     "dev": Level.TRAINEE,
     "sam": Level.CERTIFIED,
     "admin": Level.CERTIFIED,
+    # Mentors: a small share of their replies is sampled for review, the rest goes out.
+    **{colleague: Level.MENTOR for colleague in ("sim-rosa", "sim-kofi", "sim-ines", "sim-tom")},
 }
 
 
@@ -122,13 +125,15 @@ class Person:
     note: str = ""
 
 
+# Whoever tries the demo sees the whole live queue, and can still filter it by topic; Dev, the
+# trainee, starts with the shop-floor topics only.
 PEOPLE: list[Person] = [
     Person(
         "alice",
         "Alice Moreau",
         Role.VOLUNTEER,
         store="NW-SEA",
-        skills=("orders", "delivery", "returns"),
+        skills=ALL_TOPICS,
         signature="^AM",
     ),
     Person(
@@ -136,7 +141,7 @@ PEOPLE: list[Person] = [
         "Bruno Silva",
         Role.VOLUNTEER,
         store="NW-CHI",
-        skills=("computers", "mobile", "tv-audio"),
+        skills=ALL_TOPICS,
         signature="^BS",
     ),
     Person(
@@ -145,7 +150,7 @@ PEOPLE: list[Person] = [
         Role.VOLUNTEER,
         store="NW-MTL",
         languages=("fr", "en"),
-        skills=("orders", "mobile", "appliances"),
+        skills=ALL_TOPICS,
         signature="^CT",
         note="French-speaking",
     ),
@@ -154,7 +159,7 @@ PEOPLE: list[Person] = [
         "Dev Patel",
         Role.VOLUNTEER,
         store="NW-SEA",
-        skills=("orders",),
+        skills=("orders", "delivery", "returns", "store"),
         signature="^DP",
         note="trainee",
     ),
@@ -164,11 +169,55 @@ PEOPLE: list[Person] = [
         Role.SUPERVISOR,
         store="NW-CHI",
         languages=("en", "fr"),
-        skills=("orders", "delivery", "returns", "computers", "mobile", "tv-audio"),
+        skills=ALL_TOPICS,
         signature="^SO",
     ),
     Person("agnes", "Agnes Varga", Role.AGENCY, note="read-only monitoring"),
     Person("admin", "Demo Admin", Role.ADMIN, languages=("en", "fr"), note="superuser"),
+]
+
+
+# Simulated colleagues (``helpdesk.management.demo_colleagues``): mentors who answer at a
+# human pace while the demo runs, so the queue stays as a working desk's would. Nobody logs in
+# as them (no usable password); they claim and reply through the desk's own actions.
+COLLEAGUES: list[Person] = [
+    Person(
+        "sim-rosa",
+        "Rosa Lind",
+        Role.VOLUNTEER,
+        store="NW-SEA",
+        skills=ALL_TOPICS,
+        signature="^RL",
+        note="simulated",
+    ),
+    Person(
+        "sim-kofi",
+        "Kofi Mensah",
+        Role.VOLUNTEER,
+        store="NW-CHI",
+        skills=ALL_TOPICS,
+        signature="^KM",
+        note="simulated",
+    ),
+    Person(
+        "sim-ines",
+        "Inès Caron",
+        Role.VOLUNTEER,
+        store="NW-MTL",
+        languages=("fr", "en"),
+        skills=ALL_TOPICS,
+        signature="^IC",
+        note="simulated",
+    ),
+    Person(
+        "sim-tom",
+        "Tom Becker",
+        Role.VOLUNTEER,
+        store="NW-PDX",
+        skills=ALL_TOPICS,
+        signature="^TB",
+        note="simulated",
+    ),
 ]
 
 

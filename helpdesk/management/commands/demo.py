@@ -6,6 +6,7 @@ uvicorn serving the ASGI app. Ctrl-C or SIGTERM stops all three and exits 0.
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import logging
 import os
@@ -23,15 +24,29 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
+from helpdesk.management.commands.seed_demo import BRAND as DEMO_BRAND
 from helpdesk.management.commands.seed_demo import DEMO_PASSWORD
 from helpdesk.management.commands.xsandbox import accounts_from_database
 from helpdesk.x.sandbox import XSandbox
 
 log = logging.getLogger(__name__)
 
+COLLEAGUE_STEP_SECONDS = 5.0
+PACE_EVERY_SECONDS = 60.0
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 MAX_RATE = 1000.0  # customer tweets per second; the sandbox's own bound
+
+
+def _rate(value: str) -> float | None:
+    """``--rate``: ``auto`` (None: the demo's own pace) or tweets per second."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or 'auto': {value!r}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -113,6 +128,58 @@ class Poller(threading.Thread):
             log.warning("the poller did not stop within %.0fs", timeout)
 
 
+class DemoCrew(threading.Thread):
+    """What makes the embedded desk look like a working one: every ``step`` seconds the
+    simulated colleagues do a round (``demo_colleagues``), and, at the demo's own pace
+    (``auto_pace``), the sandbox's rate follows the hour of the brand's week
+    (``demo_pace``). Like the poller, a failed round is logged and the loop goes on."""
+
+    def __init__(
+        self,
+        sandbox: XSandbox,
+        *,
+        colleagues: bool,
+        auto_pace: bool,
+        step: float = COLLEAGUE_STEP_SECONDS,
+    ) -> None:
+        super().__init__(name="helpforce-demo-crew", daemon=True)
+        self.sandbox = sandbox
+        self.colleagues = colleagues
+        self.auto_pace = auto_pace
+        self.step = step
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from helpdesk.management.demo_colleagues import SimulatedColleagues
+        from helpdesk.management.demo_pace import sandbox_rate
+        from helpdesk.models import Brand
+
+        try:
+            brand = Brand.objects.filter(slug=DEMO_BRAND["slug"]).first()
+            if brand is None:
+                return
+            crew = SimulatedColleagues(brand) if self.colleagues else None
+            paced_at = 0.0
+            while not self.stopping.is_set():
+                try:
+                    if self.auto_pace and time.monotonic() - paced_at >= PACE_EVERY_SECONDS:
+                        paced_at = time.monotonic()
+                        self.sandbox.traffic.set_rate(sandbox_rate(brand, timezone.now()))
+                    if crew is not None:
+                        crew.step()
+                except Exception:
+                    log.exception("the simulated colleagues' round failed; they go on")
+                finally:
+                    close_old_connections()
+                self.stopping.wait(self.step)
+        finally:
+            connection.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stopping.set()
+        self.join(timeout)
+
+
 @dataclass
 class EmbeddedDesk:
     """The sandbox and poller of a running embedded desk; ``stop()`` ends both."""
@@ -121,6 +188,7 @@ class EmbeddedDesk:
     poller: Poller
     accounts: list[str]
     _previous_base_url: tuple[str, str | None] = field(repr=False)
+    crew: DemoCrew | None = None
 
     @property
     def sandbox_url(self) -> str:
@@ -129,6 +197,8 @@ class EmbeddedDesk:
     def stop(self) -> None:
         """Stop polling first (so no poll hits a closed sandbox), then the sandbox, and put
         the X base URL back as it was."""
+        if self.crew is not None:
+            self.crew.stop()
         self.poller.stop()
         self.sandbox.stop()
         setting, environ = self._previous_base_url
@@ -142,13 +212,16 @@ class EmbeddedDesk:
 def start_embedded_desk(
     *,
     sandbox_port: int = 0,
-    rate: float = 0.0,
+    rate: float | None = 0.0,
     poll_interval: float = 1.0,
     seed: int | None = None,
+    colleagues: bool = False,
 ) -> EmbeddedDesk:
     """Start the X sandbox with every active account of the database registered in it,
-    point the desk's X calls at it, and start polling. The caller must ``stop()`` it."""
-    sandbox = XSandbox("127.0.0.1", sandbox_port, traffic_rate=rate, seed=seed)
+    point the desk's X calls at it, and start polling. ``rate`` None: the demo's own pace
+    (``demo_pace``); ``colleagues``: the simulated colleagues answer. The caller must
+    ``stop()`` it."""
+    sandbox = XSandbox("127.0.0.1", sandbox_port, traffic_rate=rate or 0.0, seed=seed)
     accounts = accounts_from_database()
     for account in accounts:
         sandbox.world.add_account(account)
@@ -158,11 +231,16 @@ def start_embedded_desk(
     os.environ["X_API_BASE_URL"] = sandbox.base_url
     poller = Poller(poll_interval)
     poller.start()
+    crew = None
+    if colleagues or rate is None:
+        crew = DemoCrew(sandbox, colleagues=colleagues, auto_pace=rate is None)
+        crew.start()
     return EmbeddedDesk(
         sandbox=sandbox,
         poller=poller,
         accounts=[f"@{a.username}" for a in accounts],
         _previous_base_url=previous,
+        crew=crew,
     )
 
 
@@ -190,9 +268,17 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--rate",
-            type=float,
-            default=0.5,
-            help="Customer tweets per second the sandbox makes up (0: none).",
+            type=_rate,
+            default=None,
+            help=(
+                "Customer tweets per second the sandbox makes up (0: none). Default 'auto': "
+                "what the seeded history says is usual for the hour, so no spike alert fires."
+            ),
+        )
+        parser.add_argument(
+            "--no-colleagues",
+            action="store_true",
+            help="No simulated colleagues answering questions (the queue then only grows).",
         )
         parser.add_argument(
             "--allow-external",
@@ -209,7 +295,7 @@ class Command(BaseCommand):
         host: str = options["host"]
         port: int = options["port"]
         sandbox_port: int = options["sandbox_port"]
-        rate: float = options["rate"]
+        rate: float | None = options["rate"]
         if not settings.EMBEDDED and not options["force"]:
             raise CommandError(
                 "DATABASE_URL is set: the demo is for the embedded default (SQLite, tasks "
@@ -227,14 +313,16 @@ class Command(BaseCommand):
             settings.SITE_URL = demo_site_url(host, port)
         if not 0 <= sandbox_port <= 65535:
             raise CommandError(f"--sandbox-port must be between 0 and 65535, not {sandbox_port}")
-        if not 0 <= rate <= MAX_RATE:
+        if rate is not None and not 0 <= rate <= MAX_RATE:
             raise CommandError(f"--rate must be between 0 and {MAX_RATE}, not {rate}")
 
         # Celery logs every eager task at INFO: two polls a second would drown the console.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         server = uvicorn.Server(web_server_config(host, port, log_level="info"))
         try:
-            desk = start_embedded_desk(sandbox_port=sandbox_port, rate=rate)
+            desk = start_embedded_desk(
+                sandbox_port=sandbox_port, rate=rate, colleagues=not options["no_colleagues"]
+            )
         except OSError as error:
             raise CommandError(
                 f"The X sandbox could not listen on port {sandbox_port} ({error}). "
@@ -244,7 +332,7 @@ class Command(BaseCommand):
             raise CommandError(f"The X sandbox refused an X account: {error}") from error
         with _exit_signals_stop(server):
             try:
-                self._announce(desk, host, port, rate)
+                self._announce(desk, host, port, rate, colleagues=not options["no_colleagues"])
                 server.run()
             except SystemExit:
                 if server.started:
@@ -260,8 +348,22 @@ class Command(BaseCommand):
             )
         self.stdout.write("Stopped.")
 
-    def _announce(self, desk: EmbeddedDesk, host: str, port: int, rate: float) -> None:
+    def _announce(
+        self,
+        desk: EmbeddedDesk,
+        host: str,
+        port: int,
+        rate: float | None,
+        *,
+        colleagues: bool = False,
+    ) -> None:
         shown_host = f"[{host}]" if ":" in host else host
+        pace = (
+            "customer traffic at the history's usual pace for the hour"
+            if rate is None
+            else f"{rate:g} customer tweets/s"
+        )
+        crew = "simulated colleagues answer at a human pace" if colleagues else "none simulated"
         accounts = ", ".join(desk.accounts)
         self.stdout.write(
             "\n".join(
@@ -269,7 +371,8 @@ class Command(BaseCommand):
                     "",
                     self.style.SUCCESS(f"Helpforce desk:  http://{shown_host}:{port}/"),
                     f"Admin site:      http://{shown_host}:{port}/admin/",
-                    f"X sandbox:       {desk.sandbox_url} ({rate:g} customer tweets/s)",
+                    f"X sandbox:       {desk.sandbox_url} ({pace})",
+                    f"Colleagues:      {crew}",
                     f"Polling for:     {accounts or 'no active X account'}",
                     "Log in with a demo user (python manage.py seed_demo lists them all),",
                     f"for example alice / {DEMO_PASSWORD}. Ctrl-C stops everything.",

@@ -35,16 +35,21 @@ from helpdesk.management.demo_data import (
     CARE_HOURS,
     CHARTER_BODY,
     CHARTER_TITLE,
+    COLLEAGUES,
     LEVELS,
     PEOPLE,
     SAVED_REPLIES,
     SAVED_REPLIES_AUTHOR,
     STORES,
     M,
+    Person,
 )
+from helpdesk.management.demo_pace import HISTORY_PER_DAY
+from helpdesk.management.demo_routing import DEMO_TOPICS
 from helpdesk.models import Brand, Role, SavedReply, Store, Volunteer, XAccount
 from helpdesk.reports.demo_history import HistorySummary, make_history
 from helpdesk.reports.models import Holiday, OpeningHours
+from routing.models import RoutingRule, RuleEffect, RuleKind, Topic
 
 DEMO_PASSWORD = "helpforce-demo"  # noqa: S105 - printed on purpose; refused in production
 BRAND = {"slug": "northwind", "name": "Northwind Electronics"}
@@ -130,48 +135,97 @@ def seed(tally: Tally) -> Brand:
         )
         for spec in STORES
     }
-    user_model = get_user_model()
     for person in PEOPLE:
-        is_admin = person.role == Role.ADMIN
-        first, _, last = person.display_name.partition(" ")
-        user = _ensure(
-            tally,
-            f"user {person.username}",
-            user_model,
-            {"username": person.username},
-            {
-                "first_name": first,
-                "last_name": last,
-                "email": f"{person.username}@northwind.example",
-                "is_active": True,
-                "is_staff": is_admin,
-                "is_superuser": is_admin,
-            },
-        )
-        if not check_password(DEMO_PASSWORD, user.password):
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-            if f"user {person.username}" not in tally.created:
-                tally.updated.append(f"user {person.username} (password)")
-        _ensure(
-            tally,
-            f"volunteer {person.username}",
-            Volunteer,
-            {"user": user},
-            {
-                "brand": brand,
-                "store": stores[person.store] if person.store else None,
-                "role": person.role,
-                "display_name": person.display_name,
-                "signature": person.signature,
-                "languages": list(person.languages),
-                "skills": list(person.skills),
-            },
-        )
+        _seed_person(tally, brand, stores, person, password=DEMO_PASSWORD)
+    for person in COLLEAGUES:
+        _seed_person(tally, brand, stores, person, password=None)
+    seed_routing(tally, brand)
     seed_programme(tally, brand)
     seed_saved_replies(tally, brand)
     seed_report_settings(tally, brand)
     return brand
+
+
+def _seed_person(
+    tally: Tally,
+    brand: Brand,
+    stores: dict[str, Store],
+    person: Person,
+    *,
+    password: str | None,
+) -> None:
+    """The person's user and volunteer rows; ``password`` None: nobody logs in as them."""
+    is_admin = person.role == Role.ADMIN
+    first, _, last = person.display_name.partition(" ")
+    user = _ensure(
+        tally,
+        f"user {person.username}",
+        get_user_model(),
+        {"username": person.username},
+        {
+            "first_name": first,
+            "last_name": last,
+            "email": f"{person.username}@northwind.example",
+            "is_active": True,
+            "is_staff": is_admin,
+            "is_superuser": is_admin,
+        },
+    )
+    if password is None:
+        if user.has_usable_password():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+    elif not check_password(password, user.password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        if f"user {person.username}" not in tally.created:
+            tally.updated.append(f"user {person.username} (password)")
+    _ensure(
+        tally,
+        f"volunteer {person.username}",
+        Volunteer,
+        {"user": user},
+        {
+            "brand": brand,
+            "store": stores[person.store] if person.store else None,
+            "role": person.role,
+            "display_name": person.display_name,
+            "signature": person.signature,
+            "languages": list(person.languages),
+            "skills": list(person.skills),
+        },
+    )
+
+
+def seed_routing(tally: Tally, brand: Brand) -> None:
+    """The demo's topics and the rules that set them (``demo_routing``), so sandbox
+    questions arrive with a topic. Rules are looked up by name; one an admin switched off
+    stays off, and rules an admin added are left alone."""
+    for position, spec in enumerate(DEMO_TOPICS, start=1):
+        topic = _ensure(
+            tally,
+            f"topic {spec.slug}",
+            Topic,
+            {"brand": brand, "slug": spec.slug},
+            {"name": spec.name},
+        )
+        rule_name = f"{spec.name}: its words (EN/FR)"
+        existing = RoutingRule.objects.filter(brand=brand, name=rule_name).first()
+        if existing is not None and not existing.is_active:
+            continue
+        _ensure(
+            tally,
+            f"routing rule {spec.slug}",
+            RoutingRule,
+            {"brand": brand, "name": rule_name},
+            {
+                "kind": RuleKind.REGEX,
+                "pattern": spec.pattern,
+                "effect": RuleEffect.TOPIC,
+                "topic": topic,
+                "position": position * 10,
+            },
+        )
 
 
 def seed_report_settings(tally: Tally, brand: Brand) -> None:
@@ -199,7 +253,7 @@ def seed_report_settings(tally: Tally, brand: Brand) -> None:
 
 def seed_history(brand: Brand) -> HistorySummary:
     """Months of questions, replies and shifts for the reports (once)."""
-    return make_history(brand)
+    return make_history(brand, per_day=HISTORY_PER_DAY)
 
 
 def seed_saved_replies(tally: Tally, brand: Brand) -> None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from helpdesk.models import Brand, Conversation, Customer, Question, Source, XAccount
 from helpdesk.reports.demo_history.moments import QUESTION_SEQUENCE, local_moment, snowflake
 from helpdesk.states import QuestionState
+from routing.classify import sentiment_of
 from routing.models import Topic, default_sla_minutes
 
 TOPIC_WEIGHTS = (26, 20, 12, 12, 12, 8, 6)
@@ -70,6 +71,8 @@ def make_arrivals(
     questions: list[Question] = []
     plans: list[dict[str, object]] = []
     recent_by_customer: list[int] = []  # indexes of conversations open to follow-ups
+    # As ingestion would have marked them: spike detection learns the usual share from these.
+    negative: dict[str, bool] = {}
     n = 0
     for offset in range(days + 1):
         day = first_day + timedelta(days=offset)
@@ -107,6 +110,8 @@ def make_arrivals(
                 conversation.x_conversation_id = tweet_id
             priority = rng.choices((0, 1, 2, 3), weights=(3, 12, 75, 10))[0]
             text = rng.choice(french if is_french else english)
+            if text not in negative:
+                negative[text] = sentiment_of(text, "fr" if is_french else "en").negative
             question = Question(
                 brand=brand,
                 account=account_fr if is_french else account_en,
@@ -124,6 +129,7 @@ def make_arrivals(
                 sla_due_at=received + timedelta(minutes=minutes[str(priority)]),
                 state=QuestionState.ANSWERED,
                 state_changed_at=received,
+                is_negative=negative[text],
             )
             questions.append(question)
             plans.append({"french": is_french, "local": received.astimezone(zone)})
