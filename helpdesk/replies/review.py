@@ -176,7 +176,8 @@ def reject_reply(reply: Reply, *, by: User | AnonymousUser, feedback: str) -> Re
                     lease_expires_at=None,
                 )
         _review_outcome(locked, approved=False, actor=reviewer)
-        announce_reply(locked, "reply.rejected", {"feedback": feedback})
+        # Not the feedback: the queue group is every volunteer of the brand.
+        announce_reply(locked, "reply.rejected")
     return locked
 
 

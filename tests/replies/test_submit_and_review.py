@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
 
 from charter.models import Standing
+from helpdesk.events import EVENTS_LAYER, brand_queue_group, monitoring_group
 from helpdesk.models import AuditEvent, Question, Reply, Role
 from helpdesk.replies import (
     ReplyError,
@@ -397,3 +401,25 @@ def test_the_volunteer_sees_when_their_reply_will_go(desk: Desk) -> None:
     first = positions[0].expected_at
     assert first is not None
     assert positions[2].expected_at == first + timedelta(seconds=900)
+
+
+def test_a_rejections_feedback_is_not_broadcast_to_the_brands_screens(
+    desk: Desk, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    # The supervisor's words about one volunteer's draft are for that volunteer's own
+    # feedback page; every volunteer's queue socket and the monitoring screens only need to
+    # know that a reply moved.
+    settings.CHANNEL_LAYERS = {EVENTS_LAYER: {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    reply = pending(desk)
+    layer = get_channel_layer(EVENTS_LAYER)
+    channel = async_to_sync(layer.new_channel)()
+    for group in (brand_queue_group(desk.brand.pk), monitoring_group(desk.brand.pk)):
+        async_to_sync(layer.group_add)(group, channel)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reject_reply(reply, by=desk.supervisor.user, feedback="Say sorry first, Pat.")
+
+    heard = [async_to_sync(layer.receive)(channel) for _ in range(2)]
+    assert [m["kind"] for m in heard] == ["reply.rejected"] * 2
+    assert all("Say sorry" not in json.dumps(m) for m in heard)
+    assert heard[0]["payload"]["reply_id"] == reply.pk
