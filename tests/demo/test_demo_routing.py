@@ -69,3 +69,10 @@ def test_replayed_sandbox_questions_mostly_get_a_topic(demo_brand: Brand) -> Non
     assert french.filter(topic__isnull=True).count() <= 1
     per_topic = Counter(questions.values_list("topic__slug", flat=True))
     assert all(per_topic[spec.slug] > 0 for spec in DEMO_TOPICS), per_topic
+
+
+def test_every_demo_rule_fits_its_column() -> None:
+    # PostgreSQL refused the longest at 300 characters, which SQLite never checks.
+    limit = RoutingRule._meta.get_field("pattern").max_length
+    assert limit is not None
+    assert max(len(topic.pattern) for topic in DEMO_TOPICS) <= limit
