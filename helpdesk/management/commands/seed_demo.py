@@ -251,9 +251,12 @@ def seed_report_settings(tally: Tally, brand: Brand) -> None:
         tally.created.append("holidays")
 
 
-def seed_history(brand: Brand) -> HistorySummary:
+HISTORY_DAYS = 120
+
+
+def seed_history(brand: Brand, days: int = HISTORY_DAYS) -> HistorySummary:
     """Months of questions, replies and shifts for the reports (once)."""
-    return make_history(brand, per_day=HISTORY_PER_DAY)
+    return make_history(brand, per_day=HISTORY_PER_DAY, days=days)
 
 
 def seed_saved_replies(tally: Tally, brand: Brand) -> None:
@@ -339,6 +342,14 @@ class Command(BaseCommand):
             help="Seed even with DEBUG off. The demo users share a published password.",
         )
         parser.add_argument(
+            "--history-days",
+            type=int,
+            default=HISTORY_DAYS,
+            choices=range(1, 367),
+            metavar="1-366",
+            help=f"Days of past questions for the reports (default {HISTORY_DAYS}).",
+        )
+        parser.add_argument(
             "--no-history",
             action="store_true",
             help="Leave out the months of past questions the reports show (a bare desk).",
@@ -357,7 +368,7 @@ class Command(BaseCommand):
         tally = Tally()
         with transaction.atomic():
             brand = seed(tally)
-        history = HistorySummary(skipped=True) if options["no_history"] else seed_history(brand)
+        history = HistorySummary(skipped=True) if options["no_history"] else seed_history(brand, options["history_days"])
         if not history.skipped:
             tally.created.append("history")
             self.stdout.write(
