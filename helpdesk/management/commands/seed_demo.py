@@ -368,7 +368,11 @@ class Command(BaseCommand):
         tally = Tally()
         with transaction.atomic():
             brand = seed(tally)
-        history = HistorySummary(skipped=True) if options["no_history"] else seed_history(brand, options["history_days"])
+        history = (
+            HistorySummary(skipped=True)
+            if options["no_history"]
+            else seed_history(brand, options["history_days"])
+        )
         if not history.skipped:
             tally.created.append("history")
             self.stdout.write(
