@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from helpdesk.management.commands.demo import web_server_config
+from tests.artifacts import ARTIFACTS_ROOT
 from tests.waiting import wait_for
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+ARTIFACTS = ARTIFACTS_ROOT / "e2e"
 
 
 def _require(reason: str) -> None:
@@ -66,7 +67,7 @@ def _free_port() -> int:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):
-        old.unlink(missing_ok=True)  # the other CI pass may have taken it
+        old.unlink()
     return ARTIFACTS
 
 

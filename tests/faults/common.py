@@ -12,10 +12,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -23,8 +21,9 @@ from django.utils import timezone
 from helpdesk.models import Brand, Question, Reply, XAccount
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.x import posting
+from tests.artifacts import ARTIFACTS_ROOT
 
-ARTIFACT = Path(settings.BASE_DIR) / "test-artifacts" / "faults.jsonl"
+ARTIFACT = ARTIFACTS_ROOT / "faults.jsonl"
 
 # This run's lines, which tests/faults/conftest.py repeats in pytest's summary: CI runs
 # without -s, and the figures belong in its log.
