@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from helpdesk.models import Question, Volunteer
+from helpdesk.models import Question, Tag, Volunteer
+from helpdesk.notes.queries import with_tags
 from helpdesk.permissions import SUPERVISING_ROLES
 from helpdesk.states import QuestionState
 
@@ -84,6 +85,7 @@ class QueueFilters:
     lang: str = ""
     store: int | None = None
     priority: int | None = None
+    tag: int | None = None
 
     def apply(self, questions: QuerySet[Question]) -> QuerySet[Question]:
         if self.topic:
@@ -94,6 +96,11 @@ class QueueFilters:
             questions = questions.filter(store_id=self.store)
         if self.priority is not None:
             questions = questions.filter(priority=self.priority)
+        if self.tag is not None:
+            # A subquery rather than a join: the queue's own query stays as it was.
+            questions = questions.filter(
+                pk__in=Tag.questions.through.objects.filter(tag_id=self.tag).values("question_id")
+            )
         return questions
 
 
@@ -156,6 +163,7 @@ def queue_page_for(
     if after is not None:
         listed = listed.filter(after.condition())
     rows = list(listed[: size + 1])
+    prefetch_related_objects(rows[:size], with_tags())
     next_cursor = QueueCursor.after(rows[size - 1]) if len(rows) > size else None
     return QueuePage(
         questions=rows[:size],

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from helpdesk.models import Brand, Question, Reply, Store, Volunteer
+from helpdesk.models import Brand, Question, Reply, Store, Tag, Volunteer
 from helpdesk.states import QuestionState, ReplyState
 from tests.factories import make_account, make_module, make_saved_reply, make_store
 from tests.people import CERTIFIED, TRAINEE, People
@@ -96,6 +96,7 @@ class World:
     pending_reply: Reply
     failed_reply: Reply
     saved_reply: Any
+    tag: Any
     module: Any
     attempt: Any
     practice_answer: Any
@@ -116,6 +117,7 @@ class World:
             "supervision:enrolment-decline": {"pk": self.enrolment.pk},
             "reports:token-revoke": {"pk": self.api_token.pk},
             "reports:unsubscribe": {"token": self.unsubscribe_token},
+            "desk:untag": {"pk": self.question.pk, "tag_pk": self.tag.pk},
         }
         if route.name in by_route:
             return by_route[route.name]
@@ -186,6 +188,8 @@ def make_world(brand: Brand, people: People) -> World:
         state=ReplyState.FAILED,
         submitted_at=now - timedelta(minutes=5),
     )
+    tag = Tag.objects.create(brand=brand, name="Refund", key="refund")
+    tag.questions.add(question)
     module = make_module(brand)
     attempt = start_attempt(author.user.pk, module)
     answer = submit_practice_answer(author.user.pk, brand.pk, "Q?", "Ref.", "My practice reply")
@@ -204,6 +208,7 @@ def make_world(brand: Brand, people: People) -> World:
         pending_reply=pending,
         failed_reply=failed_reply,
         saved_reply=make_saved_reply(brand),
+        tag=tag,
         module=module,
         attempt=attempt,
         practice_answer=answer,

@@ -4,11 +4,11 @@ answer written down in one table. A route added without a row in ``EXPECTED`` fa
 ``test_every_route_has_a_row``.
 
 Each route is asked with GET and with POST (an empty form) by each of the 15 kinds, with
-path parameters filled with real objects of the brand (``tests.routes.World``): 82 routes,
-2,460 requests; and the 2 websocket routes by each kind, 30 connections. Each request runs
+path parameters filled with real objects of the brand (``tests.routes.World``): 89 routes,
+2,670 requests; and the 2 websocket routes by each kind, 30 connections. Each request runs
 in a savepoint rolled back afterwards (as Django's TestCase runs a test), so every kind
 meets the same rows; a POST refused (login, 401, 403, 404, 405) must also leave every row
-of the desk's tables as it was. The 28 routes that take an object are asked again with
+of the desk's tables as it was. The 34 routes that take an object are asked again with
 another brand's object by everyone of this brand: never a success, never a redirect, and
 nothing written.
 
@@ -257,6 +257,20 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "login 403   302   302   302   302   302   302   302   302   403   302   404   404   403",
     ),
     "desk:escalate": (
+        "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
+        "login 403   302   302   302   302   302   302   302   302   403   302   404   404   403",
+    ),
+    # Internal notes and tags: the question's desk members (of any standing: they are
+    # never sent to X); an empty form is refused with the form (400).
+    "desk:note": (
+        "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
+        "login 403   400   400   400   400   400   400   400   400   403   400   404   404   403",
+    ),
+    "desk:tag": (
+        "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
+        "login 403   400   400   400   400   400   400   400   400   403   400   404   404   403",
+    ),
+    "desk:untag": (
         "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
         "login 403   302   302   302   302   302   302   302   302   403   302   404   404   403",
     ),

@@ -66,6 +66,10 @@ class QueueFilterForm(forms.Form):
         widget=_PlainSelect,
         choices=[("", _("Any priority"))] + [(str(n), str(n)) for n in range(4)],
     )
+    # A list of the brand's tags, by id.
+    tag = forms.TypedChoiceField(
+        label=_("Tag"), required=False, coerce=int, empty_value=None, widget=_PlainSelect
+    )
     after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(
@@ -75,6 +79,7 @@ class QueueFilterForm(forms.Form):
         topics: list[tuple[int, str, str]],
         stores: list[tuple[int, str, str]],
         languages: list[str] | None = None,
+        tags: list[tuple[int, str]] | None = None,
     ) -> None:
         if data is not None and data.get("lang"):
             data = data.copy()
@@ -94,6 +99,9 @@ class QueueFilterForm(forms.Form):
         store_field.choices = [("", _("All stores"))] + [
             (str(pk), f"{code} · {name}") for pk, code, name in stores
         ]
+        tag_field = self.fields["tag"]
+        assert isinstance(tag_field, forms.TypedChoiceField)
+        tag_field.choices = [("", _("All tags"))] + [(str(pk), name) for pk, name in tags or []]
 
     def clean_after(self) -> QueueCursor | None:
         text = self.cleaned_data.get("after") or ""
@@ -113,6 +121,7 @@ class QueueFilterForm(forms.Form):
             lang=data.get("lang") or "",
             store=data.get("store"),
             priority=data.get("priority"),
+            tag=data.get("tag"),
         )
         ignored = [str(self.fields[name].label or name) for name in self.errors]
         return filters, data.get("after"), ignored

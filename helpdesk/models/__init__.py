@@ -4,6 +4,7 @@ conversations, questions, replies, and the append-only audit log; one module per
 from helpdesk.models.audit import AuditEvent, AuditEventQuerySet
 from helpdesk.models.billing import PriceCategory, XApiCall
 from helpdesk.models.brands import Brand, ListeningQuery, Store, XAccount, validate_time_zone
+from helpdesk.models.notes import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, QuestionNote, Tag
 from helpdesk.models.people import (
     Enrolment,
     EnrolmentStatus,
@@ -17,6 +18,8 @@ from helpdesk.models.replies import LIVE_REPLY_STATES, Reply, SavedReply
 
 __all__ = [
     "LIVE_REPLY_STATES",
+    "NOTE_MAX_LENGTH",
+    "TAG_MAX_LENGTH",
     "AuditEvent",
     "AuditEventQuerySet",
     "Brand",
@@ -28,11 +31,13 @@ __all__ = [
     "ListeningQuery",
     "PriceCategory",
     "Question",
+    "QuestionNote",
     "Reply",
     "Role",
     "SavedReply",
     "Source",
     "Store",
+    "Tag",
     "Volunteer",
     "XAccount",
     "XApiCall",

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from helpdesk.models import Question, Reply, Volunteer
+from helpdesk.models import Question, Reply, Tag, Volunteer
 from helpdesk.permissions import (
     DESK_ROLES,
     SUPERVISING_ROLES,
@@ -58,6 +58,11 @@ def reply_of(supervisor: Volunteer, pk: int) -> Reply:
         pk=pk,
         question__brand_id=supervisor.brand_id,
     )
+
+
+def tag_of(volunteer: Volunteer, pk: int) -> Tag:
+    """The tag if it is the person's brand's; any other looks like it is not there."""
+    return get_object_or_404(Tag, pk=pk, brand_id=volunteer.brand_id)
 
 
 def holds_claim(question: Question, user: User) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from helpdesk.views import escalation_pages
+from helpdesk.views import escalation_pages, note_pages
 from helpdesk.views.compose_pages import compose, lint_fragment
 from helpdesk.views.floor_pages import floor, floor_body, reassign, take_back
 from helpdesk.views.question_pages import claim, escalate, question_view, release, shift
@@ -28,6 +28,9 @@ urlpatterns = [
     path("questions/<int:pk>/take-back/", take_back, name="take-back"),
     path("questions/<int:pk>/compose/", compose, name="compose"),
     path("questions/<int:pk>/lint/", lint_fragment, name="lint"),
+    path("questions/<int:pk>/notes/", note_pages.note, name="note"),
+    path("questions/<int:pk>/tags/", note_pages.tag, name="tag"),
+    path("questions/<int:pk>/tags/<int:tag_pk>/remove/", note_pages.untag, name="untag"),
     path("review/", review, name="review"),
     path("review/<int:pk>/approve/", approve, name="approve"),
     path("review/<int:pk>/reject/", reject, name="reject"),

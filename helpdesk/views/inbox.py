@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.forms.queue import QueueFilterForm
 from helpdesk.models import Question, Store, Volunteer
+from helpdesk.notes.queries import brand_tags
 from helpdesk.queries import QueueFilters, queue_page_for, queued_questions_for
 from helpdesk.views.access import question_of, require_member, signed_in_user
 from helpdesk.views.composer import composer_context, default_draft, saved_choices
@@ -32,7 +33,7 @@ from helpdesk.views.question_pages import question_context
 from routing.crisis import crises_of
 from routing.models import Topic
 
-FILTERS = ("topic", "lang", "store", "priority")
+FILTERS = ("topic", "lang", "store", "priority", "tag")
 
 
 def _queue_url(filters: QueueFilters, **changes: Any) -> str:
@@ -41,6 +42,7 @@ def _queue_url(filters: QueueFilters, **changes: Any) -> str:
         "lang": filters.lang,
         "store": filters.store,
         "priority": filters.priority,
+        "tag": filters.tag,
     }
     params.update(changes)
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
@@ -61,7 +63,7 @@ def _list_path(request: HttpRequest) -> str:
 
 def queue_context(request: HttpRequest, volunteer: Volunteer, user: User) -> dict[str, Any]:
     """The left side: what this person may take (supervisors: the whole brand's),
-    filtered by topic, language, store and priority (lists of what exists), counted per
+    filtered by topic, language, store, priority and tag (lists of what exists), counted per
     topic, 50 at a time."""
     topics = list(
         Topic.objects.filter(brand_id=volunteer.brand_id)
@@ -76,7 +78,10 @@ def queue_context(request: HttpRequest, volunteer: Volunteer, user: User) -> dic
     languages = list(
         queued_questions_for(volunteer).order_by().values_list("lang", flat=True).distinct()
     )
-    form = QueueFilterForm(request.GET or None, topics=topics, stores=stores, languages=languages)
+    tags = list(brand_tags(volunteer.brand_id).values_list("pk", "name"))
+    form = QueueFilterForm(
+        request.GET or None, topics=topics, stores=stores, languages=languages, tags=tags
+    )
     filters, after, ignored = form.chosen() if form.is_bound else (QueueFilters(), None, [])
     page = queue_page_for(volunteer, user, filters, after=after)
     names = {pk: (slug, name) for pk, slug, name in topics}
@@ -103,6 +108,7 @@ def queue_context(request: HttpRequest, volunteer: Volunteer, user: User) -> dic
         "crisis_whole_brand": any(crisis.topic_id is None for crisis in crises),
         "crisis_topic_ids": [crisis.topic_id for crisis in crises if crisis.topic_id],
         "form": form,
+        "has_tags": bool(tags),
         "ignored": ignored,
         "page": page,
         "questions": page.questions,
@@ -135,15 +141,18 @@ def render_inbox(
     *,
     composer: dict[str, Any] | None = None,
     just_sent: bool = False,
+    extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The inbox with ``question`` open (the whole page, or the pane alone for htmx). The
     holder of its claim gets the composer, started from ``composer`` if given (a draft
     sent back with errors or checked), else from the default draft. The caller checked
-    the person's role and got ``question`` through ``question_of``."""
+    the person's role and got ``question`` through ``question_of``. ``extra`` is added to
+    the question's context (a refused note or tag sent back with its error)."""
     context: dict[str, Any] = {"volunteer": volunteer, "question": None, "in_inbox": True}
     if question is not None:
         context.update(question_context(volunteer, user, question))
+        context.update(extra or {})
         if context["is_holder"]:
             context.update(
                 composer

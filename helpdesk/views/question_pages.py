@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from charter import gate
-from helpdesk.models import Question, Reply, Volunteer
+from helpdesk.models import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, Question, Reply, Volunteer
+from helpdesk.notes.queries import brand_tags, notes_of, tags_of
 from helpdesk.people import person_name
 from helpdesk.permissions import SUPERVISING_ROLES
 from helpdesk.states import QuestionState
@@ -69,8 +70,8 @@ def shift(request: HttpRequest) -> HttpResponse:
 def question_context(volunteer: Volunteer, user: User, question: Question) -> dict[str, Any]:
     """What a desk member sees of ``question`` (its own page, or the inbox's right pane):
     the thread with our replies, the customer's earlier questions, related questions, the
-    claim and what the person may do to it. The caller got ``question`` through
-    ``question_of``."""
+    claim and what the person may do to it, and the colleagues' notes and tags. The caller
+    got ``question`` through ``question_of``."""
     thread = list(
         Question.objects.filter(conversation_id=question.conversation_id)
         .select_related("customer")
@@ -130,6 +131,38 @@ def question_context(volunteer: Volunteer, user: User, question: Question) -> di
             else None
         ),
         "handles_escalations": volunteer.role in SUPERVISING_ROLES,
+        **notes_context(question),
+    }
+
+
+def notes_context(
+    question: Question,
+    *,
+    note_text: str = "",
+    note_error: str = "",
+    tag_text: str = "",
+    tag_error: str = "",
+) -> dict[str, Any]:
+    """The question's internal notes (with their authors' names) and tags, the brand's tags
+    to pick from, and the notes' and tags' forms (sent back with ``*_text`` and their
+    ``*_error`` when refused)."""
+    return {
+        "notes": [
+            {
+                "text": note.text,
+                "created_at": note.created_at,
+                "author_name": person_name(note.author) or _("someone who left"),
+            }
+            for note in notes_of(question)
+        ],
+        "tags": tags_of(question),
+        "brand_tags": list(brand_tags(question.brand_id).values_list("name", flat=True)),
+        "note_max_length": NOTE_MAX_LENGTH,
+        "tag_max_length": TAG_MAX_LENGTH,
+        "note_text": note_text,
+        "note_error": note_error,
+        "tag_text": tag_text,
+        "tag_error": tag_error,
     }
 
 

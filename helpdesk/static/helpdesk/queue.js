@@ -33,6 +33,10 @@
   var intent = null; // where the focus goes after the pane's next swap: "composer" or "list"
   var pending = 0; // requests of the pane's forms on their way
   var PING_MS = parseInt(queue.getAttribute("data-ping-ms"), 10) || 25000;
+  var ME = queue.getAttribute("data-user-id");
+  var quietRefresh = false; // the pane's next swap is a colleague's change: leave the focus be
+  // What colleagues write on a question: the pane showing it looks again.
+  var NOTE_KINDS = { "question.noted": true, "question.tagged": true, "question.untagged": true };
 
   function say(text) {
     if (statusLine) {
@@ -116,6 +120,44 @@
         swap: "innerHTML",
       });
     }
+  }
+
+  // Whether the pane may be drawn again under the person: nothing of theirs on its way,
+  // the focus not in it, and nothing typed in its fields (a draft or a half-written note).
+  function paneIsIdle() {
+    var box = pane();
+    if (!box || pending > 0 || box.contains(document.activeElement)) {
+      return false;
+    }
+    var fields = box.querySelectorAll("textarea, input[type=text]");
+    for (var i = 0; i < fields.length; i += 1) {
+      if (fields[i].value !== fields[i].defaultValue) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A colleague's note or tag on the question in the pane: look again if the person is
+  // not writing there (their own change is in the pane already).
+  function followNotes(message) {
+    var payload = message.payload || {};
+    var id = paneQuestionId();
+    if (
+      !NOTE_KINDS[message.kind] ||
+      id === null ||
+      String(payload.question_id) !== id ||
+      (ME !== null && String(payload.user_id) === ME) ||
+      !window.htmx ||
+      !paneIsIdle()
+    ) {
+      return;
+    }
+    quietRefresh = true;
+    window.htmx.ajax("GET", "/queue/" + id + "/" + window.location.search, {
+      target: "#pane",
+      swap: "innerHTML",
+    });
   }
 
   function composer() {
@@ -263,6 +305,7 @@
         reload(); // whatever happened while we were away
         break;
       case "event":
+        followNotes(message);
         if (typeof message.seq !== "number") {
           reload(); // not numbered: cannot tell a gap, so look again
         } else if (last === null) {
@@ -347,6 +390,10 @@
       selectedId = id;
       markSelected();
     }
+    if (quietRefresh) {
+      quietRefresh = false;
+      return;
+    }
     if (pendingClaim !== null && id === pendingClaim) {
       pendingClaim = null;
       var form = pane().querySelector("form[data-claim-form]");
@@ -369,6 +416,12 @@
     setView(id ? "pane" : "list");
     var wanted = intent;
     intent = null;
+    // A refused note or tag: back to the field that was refused, not to the reply.
+    var refusedField = pane().querySelector("#note-text[aria-invalid], #tag-name[aria-invalid]");
+    if (wanted !== "composer" && refusedField) {
+      refusedField.focus();
+      return;
+    }
     if ((wanted === "composer" || pane().querySelector(".errors")) && focusComposer()) {
       return;
     }
