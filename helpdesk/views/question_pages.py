@@ -36,6 +36,7 @@ from routing.claims import ClaimError, claim_question, release_question
 from routing.crisis import crisis_for
 from routing.handover import escalate_question, escalation_notes
 from routing.presence import PresenceError, end_shift, is_on_shift, start_shift
+from routing.triage import merged_into
 
 EARLIER_QUESTIONS_SHOWN = 10
 
@@ -123,6 +124,8 @@ def question_context(volunteer: Volunteer, user: User, question: Question) -> di
             else None
         ),
         "handles_escalations": volunteer.role in SUPERVISING_ROLES,
+        # The customer's duplicates a supervisor merged into this question (triage).
+        "merged": list(with_our_replies(merged_into(question))),
     }
 
 
