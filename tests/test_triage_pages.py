@@ -499,3 +499,31 @@ def test_a_merged_duplicate_is_restored_by_the_existing_undo(
     page = client.get(f"/desk/questions/{first.pk}/").content.decode()
     assert f'id="merged-{again.pk}"' not in page
     assert "Duplicates merged into this question" not in page
+
+
+def test_the_page_reads_in_a_bounded_number_of_queries(charter: Brand, people: People) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, _supervisor = supervisor_client(people)
+
+    def queries_for_the_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL).status_code == 200
+        return len(captured)
+
+    def a_customer_with_a_claimed_question(n: int) -> None:
+        who = customer()
+        asked(charter, who, 30 + n)
+        held = asked(charter, who, 20 + n)
+        holder = member(charter, "certified", now=NOW)  # each their own: claims are capped
+        assert claim_question(held.pk, holder.user, now=NOW).won
+
+    a_customer_with_a_claimed_question(0)
+    one = queries_for_the_page()
+    for n in range(1, 10):
+        a_customer_with_a_claimed_question(n)
+    ten = queries_for_the_page()
+
+    assert client.get(URL).content.decode().count('class="card triage-row"') == 10
+    assert ten == one
