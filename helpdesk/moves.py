@@ -253,17 +253,19 @@ def move_questions(
     to_state: str,
     *,
     kind: str,
-    actor_label: str,
+    actor_label: str = "",
+    actor: User | None = None,
     data: Mapping[int, Mapping[str, Any]] | None = None,
     fields: Mapping[str, Any] | None = None,
     where: Q | None = None,
     now: datetime | None = None,
     announce_as: str = "",
 ) -> list[int]:
-    """The bulk form of :func:`move_question` for the system's sweeps: the questions of
-    ``ids`` still in ``from_state`` (and matching ``where``) are locked, moved in one
-    update, and given one audit row each (``data`` per question id). With ``announce_as``
-    each brand's queue and monitoring hear it once, with the ids that moved.
+    """The bulk form of :func:`move_question` for the system's sweeps and a supervisor's
+    bulk triage: the questions of ``ids`` still in ``from_state`` (and matching ``where``)
+    are locked, moved in one update, and given one audit row each (``data`` per question
+    id; ``actor`` or ``actor_label`` says who). With ``announce_as`` each brand's queue and
+    monitoring hear it once, with the ids that moved.
 
     Returns the ids that moved; the others changed meanwhile and are left alone."""
     check_question_transition(from_state, to_state)
@@ -291,6 +293,7 @@ def move_questions(
                 actor_label=actor_label,
                 brand_id=brand_id,
                 question_id=pk,
+                actor_id=actor.pk if actor is not None else None,
                 from_state=from_state,
                 to_state=to_state,
                 data=dict(data.get(pk, {})),

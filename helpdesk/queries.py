@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from helpdesk.models import Question, Tag, Volunteer
+from helpdesk.models import Question, Reply, Tag, Volunteer
 from helpdesk.notes.queries import with_tags
 from helpdesk.permissions import SUPERVISING_ROLES
 from helpdesk.states import QuestionState
@@ -28,6 +28,34 @@ NOT_LISTED = (
     "account__access_token",
     "account__access_token_secret",
 )
+
+
+def with_our_replies(questions: QuerySet[Question]) -> QuerySet[Question]:
+    """``questions`` with our replies to each (and their authors), oldest first: what the
+    shared message template ``desk/_tweet.html`` shows under a message."""
+    return questions.prefetch_related(
+        Prefetch(
+            "replies",
+            queryset=Reply.objects.select_related("author__volunteer").order_by("created_at", "pk"),
+        )
+    )
+
+
+def conversation_threads(brand_id: int, conversation_ids: set[int]) -> dict[int, list[Question]]:
+    """The messages of each of the brand's conversations ``conversation_ids``, oldest first,
+    with their customers and our replies: the question page's thread, the review cards'.
+    Two queries however many conversations."""
+    threads: dict[int, list[Question]] = {}
+    if not conversation_ids:
+        return threads
+    for item in with_our_replies(
+        Question.objects.filter(brand_id=brand_id, conversation_id__in=conversation_ids)
+        .select_related("customer")
+        .defer("raw")
+        .order_by("received_at", "pk")
+    ):
+        threads.setdefault(item.conversation_id, []).append(item)
+    return threads
 
 
 def queued_questions_for(volunteer: Volunteer) -> QuerySet[Question]:

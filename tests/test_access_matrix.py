@@ -338,6 +338,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "login 403   403   403   403   403   403   403   200   200   403   200   403   200   403",
         "login 405   405   405   405   405   405   405   405   405   405   405   405   405   405",
     ),
+    # Bulk triage: supervising roles of the brand; an empty form (nothing ticked, no
+    # action) is the page again with the error, and nothing changes.
+    "desk:triage": (
+        "login 403   403   403   403   403   403   403   200   200   403   200   403   200   403",
+        "login 403   403   403   403   403   403   403   400   400   403   400   403   400   403",
+    ),
     # Reading: supervisors (their store's part), the agency and admins.
     "exports:shift-hours": (
         "login 403   403   403   403   403   403   403   200   200   200   200   403   200   200",

@@ -493,6 +493,87 @@ def test_review_lists_pending_replies_escaped(client: Client, desk: Desk) -> Non
     assert reply.question.text in page
 
 
+def earlier_in_thread(desk: Desk, reply: Reply, text: str, ours: str) -> Question:
+    """A message the customer wrote earlier in the reply's conversation, which we answered
+    with ``ours``."""
+    question = reply.question
+    earlier = Question.objects.create(
+        brand=desk.brand,
+        account=desk.account,
+        conversation=question.conversation,
+        customer=question.customer,
+        tweet_id=str(int(question.tweet_id) - 1),
+        text=text,
+        lang="en",
+        source=question.source,
+        state=QuestionState.ANSWERED,
+        received_at=question.received_at - timedelta(hours=1),
+    )
+    Reply.objects.create(
+        question=earlier,
+        author=desk.supervisor.user,
+        account=desk.account,
+        text=ours,
+        state=ReplyState.SENT,
+        created_at=earlier.received_at + timedelta(minutes=5),
+    )
+    return earlier
+
+
+def test_review_cards_open_the_whole_thread_escaped(client: Client, desk: Desk) -> None:
+    # given a pending reply in a conversation where the customer wrote before, and we
+    # answered then
+    reply = pending(desk)
+    earlier = earlier_in_thread(
+        desk, reply, "First <img src=x onerror=alert(1)> & more", "Our <b>earlier</b> answer"
+    )
+    lone = pending(desk)
+
+    # when the supervisor opens the review page
+    client.force_login(desk.supervisor.user)
+    page = client.get("/desk/review/").content.decode()
+
+    # then the card holds the whole conversation in a <details>, oldest first, the
+    # reviewed question marked, hostile text escaped
+    card = page[page.index(f'id="reply-{reply.pk}"') : page.index(f'id="reply-{lone.pk}"')]
+    thread = card[card.index('<details class="whole-thread">') : card.index("</details>")]
+    assert "The whole conversation (2 messages)" in thread
+    assert "First &lt;img src=x onerror=alert(1)&gt; &amp; more" in thread
+    assert "Our &lt;b&gt;earlier&lt;/b&gt; answer" in thread
+    assert "<img src=x" not in page and "<b>earlier</b>" not in page
+    assert thread.index("First &lt;img") < thread.index(reply.question.text)
+    assert thread.count('aria-current="true"') == 1
+    assert f"/desk/questions/{reply.question_id}/" in thread
+    assert earlier.state == QuestionState.ANSWERED
+    lone_card = page[page.index(f'id="reply-{lone.pk}"') :]
+    assert "The whole conversation (1 message)" in lone_card
+
+
+def test_the_review_page_reads_the_threads_in_a_bounded_number_of_queries(
+    client: Client, desk: Desk
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(desk.supervisor.user)
+
+    def queries_for_the_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/desk/review/").status_code == 200
+        return len(captured)
+
+    first = pending(desk)
+    earlier_in_thread(desk, first, "before", "we said")
+    one_card = queries_for_the_page()
+    for n in range(9):
+        reply = pending(desk)
+        earlier_in_thread(desk, reply, f"before {n}", f"we said {n}")
+    ten_cards = queries_for_the_page()
+
+    assert "The whole conversation (2 messages)" in client.get("/desk/review/").content.decode()
+    assert ten_cards == one_card
+
+
 def test_approve_edit_approve_reject_and_bulk(client: Client, desk: Desk) -> None:
     plain, edited, rejected, bulk_a, bulk_b = (pending(desk) for _ in range(5))
     client.force_login(desk.supervisor.user)

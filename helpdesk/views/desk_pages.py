@@ -1,7 +1,7 @@
 """The desk's working pages (under ``/desk/``): going on shift, a question with its thread
 and the customer's history, the composer with live lint, supervisors' review queue,
-volunteers' feedback, and the supervisors' floor view. Each concern has its module; this
-one names their URLs.
+volunteers' feedback, the supervisors' floor view and their bulk triage. Each concern has
+its module; this one names their URLs.
 
 Every page checks the role on the server (DESIGN invariant 8): desk roles only (agency staff
 never see the queue's controls); another brand's question or reply answers 404.
@@ -16,6 +16,7 @@ from helpdesk.views.compose_pages import compose, lint_fragment
 from helpdesk.views.floor_pages import floor, floor_body, reassign, take_back
 from helpdesk.views.question_pages import claim, escalate, question_view, release, shift
 from helpdesk.views.review_pages import approve, bulk, my_feedback, reject, review, review_news
+from helpdesk.views.triage_pages import triage
 
 app_name = "desk"
 urlpatterns = [
@@ -46,4 +47,5 @@ urlpatterns = [
     ),
     path("escalations/<int:pk>/close/", escalation_pages.close, name="escalation-close"),
     path("floor/body/", floor_body, name="floor-body"),
+    path("triage/", triage, name="triage"),
 ]

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from charter import gate
-from helpdesk.models import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, Question, Reply, Volunteer
+from helpdesk.models import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, Question, Volunteer
 from helpdesk.notes.queries import brand_tags, notes_of, tags_of
 from helpdesk.people import person_name
 from helpdesk.permissions import SUPERVISING_ROLES
+from helpdesk.queries import conversation_threads, with_our_replies
 from helpdesk.states import QuestionState
 from helpdesk.views.access import (
     from_inbox,
@@ -37,15 +37,9 @@ from routing.claims import ClaimError, claim_question, release_question
 from routing.crisis import crisis_for
 from routing.handover import escalate_question, escalation_notes
 from routing.presence import PresenceError, end_shift, is_on_shift, start_shift
+from routing.triage import merged_into
 
 EARLIER_QUESTIONS_SHOWN = 10
-
-
-def _replies() -> Prefetch[Any]:
-    return Prefetch(
-        "replies",
-        queryset=Reply.objects.select_related("author__volunteer").order_by("created_at", "pk"),
-    )
 
 
 @login_required
@@ -72,19 +66,19 @@ def question_context(volunteer: Volunteer, user: User, question: Question) -> di
     the thread with our replies, the customer's earlier questions, related questions, the
     claim and what the person may do to it, and the colleagues' notes and tags. The caller
     got ``question`` through ``question_of``."""
-    thread = list(
-        Question.objects.filter(conversation_id=question.conversation_id)
-        .select_related("customer")
-        .prefetch_related(_replies())
-        .order_by("received_at", "pk")
+    thread = conversation_threads(question.brand_id, {question.conversation_id}).get(
+        question.conversation_id, []
     )
     earlier: list[Question] = []
     if question.customer_id is not None:
         earlier = list(
-            Question.objects.filter(brand_id=question.brand_id, customer_id=question.customer_id)
+            with_our_replies(
+                Question.objects.filter(
+                    brand_id=question.brand_id, customer_id=question.customer_id
+                )
+            )
             .filter(received_at__lt=question.received_at)  # earlier ones: not what came later
             .exclude(conversation_id=question.conversation_id)
-            .prefetch_related(_replies())
             .order_by("-received_at", "-pk")[:EARLIER_QUESTIONS_SHOWN]
         )
     siblings: list[Question] = []
@@ -131,6 +125,8 @@ def question_context(volunteer: Volunteer, user: User, question: Question) -> di
             else None
         ),
         "handles_escalations": volunteer.role in SUPERVISING_ROLES,
+        # The customer's duplicates a supervisor merged into this question (triage).
+        "merged": list(with_our_replies(merged_into(question))),
         **notes_context(question),
     }
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.models import Reply
 from helpdesk.params import parse_ids
 from helpdesk.permissions import in_supervised_stores
+from helpdesk.queries import conversation_threads
 from helpdesk.replies import ReplyError, approve_reply, bulk_approve, reject_reply
 from helpdesk.states import QuestionState, ReplyState
 from helpdesk.views.access import reply_of, require_member, require_supervisor, signed_in_user
@@ -40,8 +41,17 @@ def review(request: HttpRequest) -> HttpResponse:
         .order_by("submitted_at", "pk")
     )
     replies = list(pending[:REVIEW_SHOWN])
+    # Each card opens its whole conversation: the customer's earlier messages and our
+    # earlier replies, read for every card at once.
+    threads = conversation_threads(
+        supervisor.brand_id, {reply.question.conversation_id for reply in replies}
+    )
     context = {
         "volunteer": supervisor,
+        "cards": [
+            {"reply": reply, "thread": threads.get(reply.question.conversation_id, [])}
+            for reply in replies
+        ],
         "replies": replies,
         "total": pending.count(),
         "seen": ",".join(str(reply.pk) for reply in replies),

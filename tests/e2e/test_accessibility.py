@@ -96,6 +96,7 @@ def violations(
     [
         pytest.param("alice", "/queue/", id="inbox"),
         pytest.param("sam", "/desk/review/", id="review"),
+        pytest.param("sam", "/desk/triage/", id="triage"),
         pytest.param("agnes", "/reports/", id="reports"),
     ],
 )

@@ -219,6 +219,7 @@ PAGES: list[Visit] = [
     Visit("sam", "/desk/review/", shot="review"),
     Visit("sam", "/desk/floor/"),
     Visit("sam", "/desk/escalations/"),
+    Visit("sam", "/desk/triage/"),
     Visit("sam", "/desk/outbox/", shot="outbox"),
     Visit("sam", "/desk/outbox/?show=queued"),
     Visit("sam", "/desk/saved-replies/"),
