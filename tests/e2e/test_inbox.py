@@ -346,3 +346,44 @@ def first_customer(question_id: str) -> str:
     question = Question.objects.select_related("customer").get(pk=question_id)
     assert question.customer is not None
     return question.customer.username.removeprefix("customer_")
+
+
+def test_a_note_and_a_tag_in_the_pane_reach_a_colleague_without_a_page_load(
+    queue_of_questions: list[Question], browser: Browser, server_url: str
+) -> None:
+    # Given Alice and Bruno on shift, each with the first question open in the inbox's pane
+    start_shift(user("bruno"), queue_of_questions[0].brand_id)
+    first = queue_of_questions[0].pk
+    pages: dict[str, Page] = {}
+    for name in ("alice", "bruno"):
+        page = log_in_browser(
+            browser, server_url, name, viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+        )
+        page.goto(f"/queue/{first}/")
+        expect(page.locator(f'#pane [data-pane-question="{first}"]')).to_be_visible()
+        expect(page.locator("#queue-status")).to_have_text("Live.")
+        page.evaluate("() => { window.notReloaded = true; }")
+        pages[name] = page
+    alice, bruno = pages["alice"], pages["bruno"]
+    hostile = "<b>call back</b> after 5pm <script>window.ran = 1</script>"
+
+    # When Alice leaves a note and a tag from the pane
+    alice.locator("#note-text").fill(hostile)
+    alice.locator("[data-note-form] button[type=submit]").click()
+    expect(alice.locator("#pane [data-notes] .note .text")).to_have_text(hostile)
+    alice.locator("#tag-name").fill("  Refund   request ")
+    alice.locator("[data-tag-form] button[type=submit]").click()
+    expect(alice.locator("#pane [data-tags] .question-tag")).to_have_text(["Refund request"])
+
+    # Then both are stored once, as written (blank space collapsed in the tag's name)
+    question = Question.objects.get(pk=first)
+    assert [(n.author_id, n.text) for n in question.notes.all()] == [(user("alice").pk, hostile)]
+    assert [t.name for t in question.tags.all()] == ["Refund request"]
+    # and Bruno's idle pane shows them, as text, without a page load of his or hers
+    expect(bruno.locator("#pane [data-notes] .note .text")).to_have_text(hostile)
+    expect(bruno.locator("#pane [data-notes] .note .author")).to_have_text("Alice Moreau")
+    expect(bruno.locator("#pane [data-tags] .question-tag")).to_have_text(["Refund request"])
+    for page in (alice, bruno):
+        assert page.evaluate("() => window.notReloaded === true")
+        assert page.evaluate("() => window.ran === undefined")
+        assert page.locator("#pane [data-notes] b").count() == 0
