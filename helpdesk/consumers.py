@@ -4,8 +4,10 @@ The socket only announces; the page's state comes from ``/queue/`` and is reload
 the client reconnects or sees a gap in the event numbers (DESIGN invariant 7). The session,
 the role and the gate are checked on connect and again on every client message
 (invariant 8): a person signed out meanwhile is closed with 4401, one the role or the gate
-refuses gets a final ``refused`` message and is closed with 4403. The origin is checked by
-``AllowedHostsOriginValidator`` in ``helpdesk.asgi``.
+refuses gets a final ``refused`` message and is closed with 4403. A claim's own statement
+checks the role and the gate (``routing.eligibility.claim_eligibility_sql``): a claim won is
+the proof, so only a claim not won checks them again apart (and is refused as any message).
+The origin is checked by ``AllowedHostsOriginValidator`` in ``helpdesk.asgi``.
 
 Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "claim" | "release" | "renew", "question_id": int}``,
@@ -53,6 +55,8 @@ MAX_MESSAGE_BYTES = 4096
 STATE_URL = "/queue/"
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# Actions whose own statement checks the role and the gate in the database when it succeeds.
+CHECKED_BY_STATEMENT = frozenset({"claim"})
 
 
 class _Refused(Exception):
@@ -178,11 +182,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             return None
         return user
 
-    def _recheck(self) -> User:
+    def _recheck(self, *, gate: bool = True) -> User:
+        """The signed-in person, or _Refused; with ``gate``, their role and the gate too."""
         user = self._session_user()
         if user is None:
             raise _Refused(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", _("Sign in again."))])
-        if self._allowed(user) != self.brand_id:
+        if gate and self._allowed(user) != self.brand_id:
             raise _Refused(
                 CLOSE_FORBIDDEN, [_reason("brand_changed", _("Your programme changed; reload."))]
             )
@@ -265,19 +270,31 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self.send_json(_error(_("Unknown action.")))
             return
         try:
-            reply = await in_db_thread(self._checked)(handler, content)
+            reply = await in_db_thread(self._checked)(
+                handler, content, action in CHECKED_BY_STATEMENT
+            )
         except _Refused as refused:
             await self._end(refused.code, refused.reasons)
             return
         await self.send_json(reply)
 
     def _checked(
-        self, handler: Callable[[User, dict[str, Any]], dict[str, Any]], content: dict[str, Any]
+        self,
+        handler: Callable[[User, dict[str, Any]], dict[str, Any]],
+        content: dict[str, Any],
+        by_statement: bool,
     ) -> dict[str, Any]:
         """Check the session, role and gate again, then act; the reply to send (in the
-        person's language: this runs in a worker thread)."""
+        person's language: this runs in a worker thread). With ``by_statement`` the action's
+        statement checks the role and the gate: they are checked apart only when it did not
+        succeed, so a person they refuse is refused as for any other message."""
         with translation.override(self.language):
-            return handler(self._recheck(), content)
+            if not by_statement:
+                return handler(self._recheck(), content)
+            reply = handler(self._recheck(gate=False), content)
+            if not reply.get("won"):
+                self._recheck()
+            return reply
 
     def _handlers(self) -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
         return {
