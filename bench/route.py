@@ -17,6 +17,9 @@ sticky; some local) and 200 routing rules, then:
    the composer is a win. Double claims are counted from the answers and checked against
    the questions' holders and the ``question.claimed`` audit rows. The ASGI processes' and
    the PostgreSQL backends' CPU time over the run gives the CPU per claim;
+   Then the same 50 claimers and pattern on 2,000 other questions, each over the queue
+   page's websocket (``{"action": "claim"}`` and its ``claim_result``, as the page's script
+   claims), every socket also hearing every claim's event;
 3. the ceiling, in the same run: the same 50 claimers on 50 connections of their own
    (psycopg, autocommit) running the bare conditional update
    ``UPDATE helpdesk_question SET state = 'claimed', claimed_by_id = %s WHERE id = %s AND
@@ -54,7 +57,7 @@ from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project o
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Each claim measure takes its questions from a pool of its own.
-CLAIM_POOLS = ("http", "ceiling", "in_process", "warm_up")
+CLAIM_POOLS = ("http", "ws", "ceiling", "in_process", "warm_up")
 
 
 def build_world(args: argparse.Namespace) -> dict[str, Any]:
@@ -426,6 +429,127 @@ def bench_http_claims(
     }
 
 
+async def _ws_claimer(
+    url: str,
+    origin: str,
+    session_key: str,
+    order: list[int],
+    start: asyncio.Event,
+) -> tuple[list[float], list[tuple[int, bool]], list[str], int]:
+    """One volunteer claiming each of ``order`` over the queue page's websocket, as its
+    script does (``{"action": "claim"}``, then the ``claim_result``); the other events the
+    socket hears meanwhile (every claimer's claims) are read and counted. Returns the
+    latencies (ms), (question, won), any unexpected answers and the events heard."""
+    from websockets.asyncio.client import connect
+    from websockets.typing import Origin
+
+    latencies: list[float] = []
+    outcomes: list[tuple[int, bool]] = []
+    odd: list[str] = []
+    heard = 0
+    async with connect(
+        url,
+        origin=Origin(origin),
+        additional_headers={"Cookie": f"sessionid={session_key}"},
+        ping_interval=None,
+        max_queue=None,
+        open_timeout=30,
+    ) as ws:
+        first = json.loads(await ws.recv())
+        if first.get("type") != "hello":
+            return [], [], [f"first message: {str(first)[:200]}"], 0
+        await start.wait()
+        for question_id in order:
+            t0 = time.perf_counter_ns()
+            await ws.send(json.dumps({"action": "claim", "question_id": question_id}))
+            while True:
+                message = json.loads(await ws.recv())
+                kind = message.get("type")
+                if kind == "claim_result" and message.get("question_id") == question_id:
+                    break
+                if kind == "event":
+                    heard += 1
+                else:
+                    odd.append(f"{kind} for {question_id}: {str(message)[:120]}")
+                    if kind in ("error", "refused"):
+                        break
+            latencies.append((time.perf_counter_ns() - t0) / 1e6)
+            outcomes.append((question_id, bool(message.get("won"))))
+    return latencies, outcomes, odd, heard
+
+
+async def _ws_claims(
+    url: str, origin: str, session_keys: list[str], orders: list[list[int]]
+) -> tuple[float, list[Any]]:
+    start = asyncio.Event()
+    tasks = [
+        asyncio.ensure_future(_ws_claimer(url, origin, key, order, start))
+        for key, order in zip(session_keys, orders, strict=True)
+    ]
+    await asyncio.sleep(2.0)  # every socket open and greeted before the first claim
+    started = time.perf_counter()
+    start.set()
+    results = await asyncio.gather(*tasks)
+    return time.perf_counter() - started, results
+
+
+def bench_ws_claims(
+    desk: Any, world: dict[str, Any], claimers: int, per_claimer: int, sample: float
+) -> dict[str, Any]:
+    """The same claimers and pattern as :func:`bench_http_claims`, each on the queue
+    page's websocket instead of a keep-alive HTTP connection."""
+    from bench.production import Sampler, desk_roles, postgres_backends
+
+    question_ids = world["pools"]["ws"]
+    users = world["users"][:claimers]
+    orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
+    backends = postgres_backends(desk.database)
+    url = desk.base.replace("http://", "ws://") + "/ws/queue/"
+
+    def roles() -> dict[str, list[int]]:
+        return {**desk_roles(desk.honcho.pid), "postgres": backends()}
+
+    sampler = Sampler(roles, sample)
+    sampler.start()
+    time.sleep(0.2)
+    cpu_started = time.process_time()
+    elapsed, results = asyncio.run(_ws_claims(url, desk.base, desk.session_keys[:claimers], orders))
+    client_cpu = time.process_time() - cpu_started
+    usage = sampler.stop()
+    flat = [ms for latencies, _outcomes, _odd, _heard in results for ms in latencies]
+    winners: dict[int, list[int]] = {}
+    for n, (_latencies, outcomes, _odd, _heard) in enumerate(results):
+        for question_id, won in outcomes:
+            if won:
+                winners.setdefault(question_id, []).append(users[n].pk)
+    odd = [line for _latencies, _outcomes, lines, _heard in results for line in lines]
+    calls = len(flat)
+    cpu = {role: figures["cpu_percent"] for role, figures in usage.items()}
+    seconds = sampler.stopped_at - sampler.started_at
+
+    def per_claim(role: str) -> float:
+        return round(10 * float(cpu.get(role, 0.0)) * seconds / max(calls, 1), 2)
+
+    return {
+        "claimers": len(users),
+        "claim_calls": calls,
+        "claims_won": len(winners),
+        "unexpected_answers": len(odd),
+        "unexpected_sample": odd[:3],
+        "events_heard": sum(heard for *_rest, heard in results),
+        "claims_per_s": round(calls / elapsed, 1) if calls else 0.0,
+        "claim_p50_ms": round(statistics.median(flat), 2) if flat else None,
+        "claim_p95_ms": round(p95(flat), 2) if flat else None,
+        "claim_max_ms": round(max(flat), 2) if flat else None,
+        "double_claims": double_claims(winners, question_ids),
+        "seconds": round(elapsed, 2),
+        "cpu_percent_by_role": cpu,
+        "asgi_cpu_ms_per_claim": per_claim("asgi"),
+        "postgres_cpu_ms_per_claim": per_claim("postgres"),
+        "client_cpu_ms_per_claim": round(1000 * client_cpu / max(calls, 1), 2),
+    }
+
+
 def _sessions(database: str) -> int:
     """How many sessions PostgreSQL has opened on ``database`` so far (the sampler's
     included)."""
@@ -562,6 +686,7 @@ def main() -> None:
                 desk.env["DATABASE_URL"], world, args.claimers, args.per_claimer
             )
             http = bench_http_claims(desk, world, args.claimers, args.per_claimer, args.sample)
+            ws = bench_ws_claims(desk, world, args.claimers, args.per_claimer, args.sample)
             in_process = bench_claims(world, args.claimers, args.per_claimer, args.rate)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -571,6 +696,7 @@ def main() -> None:
             {
                 "routing": routing,
                 "http": http,
+                "ws": ws,
                 "ceiling": ceiling,
                 "in_process": in_process,
                 "web_workers": args.web_workers,
@@ -597,6 +723,11 @@ def main() -> None:
                 "statements_per_claim": 1,
                 "asgi_cpu_ms_per_claim": http["asgi_cpu_ms_per_claim"],
                 "postgres_cpu_ms_per_claim": http["postgres_cpu_ms_per_claim"],
+                "ws_claims_per_s": ws["claims_per_s"],
+                "ws_claim_p95_ms": ws["claim_p95_ms"],
+                "ws_double_claims": ws["double_claims"],
+                "ws_asgi_cpu_ms_per_claim": ws["asgi_cpu_ms_per_claim"],
+                "ws_postgres_cpu_ms_per_claim": ws["postgres_cpu_ms_per_claim"],
             }
         )
     )
