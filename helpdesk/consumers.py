@@ -4,10 +4,11 @@ The socket only announces; the page's state comes from ``/queue/`` and is reload
 the client reconnects or sees a gap in the event numbers (DESIGN invariant 7). The session,
 the role and the gate are checked on connect and again on every client message
 (invariant 8): a person signed out meanwhile is closed with 4401, one the role or the gate
-refuses gets a final ``refused`` message and is closed with 4403. A claim's own statement
-checks the role and the gate (``routing.eligibility.claim_eligibility_sql``): a claim won is
-the proof, so only a claim not won checks them again apart (and is refused as any message).
-The origin is checked by ``AllowedHostsOriginValidator`` in ``helpdesk.asgi``.
+refuses gets a final ``refused`` message and is closed with 4403. Once a full check has
+passed, each message's check is one statement (:func:`_still_allowed`: the session row, the
+account and its session hash, the desk role in the brand and the gate); only when it says no
+does the full check run again, to refuse with its reasons. The origin is checked by
+``AllowedHostsOriginValidator`` in ``helpdesk.asgi``.
 
 Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "claim" | "release" | "renew", "question_id": int}``,
@@ -33,16 +34,20 @@ from typing import Any, TypeVar, cast
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
+from django.contrib.auth import HASH_SESSION_KEY, get_user
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from charter.gate import may_claim
+from charter.gate import may_claim, may_claim_sql
 from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame, person_group
-from helpdesk.models import Question
+from helpdesk.models import Question, Volunteer
 from helpdesk.monitoring.counters import WEBSOCKETS
+from helpdesk.moves import execute_prepared
 from helpdesk.permissions import DESK_ROLES, volunteer_for
 from helpdesk.sequence import current_sequence
 from routing.claims import ClaimError, claim_question, release_question, renew_lease
@@ -55,8 +60,6 @@ MAX_MESSAGE_BYTES = 4096
 STATE_URL = "/queue/"
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-# Actions whose own statement checks the role and the gate in the database when it succeeds.
-CHECKED_BY_STATEMENT = frozenset({"claim"})
 
 
 class _Refused(Exception):
@@ -102,6 +105,13 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     counted: bool = False
     # Where the page reloads its state from.
     state_url: str = STATE_URL
+    # The person and their session's hash as the last full check found them (None: check
+    # in full next time).
+    checked_user: User | None = None
+    session_hash: str = ""
+    # Whether :meth:`_still_allowed` (the desk role and the claim gate) is this socket's
+    # check; a subclass that lets other roles in checks in full every time.
+    checks_in_one_statement: bool = True
 
     def group_for(self, brand_id: int) -> str:
         return brand_queue_group(brand_id)
@@ -180,14 +190,64 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         user = get_user(request)
         if not isinstance(user, User) or not user.is_active or user.pk != self.user_id:
             return None
+        self.session_hash = str(request.session.get(HASH_SESSION_KEY, ""))
         return user
 
-    def _recheck(self, *, gate: bool = True) -> User:
-        """The signed-in person, or _Refused; with ``gate``, their role and the gate too."""
+    def _recheck(self) -> User:
+        known = self.checked_user
+        if known is not None and self.checks_in_one_statement and self._still_allowed(known):
+            return known
+        self.checked_user = None
+        user = self._full_check()
+        self.checked_user = user
+        return user
+
+    def _still_allowed(self, user: User) -> bool:
+        """Whether everything the full check passed still holds, in one statement: the
+        session's row unexpired, the account active with the password the session was signed
+        in with, a desk role in this brand, and the gate (``may_claim_sql``, the claim's own).
+        False sends the message to the full check, which says why."""
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if not session_key or self.brand_id is None:
+            return False
+        now = timezone.now()
+        gate_sql, gate_params = may_claim_sql(user.pk, "chk_b.brand_id", now)
+        roles = sorted(str(role) for role in DESK_ROLES)
+        volunteers = Volunteer._meta.db_table
+        sql = f"""
+            SELECT chk_u.password,
+                EXISTS (SELECT 1 FROM {Session._meta.db_table} chk_s
+                        WHERE chk_s.session_key = %s AND chk_s.expire_date > %s),
+                EXISTS (SELECT 1 FROM {volunteers} chk_v
+                        WHERE chk_v.user_id = chk_u.id AND chk_v.brand_id = chk_b.brand_id
+                          AND chk_v.role IN ({", ".join(["%s"] * len(roles))})),
+                ({gate_sql})
+            FROM (SELECT CAST(%s AS bigint) AS brand_id) chk_b
+            JOIN {User._meta.db_table} chk_u ON chk_u.id = %s AND chk_u.is_active"""  # noqa: S608 - ours
+        params = [
+            session_key,
+            connection.ops.adapt_datetimefield_value(now),
+            *roles,
+            *gate_params,
+            self.brand_id,
+            user.pk,
+        ]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                execute_prepared(cursor, sql, params)
+            else:
+                cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None or not all(row[1:]):
+            return False
+        signed_with = User(pk=user.pk, password=row[0]).get_session_auth_hash()
+        return constant_time_compare(self.session_hash, signed_with)
+
+    def _full_check(self) -> User:
         user = self._session_user()
         if user is None:
             raise _Refused(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", _("Sign in again."))])
-        if gate and self._allowed(user) != self.brand_id:
+        if self._allowed(user) != self.brand_id:
             raise _Refused(
                 CLOSE_FORBIDDEN, [_reason("brand_changed", _("Your programme changed; reload."))]
             )
@@ -233,6 +293,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
                 await self._end(refused.code, refused.reasons)
 
     def _checked_quietly(self) -> None:
+        self.checked_user = None  # pushed: check in full, now
         with translation.override(self.language):
             self._recheck()
 
@@ -270,31 +331,19 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self.send_json(_error(_("Unknown action.")))
             return
         try:
-            reply = await in_db_thread(self._checked)(
-                handler, content, action in CHECKED_BY_STATEMENT
-            )
+            reply = await in_db_thread(self._checked)(handler, content)
         except _Refused as refused:
             await self._end(refused.code, refused.reasons)
             return
         await self.send_json(reply)
 
     def _checked(
-        self,
-        handler: Callable[[User, dict[str, Any]], dict[str, Any]],
-        content: dict[str, Any],
-        by_statement: bool,
+        self, handler: Callable[[User, dict[str, Any]], dict[str, Any]], content: dict[str, Any]
     ) -> dict[str, Any]:
         """Check the session, role and gate again, then act; the reply to send (in the
-        person's language: this runs in a worker thread). With ``by_statement`` the action's
-        statement checks the role and the gate: they are checked apart only when it did not
-        succeed, so a person they refuse is refused as for any other message."""
+        person's language: this runs in a worker thread)."""
         with translation.override(self.language):
-            if not by_statement:
-                return handler(self._recheck(), content)
-            reply = handler(self._recheck(gate=False), content)
-            if not reply.get("won"):
-                self._recheck()
-            return reply
+            return handler(self._recheck(), content)
 
     def _handlers(self) -> dict[str, Callable[[User, dict[str, Any]], dict[str, Any]]]:
         return {

@@ -740,3 +740,95 @@ def test_on_postgresql_two_sockets_checks_run_side_by_side() -> None:
 
     names = asyncio.run(both())
     assert len(set(names)) == 2
+
+
+# what each message checks, once the first full check passed
+
+
+def changed_after_hello(desk: Brand, change: str) -> list[str]:
+    """A volunteer connects and pings (the full check passes and is remembered); then
+    ``change`` happens to them without any push to their socket; the next message is
+    refused: returns the reason codes (4401 for ``password``, 4403 otherwise)."""
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+
+    def happen() -> None:
+        if change == "password":
+            volunteer.user.set_password("a new password, typed elsewhere")
+            volunteer.user.save()
+        elif change == "charter":
+            publish_charter(desk)  # a new material version: not accepted yet
+        elif change == "role":
+            volunteer.role = Role.AGENCY
+            volunteer.save()
+        elif change == "deactivated":
+            User.objects.filter(pk=volunteer.user_id).update(is_active=False)
+
+    async def flow() -> list[str]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "ping"})
+            await until(comm, "pong")
+            await sync_to_async(happen)()
+            await comm.send_json_to({"action": "ping"})
+            return await refused_with(comm, 4401 if change in ("password", "deactivated") else 4403)
+        finally:
+            await comm.disconnect()
+
+    return async_to_sync(flow)()
+
+
+@pytest.mark.parametrize(
+    ("change", "codes"),
+    [
+        ("password", ["not_signed_in"]),
+        ("deactivated", ["not_signed_in"]),
+        ("charter", ["charter_not_accepted"]),
+        ("role", ["not_desk_role"]),
+    ],
+)
+def test_what_changed_since_the_last_message_is_seen_on_the_next(
+    desk: Brand, change: str, codes: list[str]
+) -> None:
+    assert changed_after_hello(desk, change) == codes
+
+
+@pytest.mark.backend_neutral
+def test_a_message_after_the_first_checks_everything_in_one_statement(desk: Brand) -> None:
+    # Given a volunteer whose socket passed its full check once (SQLite runs the socket's
+    # database work on this thread, so its statements are counted here)
+    if connection.vendor != "sqlite":
+        pytest.skip("counts the statements on this thread's connection (SQLite's)")
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+    statements: dict[str, list[str]] = {"first": [], "second": []}
+    phase = {"now": ""}
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if phase["now"]:
+            statements[phase["now"]].append(sql)
+        return execute(sql, params, many, context)
+
+    async def flow() -> None:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            for name in ("first", "second"):
+                phase["now"] = name
+                await comm.send_json_to({"action": "ping"})
+                await until(comm, "pong")
+                phase["now"] = ""
+        finally:
+            await comm.disconnect()
+
+    with connection.execute_wrapper(count):
+        async_to_sync(flow)()
+    first, second = statements["first"], statements["second"]
+    # Then the second ping's check is the one statement (and the ping reads nothing else),
+    # where the first read the session, the person, their desk record and the gate apart
+    assert len(second) == 1, second
+    assert "django_session" in second[0] and "charter_standing" in second[0]
+    assert len(first) > 3, first

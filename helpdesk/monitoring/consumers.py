@@ -24,6 +24,8 @@ class MonitoringConsumer(QueueConsumer):
     """One monitoring page: joins ``monitor.brand.<id>`` of the reader's brand only."""
 
     state_url = STATE_URL
+    # Agency staff follow it: no desk role and no claim gate to check in one statement.
+    checks_in_one_statement = False
 
     def group_for(self, brand_id: int) -> str:
         return monitoring_group(brand_id)
