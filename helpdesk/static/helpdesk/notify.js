@@ -5,7 +5,8 @@
 //
 // It listens on the same /ws/queue/ events the queue page does (questions.offered with
 // payload.user_id, reply.rejected with payload.author_id) on its own socket, so it works on
-// every desk page. The server decides what the person may hear (the socket checks the
+// every desk page. It owns the tab's title: the inbox asks for a new one with a
+// "helpforce:title" event and gets the count in front of it. The server decides what the person may hear (the socket checks the
 // session, role and gate); this only tells. Notifications carry fixed, translated words and
 // never the tweet: customer text is hostile and stays in the escaped page.
 (function () {
@@ -215,6 +216,14 @@
     wakeAudio();
     if (event.target !== button) {
       seen();
+    }
+  });
+  // The inbox's new title (its pane changed): this count in front of it.
+  document.addEventListener("helpforce:title", function (evt) {
+    if (evt.detail && typeof evt.detail.title === "string") {
+      baseTitle = evt.detail.title;
+      setTitle();
+      evt.preventDefault(); // composed here: queue.js leaves it be
     }
   });
   connect();

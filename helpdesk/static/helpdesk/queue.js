@@ -7,6 +7,8 @@
 // next / previous question and open it, Enter opens the one in focus, c claims it, r goes to
 // the reply, / to the saved replies, Ctrl+Enter submits, Escape leaves a field (on a phone,
 // goes back to the list), ? lists the keys. No innerHTML: text only.
+// The tab's title follows the pane (its data-page-title, text the server escaped); notify.js,
+// when on the page, owns the title and adds its count, so the title is asked of it by event.
 (function () {
   "use strict";
 
@@ -269,6 +271,19 @@
     window.htmx.ajax("GET", "/queue/" + window.location.search, { target: "#queue", swap: "innerHTML" });
   }
 
+  // The title of the page as the pane says it; notify.js prefixes its count when there.
+  function followTitle() {
+    var marker = pane() && pane().querySelector("[data-page-title]");
+    var title = marker && marker.getAttribute("data-page-title");
+    if (!title) {
+      return;
+    }
+    var asked = new CustomEvent("helpforce:title", { detail: { title: title }, cancelable: true });
+    if (document.dispatchEvent(asked)) {
+      document.title = title; // nobody composes it here: set it as it is
+    }
+  }
+
   function send(message) {
     if (socket && open) {
       socket.send(JSON.stringify(message));
@@ -384,6 +399,7 @@
 
   // The pane after every swap: the view, the selection, and where the focus goes next.
   function afterPane() {
+    followTitle();
     var id = paneQuestionId();
     var article = pane() && pane().querySelector("[data-pane-question]");
     if (id) {
@@ -493,6 +509,7 @@
     }
   });
   document.body.addEventListener("htmx:historyRestore", function () {
+    followTitle();
     selectedId = paneQuestionId();
     markSelected();
     setView(selectedId ? "pane" : "list");
