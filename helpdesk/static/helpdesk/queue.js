@@ -9,6 +9,8 @@
 // goes back to the list), ? lists the keys. No innerHTML: text only.
 // The tab's title follows the pane (its data-page-title, text the server escaped); notify.js,
 // when on the page, owns the title and adds its count, so the title is asked of it by event.
+// Every socket message is also told on document as "helpforce:queue-message", so notify.js
+// hears the queue's events on this socket rather than opening a second one.
 (function () {
   "use strict";
 
@@ -384,6 +386,7 @@
         return;
       }
       onMessage(message);
+      document.dispatchEvent(new CustomEvent("helpforce:queue-message", { detail: message }));
     });
     socket.addEventListener("close", function (closing) {
       open = false;
@@ -659,6 +662,9 @@
   markSelected();
   showButtons();
   if (window.WebSocket) {
+    // notify.js (which runs first) looks for this once the page is loaded: it listens to
+    // this socket's messages instead of opening its own.
+    document.documentElement.setAttribute("data-queue-socket", "");
     connect();
     // A lost last event shows no gap until the next one: ask for the number now and then.
     window.setInterval(function () {
