@@ -29,7 +29,15 @@
   var open = false;
   var refused = false;
   var backoff = 1000;
-  var reloading = false;
+  var reloading = false; // a reload of the list is on its way
+  var reloadTimer = null; // the window in which events gather before the next reload
+  var reloadAgain = false; // events came while a reload was on its way: one more after it
+  // A storm of events (many claims a second) asks for one reload per event: they gather for
+  // this long, with at most one reload on its way and one more after it.
+  var RELOAD_WINDOW_MS = 300;
+  // Marks this script's reloads, which the polling's veto below lets through even when htmx
+  // held one back behind a request of the poller's (then it runs later, on its own).
+  var RELOAD_HEADER = "X-Queue-Reload";
   var focusedId = null;
   var selectedId = queue.getAttribute("data-selected") || null;
   var selectedIndex = -1; // where the picked question stood in the list when picked
@@ -263,14 +271,48 @@
     }
   }
 
+  // Ask for the list again. The reload starts after a short window, so the events of a
+  // storm share it; while one is on its way, later asks make exactly one more after it
+  // (asked after the last event, so it shows that event's effect).
   function reload() {
     if (!window.htmx) {
       window.location.reload();
       return;
     }
+    if (reloading) {
+      reloadAgain = true;
+    } else if (reloadTimer === null) {
+      reloadTimer = window.setTimeout(startReload, RELOAD_WINDOW_MS);
+    }
+  }
+
+  function startReload() {
+    reloadTimer = null;
     reloading = true;
+    // The list itself is the source (not the body, which the pane's requests use): htmx
+    // keeps one request per source and would put a reload behind, or drop it for, a pane's.
     // Keep the page's filters and position when reloading the list.
-    window.htmx.ajax("GET", "/queue/" + window.location.search, { target: "#queue", swap: "innerHTML" });
+    var headers = {};
+    headers[RELOAD_HEADER] = "1";
+    var done = window.htmx.ajax("GET", "/queue/" + window.location.search, {
+      source: queue,
+      target: queue,
+      swap: "innerHTML",
+      headers: headers,
+    });
+    if (done && typeof done.then === "function") {
+      done.then(reloadDone, reloadDone);
+    } else {
+      reloadDone();
+    }
+  }
+
+  function reloadDone() {
+    reloading = false;
+    if (reloadAgain) {
+      reloadAgain = false;
+      reload();
+    }
   }
 
   // The title of the page as the pane says it; notify.js prefixes its count when there.
@@ -461,8 +503,12 @@
   }
 
   // While the socket is live the list follows events; the polling is only a fallback.
+  function isReload(evt) {
+    var config = evt.detail.requestConfig;
+    return Boolean(config && config.headers && config.headers[RELOAD_HEADER]);
+  }
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
-    if (evt.detail && evt.detail.target === queue && open && !reloading) {
+    if (evt.detail && evt.detail.target === queue && open && !isReload(evt)) {
       evt.preventDefault();
     }
   });
@@ -500,7 +546,6 @@
     if (target !== queue) {
       return;
     }
-    reloading = false;
     showButtons();
     markSelected();
     var active = document.activeElement;
