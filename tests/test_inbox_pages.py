@@ -53,6 +53,38 @@ def test_a_question_opens_in_the_inbox_beside_the_queue(client: Client, desk: De
         assert 'name="inbox" value="1"' in html
 
 
+def test_the_title_names_the_open_question_on_the_page_and_in_the_pane(
+    client: Client, desk: Desk
+) -> None:
+    # Given a queued question whose words and customer handle are hostile text
+    volunteer = desk.member("certified", languages=["en"])
+    start_shift(volunteer.user, desk.brand.pk)
+    question = desk.question()
+    assert question.customer is not None
+    Customer.objects.filter(pk=question.customer.pk).update(username="<i>rosa</i>")
+    question.text = (
+        "@NorthwindHelp @other  <script>x()</script> where is   my parcel, it has been weeks"
+    )
+    question.save(update_fields=["text"])
+    client.force_login(volunteer.user)
+
+    # When the inbox is opened on it, as a page and as the pane alone, and on nothing
+    page = client.get(f"/queue/{question.pk}/").content.decode()
+    pane = client.get(f"/queue/{question.pk}/", headers=PANE).content.decode()
+    empty_pane = client.get("/queue/", headers=PANE).content.decode()
+
+    # Then the page's title and the pane's data-page-title name the customer and the first
+    # words (mentions dropped, blank space collapsed, cut at 40 characters), escaped
+    title = (
+        "@&lt;i&gt;rosa&lt;/i&gt; — &lt;script&gt;x()&lt;/script&gt; where is my parcel…"
+        " · Queue · Helpforce"
+    )
+    assert f"<title>{title}</title>" in page
+    assert f'data-page-title="{title}"' in pane
+    assert "<title>" not in pane  # htmx would set it over notify.js's count
+    assert 'data-page-title="Queue · Helpforce"' in empty_pane
+
+
 def test_another_brands_question_is_not_found_in_the_inbox(client: Client, desk: Desk) -> None:
     volunteer = desk.member("certified")
     elsewhere = make_question(make_brand())

@@ -12,6 +12,7 @@ form came from here (``inbox=1``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from helpdesk.forms.queue import QueueFilterForm
@@ -34,6 +36,23 @@ from routing.crisis import crises_of
 from routing.models import Topic
 
 FILTERS = ("topic", "lang", "store", "priority", "tag")
+TITLE_WORDS_MAX = 40
+# The @handles a reply thread starts with (ours among them) say nothing about the question.
+LEADING_MENTIONS = re.compile(r"^(?:\s*@\w+)+")
+
+
+def inbox_title(question: Question | None) -> str:
+    """The tab's title for the inbox before the site's name: the queue's, or with a question
+    open, its customer's handle and the question's first words, so that a person with many
+    tabs finds the one they were answering. Plain text: the template escapes it."""
+    queue = gettext("Queue")
+    if question is None:
+        return queue
+    who = f"@{question.customer.username}" if question.customer else gettext("unknown author")
+    gist = " ".join(LEADING_MENTIONS.sub("", question.text).split())
+    if len(gist) > TITLE_WORDS_MAX:
+        gist = gist[: TITLE_WORDS_MAX - 1].rstrip() + "…"
+    return f"{who} — {gist} · {queue}" if gist else f"{who} · {queue}"
 
 
 def _queue_url(filters: QueueFilters, **changes: Any) -> str:
@@ -166,6 +185,8 @@ def render_inbox(
             )
     context["just_sent"] = just_sent
     context["list_url"] = reverse("helpdesk:queue") + _filter_query(request)
+    # The whole page's <title>; the pane carries it too, for queue.js to follow the swaps.
+    context["page_title"] = inbox_title(question)
     if _wants_pane(request):
         response = render(request, "helpdesk/_pane.html", context, status=status)
         if question is not None and request.method == "POST":

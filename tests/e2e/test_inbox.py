@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from charter.models import ReviewPolicy
 from helpdesk.models import Brand, Question, Reply
 from helpdesk.states import QuestionState, ReplyState
+from helpdesk.views.inbox import inbox_title
 from routing.presence import start_shift
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_layout_and_keyboard import ingest, user
@@ -387,3 +388,78 @@ def test_a_note_and_a_tag_in_the_pane_reach_a_colleague_without_a_page_load(
         assert page.evaluate("() => window.notReloaded === true")
         assert page.evaluate("() => window.ran === undefined")
         assert page.locator("#pane [data-notes] b").count() == 0
+
+
+@pytest.fixture
+def hostile_queue(server_url: str) -> list[Question]:
+    """Alice on shift with three questions, the middle one's words and name hostile."""
+    call_command("seed_demo", "--no-history", stdout=StringIO(), stderr=StringIO())
+    brand = Brand.objects.get(slug="northwind")
+    start_shift(user("alice"), brand.pk)
+    return ingest(
+        brand,
+        [
+            ("calm_carla", "Carla", "@NorthwindHelp my parcel is late, any news?"),
+            (
+                "rosa_buys",
+                "<b>Rosa</b><img src=x onerror=window.ran=1>",
+                "@NorthwindHelp <img src=x onerror=window.ran=1> <b>refund</b> please, it broke",
+            ),
+            ("tomas_k", "Tomas K", "@NorthwindHelp is my order shipped yet?"),
+        ],
+    )
+
+
+def tab_title(question_id: str) -> str:
+    """The title the inbox should have with this question open (the server's own words)."""
+    return f"{inbox_title(Question.objects.get(pk=question_id))} · Helpforce"
+
+
+def test_the_title_names_the_open_question_after_keys_swaps_and_a_reload(
+    hostile_queue: list[Question], browser: Browser, server_url: str
+) -> None:
+    # Given Alice with the hostile question open in the inbox, loaded as a whole page
+    hostile = str(hostile_queue[1].pk)
+    page = log_in_browser(
+        browser, server_url, "alice", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
+    page.goto(f"/queue/{hostile}/")
+    expect(page.locator(f'#pane [data-pane-question="{hostile}"]')).to_be_visible()
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    # Then the server's <title> names it, its tweet as text
+    expected = tab_title(hostile)
+    assert expected == "@rosa_buys — <img src=x onerror=window.ran=1> <b>ref… · Queue · Helpforce"
+    expect(page).to_have_title(expected)
+    expect(page.locator("#pane-h .name")).to_have_text(
+        "<b>Rosa</b><img src=x onerror=window.ran=1>"
+    )
+
+    # When she moves to the next question with the keyboard (htmx swaps the pane in place)
+    ids = row_ids(page)
+    neighbour = ids[ids.index(hostile) + 1] if ids.index(hostile) + 1 < len(ids) else None
+    move, back = ("j", "k") if neighbour else ("k", "j")
+    neighbour = neighbour or ids[ids.index(hostile) - 1]
+    page.keyboard.press(move)
+    expect(page.locator(f'#pane [data-pane-question="{neighbour}"]')).to_be_visible()
+
+    # Then the title names that one; and back on the hostile one, that one again
+    expect(page).to_have_title(tab_title(neighbour))
+    page.keyboard.press(back)
+    expect(page.locator(f'#pane [data-pane-question="{hostile}"]')).to_be_visible()
+    expect(page).to_have_title(expected)
+    assert page.evaluate("() => window.notReloaded === true")  # no page load on the way
+
+    # And after a reload, the same; back to the list (htmx swaps the empty pane), the queue's
+    page.reload()
+    expect(page.locator(f'#pane [data-pane-question="{hostile}"]')).to_be_visible()
+    expect(page).to_have_title(expected)
+    page.set_viewport_size(PHONE)  # where the pane has its "Back to the list" link
+    page.locator("#pane a[data-back]").click()
+    expect(page.locator("#pane .pane-empty")).to_be_attached()
+    expect(page).to_have_title("Queue · Helpforce")
+    # and nothing of the customer's ran, nor was drawn as markup, anywhere
+    assert page.evaluate("() => window.ran === undefined")
+    assert page.locator("#pane-h b, #pane-h img, .thread .text b").count() == 0
+    page.context.close()

@@ -12,6 +12,7 @@ supervisor approves it with keys only, seeing where the focus is at every stop.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import StringIO
@@ -70,12 +71,13 @@ def user(username: str) -> User:
     return User.objects.get(username=username)
 
 
-def ingest(brand: Brand, tweets: list[tuple[str, str, str]]) -> list[Question]:
+def ingest(brand: Brand, tweets: list[tuple[str, str, str]], *, first: int = 1) -> list[Question]:
     """Store ``(handle, name, text)`` tweets to @NorthwindHelp the way the gateway does, and
-    return their questions in order."""
+    return their questions in order. Tweets and authors are numbered from ``first``: a second
+    batch in one test starts past the first's."""
     account = XAccount.objects.get(brand=brand, username="NorthwindHelp")
     data, users = [], []
-    for n, (handle, name, text) in enumerate(tweets, start=1):
+    for n, (handle, name, text) in enumerate(tweets, start=first):
         tweet_id, author_id = str(BASE_ID + n), str(700_000 + n)
         data.append(
             {
@@ -705,3 +707,61 @@ def test_events_that_cross_on_the_way_are_put_back_in_order_without_a_resync(
             break
         page.wait_for_timeout(250)
     assert (page.evaluate(resyncs), c) == (1, d - 1)
+
+
+def test_a_storm_of_events_reloads_the_list_a_few_times_and_ends_with_all_of_it(
+    two_questions: tuple[Question, Question], browser: Browser, server_url: str
+) -> None:
+    # Given a volunteer's live queue of two questions, whose requests for the list are counted
+    first, _ = two_questions
+    group = brand_queue_group(first.brand_id)
+    page = log_in_browser(
+        browser, server_url, "dev", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
+    page.goto("/queue/")
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+    expect(page.locator("#queue [data-question-id]")).to_have_count(2)
+    page.wait_for_timeout(1_000)  # the reload that follows the socket's hello is over
+    list_requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            list_requests.append(request.url)
+            if request.headers.get("hx-target") == "queue"
+            else None
+        ),
+    )
+    storm = 20
+
+    # When 20 questions arrive and a storm of 20 more numbered events follows, one every 50 ms
+    def arrive_and_storm() -> None:
+        ingest(
+            first.brand,
+            [
+                (f"storm_{n}", f"Storm {n}", f"@NorthwindHelp storm question {n}?")
+                for n in range(storm)
+            ],
+            first=100,
+        )
+        layer = get_channel_layer(EVENTS_LAYER)
+        for _ in range(storm):
+            message = {
+                "type": "desk.event",
+                "kind": "questions.queued",
+                "payload": {},
+                "seq": next_sequence(group),
+            }
+            message["frame"] = json.dumps(event_frame(message))
+            async_to_sync(layer.group_send)(group, message)
+            time.sleep(0.05)  # a claim every 50 ms: each alone would have had its reload
+
+    off_the_browser_loop(arrive_and_storm)
+
+    # Then the list shows all of them, after far fewer reloads than events
+    expect(page.locator("#queue [data-question-id]")).to_have_count(2 + storm)
+    page.wait_for_timeout(1_500)  # a trailing reload, if one is due, has come by now
+    # (a second of events in 300 ms windows: about four; one reload an event would be 20,
+    # and htmx's own queue of one request behind another made it 11 here)
+    assert 1 <= len(list_requests) <= 6, list_requests
+    expect(page.locator("#queue [data-question-id]")).to_have_count(2 + storm)
+    page.context.close()

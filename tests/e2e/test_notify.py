@@ -24,6 +24,7 @@ from helpdesk.models import Brand, Question
 from helpdesk.replies import submit_reply
 from helpdesk.replies.review import reject_reply
 from helpdesk.states import QuestionState
+from helpdesk.views.inbox import inbox_title
 from routing.claims import claim_question
 from routing.models import Placement, RoutingSettings
 from routing.presence import start_shift
@@ -124,6 +125,7 @@ def test_offer_and_rejection_each_notify_once_with_the_count_in_the_title(
     # allows notifications after clicking "Notify me"
     alice = log_in_browser(browser, server_url, "alice", viewport=DESK, watch=spied)
     alice.context.grant_permissions(["notifications"], origin=server_url)
+    sockets = count_queue_sockets(alice)
     alice.goto("/desk/my-feedback/")
     title = alice.title()
     notify = alice.get_by_role("button", name="Notify me")
@@ -136,6 +138,7 @@ def test_offer_and_rejection_each_notify_once_with_the_count_in_the_title(
     assert alice.evaluate("window.__asked") == 1
     # Its socket is live before anything happens (a frame it would miss is not replayed).
     alice.wait_for_timeout(1500)
+    assert len(sockets) == 1, sockets  # no queue.js on this page: notify.js's own
 
     # When a customer asks something in her skills, which routing offers to her
     result = off_the_browser_thread(
@@ -184,3 +187,61 @@ def test_offer_and_rejection_each_notify_once_with_the_count_in_the_title(
     # And once she is back at the page, the count goes
     alice.keyboard.press("Shift")
     expect(alice).to_have_title(title)
+
+
+def count_queue_sockets(page: Page) -> list[str]:
+    """The page's websockets to /ws/queue/ from the next page on, as they open (the page
+    the login landed on is left first: its own sockets are not counted)."""
+    page.goto("about:blank")
+    page.wait_for_timeout(300)
+    sockets: list[str] = []
+    page.on(
+        "websocket",
+        lambda socket: sockets.append(socket.url) if socket.url.endswith("/ws/queue/") else None,
+    )
+    return sockets
+
+
+def test_on_the_inbox_one_socket_serves_the_queue_and_the_notifications(
+    offering_desk: Brand, browser: Browser, server_url: str
+) -> None:
+    # Given Alice on shift in the inbox, notifications allowed, its websockets counted
+    alice = log_in_browser(browser, server_url, "alice", viewport=DESK, watch=spied)
+    alice.context.grant_permissions(["notifications"], origin=server_url)
+    sockets = count_queue_sockets(alice)
+    alice.goto("/queue/")
+    expect(alice.locator("#queue-status")).to_have_text("Live.")
+    alice.get_by_role("button", name="Notify me").click()
+    expect(alice.get_by_role("button", name="Notifications on")).to_be_visible()
+    alice.wait_for_timeout(1500)  # time enough for a second socket, were there one
+
+    # Then the inbox and notify.js share one socket
+    assert len(sockets) == 1, sockets
+
+    # When a question is offered to her
+    result = off_the_browser_thread(
+        lambda: deliver(offering_desk, [("en", "{handle} my order never arrived, can you check?")])
+    )
+    question = Question.objects.get(pk__in=result.question_ids)
+    assert question.offered_to is not None and question.offered_to.username == "alice"
+
+    # Then one notification, a beep and (1) before the queue's title, heard on that socket
+    notes_shown(alice, 1)
+    expect(alice).to_have_title("(1) Queue · Helpforce")
+    assert [note["body"] for note in alice.evaluate("window.__notes")] == [
+        "A question is offered to you."
+    ]
+    assert alice.evaluate("window.__beeps") == 1
+
+    # And when the pane opens the question in place (no key pressed: the count stays),
+    # the title names it, the count still before it
+    alice.evaluate(
+        "(id) => htmx.ajax('GET', '/queue/' + id + '/', {target: '#pane', swap: 'innerHTML'})",
+        question.pk,
+    )
+    expect(alice.locator(f'#pane [data-pane-question="{question.pk}"]')).to_be_attached()
+    expect(alice).to_have_title(f"(1) {inbox_title(question)} · Helpforce")
+    assert len(sockets) == 1, sockets
+    alice.keyboard.press("Shift")
+    expect(alice).to_have_title(f"{inbox_title(question)} · Helpforce")
+    alice.context.close()

@@ -4,8 +4,11 @@
 // tab title, "(3) Queue · Helpforce", until they come back to the tab or touch the page.
 //
 // It listens on the same /ws/queue/ events the queue page does (questions.offered with
-// payload.user_id, reply.rejected with payload.author_id) on its own socket, so it works on
-// every desk page. The server decides what the person may hear (the socket checks the
+// payload.user_id, reply.rejected with payload.author_id), so it works on every desk page:
+// on the inbox it hears queue.js's socket (its "helpforce:queue-message" events on document),
+// elsewhere it opens its own; never two sockets on one page. It owns the tab's title: the
+// inbox asks for a new one with a "helpforce:title" event and gets the count in front of it.
+// The server decides what the person may hear (the socket checks the
 // session, role and gate); this only tells. Notifications carry fixed, translated words and
 // never the tweet: customer text is hostile and stays in the escaped page.
 (function () {
@@ -124,6 +127,13 @@
     }
   }
 
+  // One frame of /ws/queue/, from its own socket or from queue.js's.
+  function hear(message) {
+    if (message && message.type === "event" && message.payload && typeof message.payload === "object") {
+      onEvent(String(message.kind), message.payload);
+    }
+  }
+
   function onEvent(kind, payload) {
     if (kind === "questions.offered" && payload.user_id === me) {
       var ids = Array.isArray(payload.question_ids) ? payload.question_ids : [];
@@ -149,8 +159,8 @@
         backoff = 1000;
       } else if (message.type === "refused") {
         refused = true;
-      } else if (message.type === "event" && message.payload && typeof message.payload === "object") {
-        onEvent(String(message.kind), message.payload);
+      } else {
+        hear(message);
       }
     });
     socket.addEventListener("close", function (closing) {
@@ -217,5 +227,29 @@
       seen();
     }
   });
-  connect();
+  // The inbox's new title (its pane changed): this count in front of it.
+  document.addEventListener("helpforce:title", function (evt) {
+    if (evt.detail && typeof evt.detail.title === "string") {
+      baseTitle = evt.detail.title;
+      setTitle();
+      evt.preventDefault(); // composed here: queue.js leaves it be
+    }
+  });
+  // Listening from the start, so no frame of queue.js's socket goes unheard.
+  document.addEventListener("helpforce:queue-message", function (evt) {
+    hear(evt.detail);
+  });
+  // queue.js runs after this (deferred, later in the page) and marks its socket; only
+  // once every deferred script has run (DOMContentLoaded, which follows them; the document
+  // is already "interactive" while they run) can this tell whether to open one of its own.
+  function start() {
+    if (!document.documentElement.hasAttribute("data-queue-socket")) {
+      connect();
+    }
+  }
+  if (document.readyState === "complete") {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
 })();

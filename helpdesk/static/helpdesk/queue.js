@@ -7,6 +7,10 @@
 // next / previous question and open it, Enter opens the one in focus, c claims it, r goes to
 // the reply, / to the saved replies, Ctrl+Enter submits, Escape leaves a field (on a phone,
 // goes back to the list), ? lists the keys. No innerHTML: text only.
+// The tab's title follows the pane (its data-page-title, text the server escaped); notify.js,
+// when on the page, owns the title and adds its count, so the title is asked of it by event.
+// Every socket message is also told on document as "helpforce:queue-message", so notify.js
+// hears the queue's events on this socket rather than opening a second one.
 (function () {
   "use strict";
 
@@ -25,7 +29,15 @@
   var open = false;
   var refused = false;
   var backoff = 1000;
-  var reloading = false;
+  var reloading = false; // a reload of the list is on its way
+  var reloadTimer = null; // the window in which events gather before the next reload
+  var reloadAgain = false; // events came while a reload was on its way: one more after it
+  // A storm of events (many claims a second) asks for one reload per event: they gather for
+  // this long, with at most one reload on its way and one more after it.
+  var RELOAD_WINDOW_MS = 300;
+  // Marks this script's reloads, which the polling's veto below lets through even when htmx
+  // held one back behind a request of the poller's (then it runs later, on its own).
+  var RELOAD_HEADER = "X-Queue-Reload";
   var focusedId = null;
   var selectedId = queue.getAttribute("data-selected") || null;
   var selectedIndex = -1; // where the picked question stood in the list when picked
@@ -259,14 +271,61 @@
     }
   }
 
+  // Ask for the list again. The reload starts after a short window, so the events of a
+  // storm share it; while one is on its way, later asks make exactly one more after it
+  // (asked after the last event, so it shows that event's effect).
   function reload() {
     if (!window.htmx) {
       window.location.reload();
       return;
     }
+    if (reloading) {
+      reloadAgain = true;
+    } else if (reloadTimer === null) {
+      reloadTimer = window.setTimeout(startReload, RELOAD_WINDOW_MS);
+    }
+  }
+
+  function startReload() {
+    reloadTimer = null;
     reloading = true;
+    // The list itself is the source (not the body, which the pane's requests use): htmx
+    // keeps one request per source and would put a reload behind, or drop it for, a pane's.
     // Keep the page's filters and position when reloading the list.
-    window.htmx.ajax("GET", "/queue/" + window.location.search, { target: "#queue", swap: "innerHTML" });
+    var headers = {};
+    headers[RELOAD_HEADER] = "1";
+    var done = window.htmx.ajax("GET", "/queue/" + window.location.search, {
+      source: queue,
+      target: queue,
+      swap: "innerHTML",
+      headers: headers,
+    });
+    if (done && typeof done.then === "function") {
+      done.then(reloadDone, reloadDone);
+    } else {
+      reloadDone();
+    }
+  }
+
+  function reloadDone() {
+    reloading = false;
+    if (reloadAgain) {
+      reloadAgain = false;
+      reload();
+    }
+  }
+
+  // The title of the page as the pane says it; notify.js prefixes its count when there.
+  function followTitle() {
+    var marker = pane() && pane().querySelector("[data-page-title]");
+    var title = marker && marker.getAttribute("data-page-title");
+    if (!title) {
+      return;
+    }
+    var asked = new CustomEvent("helpforce:title", { detail: { title: title }, cancelable: true });
+    if (document.dispatchEvent(asked)) {
+      document.title = title; // nobody composes it here: set it as it is
+    }
   }
 
   function send(message) {
@@ -369,6 +428,7 @@
         return;
       }
       onMessage(message);
+      document.dispatchEvent(new CustomEvent("helpforce:queue-message", { detail: message }));
     });
     socket.addEventListener("close", function (closing) {
       open = false;
@@ -384,6 +444,7 @@
 
   // The pane after every swap: the view, the selection, and where the focus goes next.
   function afterPane() {
+    followTitle();
     var id = paneQuestionId();
     var article = pane() && pane().querySelector("[data-pane-question]");
     if (id) {
@@ -442,8 +503,12 @@
   }
 
   // While the socket is live the list follows events; the polling is only a fallback.
+  function isReload(evt) {
+    var config = evt.detail.requestConfig;
+    return Boolean(config && config.headers && config.headers[RELOAD_HEADER]);
+  }
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
-    if (evt.detail && evt.detail.target === queue && open && !reloading) {
+    if (evt.detail && evt.detail.target === queue && open && !isReload(evt)) {
       evt.preventDefault();
     }
   });
@@ -481,7 +546,6 @@
     if (target !== queue) {
       return;
     }
-    reloading = false;
     showButtons();
     markSelected();
     var active = document.activeElement;
@@ -493,6 +557,7 @@
     }
   });
   document.body.addEventListener("htmx:historyRestore", function () {
+    followTitle();
     selectedId = paneQuestionId();
     markSelected();
     setView(selectedId ? "pane" : "list");
@@ -642,6 +707,9 @@
   markSelected();
   showButtons();
   if (window.WebSocket) {
+    // notify.js (which runs first) looks for this once the page is loaded: it listens to
+    // this socket's messages instead of opening its own.
+    document.documentElement.setAttribute("data-queue-socket", "");
     connect();
     // A lost last event shows no gap until the next one: ask for the number now and then.
     window.setInterval(function () {
