@@ -19,7 +19,9 @@ sticky; some local) and 200 routing rules, then:
    the PostgreSQL backends' CPU time over the run gives the CPU per claim;
    Then the same 50 claimers and pattern on 2,000 other questions, each over the queue
    page's websocket (``{"action": "claim"}`` and its ``claim_result``, as the page's script
-   claims), every socket also hearing every claim's event;
+   claims), every socket also hearing every claim's event: once flat out (each claimer's
+   next claim as soon as the last is answered), once paced at ``--ws-rate`` claims a second
+   in all (300, the goal's rate), each claim timed from when it was due;
 3. the ceiling, in the same run: the same 50 claimers on 50 connections of their own
    (psycopg, autocommit) running the bare conditional update
    ``UPDATE helpdesk_question SET state = 'claimed', claimed_by_id = %s WHERE id = %s AND
@@ -57,7 +59,7 @@ from bench.crowd import certified_crowd, p95  # noqa: E402 - needs the project o
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Each claim measure takes its questions from a pool of its own.
-CLAIM_POOLS = ("http", "ws", "ceiling", "in_process", "warm_up")
+CLAIM_POOLS = ("http", "ws", "ws_paced", "ceiling", "in_process", "warm_up")
 
 
 def build_world(args: argparse.Namespace) -> dict[str, Any]:
@@ -435,11 +437,16 @@ async def _ws_claimer(
     session_key: str,
     order: list[int],
     start: asyncio.Event,
+    interval: float = 0.0,
+    offset: float = 0.0,
 ) -> tuple[list[float], list[tuple[int, bool]], list[str], int]:
     """One volunteer claiming each of ``order`` over the queue page's websocket, as its
     script does (``{"action": "claim"}``, then the ``claim_result``); the other events the
-    socket hears meanwhile (every claimer's claims) are read and counted. Returns the
-    latencies (ms), (question, won), any unexpected answers and the events heard."""
+    socket hears meanwhile (every claimer's claims) are read and counted. ``interval`` > 0:
+    a claim every ``interval`` s from ``offset`` s after the start, each timed from when it
+    was due (a claimer still waiting on the last answer sends late, and that wait counts);
+    0: the next claim as soon as the last is answered. Returns the latencies (ms),
+    (question, won), any unexpected answers and the events heard."""
     from websockets.asyncio.client import connect
     from websockets.typing import Origin
 
@@ -459,8 +466,14 @@ async def _ws_claimer(
         if first.get("type") != "hello":
             return [], [], [f"first message: {str(first)[:200]}"], 0
         await start.wait()
+        due = time.perf_counter() + offset
         for question_id in order:
-            t0 = time.perf_counter_ns()
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                t0 = int(due * 1e9)
+                due += interval
+            else:
+                t0 = time.perf_counter_ns()
             await ws.send(json.dumps({"action": "claim", "question_id": question_id}))
             while True:
                 message = json.loads(await ws.recv())
@@ -479,12 +492,15 @@ async def _ws_claimer(
 
 
 async def _ws_claims(
-    url: str, origin: str, session_keys: list[str], orders: list[list[int]]
+    url: str, origin: str, session_keys: list[str], orders: list[list[int]], rate: float
 ) -> tuple[float, list[Any]]:
     start = asyncio.Event()
+    interval = len(session_keys) / rate if rate > 0 else 0.0
     tasks = [
-        asyncio.ensure_future(_ws_claimer(url, origin, key, order, start))
-        for key, order in zip(session_keys, orders, strict=True)
+        asyncio.ensure_future(
+            _ws_claimer(url, origin, key, order, start, interval, interval * n / len(orders))
+        )
+        for n, (key, order) in enumerate(zip(session_keys, orders, strict=True))
     ]
     await asyncio.sleep(2.0)  # every socket open and greeted before the first claim
     started = time.perf_counter()
@@ -494,13 +510,20 @@ async def _ws_claims(
 
 
 def bench_ws_claims(
-    desk: Any, world: dict[str, Any], claimers: int, per_claimer: int, sample: float
+    desk: Any,
+    world: dict[str, Any],
+    claimers: int,
+    per_claimer: int,
+    sample: float,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
     """The same claimers and pattern as :func:`bench_http_claims`, each on the queue
-    page's websocket instead of a keep-alive HTTP connection."""
+    page's websocket instead of a keep-alive HTTP connection; with ``rate`` > 0 the
+    claimers together send ``rate`` claims a second, evenly spread (on a pool of their
+    own), instead of each sending its next claim once the last is answered."""
     from bench.production import Sampler, desk_roles, postgres_backends
 
-    question_ids = world["pools"]["ws"]
+    question_ids = world["pools"]["ws_paced" if rate > 0 else "ws"]
     users = world["users"][:claimers]
     orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
     backends = postgres_backends(desk.database)
@@ -513,7 +536,9 @@ def bench_ws_claims(
     sampler.start()
     time.sleep(0.2)
     cpu_started = time.process_time()
-    elapsed, results = asyncio.run(_ws_claims(url, desk.base, desk.session_keys[:claimers], orders))
+    elapsed, results = asyncio.run(
+        _ws_claims(url, desk.base, desk.session_keys[:claimers], orders, rate)
+    )
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
     flat = [ms for latencies, _outcomes, _odd, _heard in results for ms in latencies]
@@ -532,6 +557,7 @@ def bench_ws_claims(
 
     return {
         "claimers": len(users),
+        "aimed_claims_per_s": rate or None,
         "claim_calls": calls,
         "claims_won": len(winners),
         "unexpected_answers": len(odd),
@@ -634,6 +660,12 @@ def main() -> None:
         default=0.0,
         help="claims/s the in-process claimers aim at; 0: flat out",
     )
+    parser.add_argument(
+        "--ws-rate",
+        type=float,
+        default=300.0,
+        help="claims/s the websocket claimers aim at in the paced run (the goal's rate)",
+    )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--sample", type=float, default=1.0, help="seconds between samples")
@@ -687,6 +719,9 @@ def main() -> None:
             )
             http = bench_http_claims(desk, world, args.claimers, args.per_claimer, args.sample)
             ws = bench_ws_claims(desk, world, args.claimers, args.per_claimer, args.sample)
+            ws_paced = bench_ws_claims(
+                desk, world, args.claimers, args.per_claimer, args.sample, args.ws_rate
+            )
             in_process = bench_claims(world, args.claimers, args.per_claimer, args.rate)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -697,6 +732,7 @@ def main() -> None:
                 "routing": routing,
                 "http": http,
                 "ws": ws,
+                "ws_paced": ws_paced,
                 "ceiling": ceiling,
                 "in_process": in_process,
                 "web_workers": args.web_workers,
@@ -726,6 +762,9 @@ def main() -> None:
                 "ws_claims_per_s": ws["claims_per_s"],
                 "ws_claim_p95_ms": ws["claim_p95_ms"],
                 "ws_double_claims": ws["double_claims"],
+                "ws_paced_claims_per_s": ws_paced["claims_per_s"],
+                "ws_paced_claim_p95_ms": ws_paced["claim_p95_ms"],
+                "ws_paced_double_claims": ws_paced["double_claims"],
                 "ws_asgi_cpu_ms_per_claim": ws["asgi_cpu_ms_per_claim"],
                 "ws_postgres_cpu_ms_per_claim": ws["postgres_cpu_ms_per_claim"],
             }
