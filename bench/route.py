@@ -397,6 +397,31 @@ def bench_http_claims(
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
     new_sessions = _sessions(desk.database) - sessions_before
+    return {
+        **_claim_figures(
+            list(results),
+            users,
+            question_ids,
+            elapsed,
+            usage,
+            sampler.stopped_at - sampler.started_at,
+            client_cpu,
+        ),
+        "new_postgres_sessions": new_sessions,
+    }
+
+
+def _claim_figures(
+    results: list[tuple[list[float], list[tuple[int, bool]], list[str]]],
+    users: list[Any],
+    question_ids: list[int],
+    elapsed: float,
+    usage: dict[str, dict[str, Any]],
+    seconds: float,
+    client_cpu: float,
+) -> dict[str, Any]:
+    """One claim measure's figures from its claimers' (latencies, (question, won),
+    unexpected answers), in the claimers' order, and the sampler's CPU over ``seconds``."""
     flat = [ms for latencies, _outcomes, _odd in results for ms in latencies]
     winners: dict[int, list[int]] = {}
     for n, (_latencies, outcomes, _odd) in enumerate(results):
@@ -406,7 +431,6 @@ def bench_http_claims(
     odd = [line for _latencies, _outcomes, lines in results for line in lines]
     calls = len(flat)
     cpu = {role: figures["cpu_percent"] for role, figures in usage.items()}
-    seconds = sampler.stopped_at - sampler.started_at
 
     def per_claim(role: str) -> float:
         return round(10 * float(cpu.get(role, 0.0)) * seconds / max(calls, 1), 2)
@@ -417,13 +441,12 @@ def bench_http_claims(
         "claims_won": len(winners),
         "unexpected_answers": len(odd),
         "unexpected_sample": odd[:3],
-        "claims_per_s": round(calls / elapsed, 1),
-        "claim_p50_ms": round(statistics.median(flat), 2),
-        "claim_p95_ms": round(p95(flat), 2),
-        "claim_max_ms": round(max(flat), 2),
+        "claims_per_s": round(calls / elapsed, 1) if calls else 0.0,
+        "claim_p50_ms": round(statistics.median(flat), 2) if flat else None,
+        "claim_p95_ms": round(p95(flat), 2) if flat else None,
+        "claim_max_ms": round(max(flat), 2) if flat else None,
         "double_claims": double_claims(winners, question_ids),
         "seconds": round(elapsed, 2),
-        "new_postgres_sessions": new_sessions,
         "cpu_percent_by_role": cpu,
         "asgi_cpu_ms_per_claim": per_claim("asgi"),
         "postgres_cpu_ms_per_claim": per_claim("postgres"),
@@ -541,38 +564,18 @@ def bench_ws_claims(
     )
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
-    flat = [ms for latencies, _outcomes, _odd, _heard in results for ms in latencies]
-    winners: dict[int, list[int]] = {}
-    for n, (_latencies, outcomes, _odd, _heard) in enumerate(results):
-        for question_id, won in outcomes:
-            if won:
-                winners.setdefault(question_id, []).append(users[n].pk)
-    odd = [line for _latencies, _outcomes, lines, _heard in results for line in lines]
-    calls = len(flat)
-    cpu = {role: figures["cpu_percent"] for role, figures in usage.items()}
-    seconds = sampler.stopped_at - sampler.started_at
-
-    def per_claim(role: str) -> float:
-        return round(10 * float(cpu.get(role, 0.0)) * seconds / max(calls, 1), 2)
-
     return {
-        "claimers": len(users),
+        **_claim_figures(
+            [(latencies, outcomes, odd) for latencies, outcomes, odd, _heard in results],
+            users,
+            question_ids,
+            elapsed,
+            usage,
+            sampler.stopped_at - sampler.started_at,
+            client_cpu,
+        ),
         "aimed_claims_per_s": rate or None,
-        "claim_calls": calls,
-        "claims_won": len(winners),
-        "unexpected_answers": len(odd),
-        "unexpected_sample": odd[:3],
         "events_heard": sum(heard for *_rest, heard in results),
-        "claims_per_s": round(calls / elapsed, 1) if calls else 0.0,
-        "claim_p50_ms": round(statistics.median(flat), 2) if flat else None,
-        "claim_p95_ms": round(p95(flat), 2) if flat else None,
-        "claim_max_ms": round(max(flat), 2) if flat else None,
-        "double_claims": double_claims(winners, question_ids),
-        "seconds": round(elapsed, 2),
-        "cpu_percent_by_role": cpu,
-        "asgi_cpu_ms_per_claim": per_claim("asgi"),
-        "postgres_cpu_ms_per_claim": per_claim("postgres"),
-        "client_cpu_ms_per_claim": round(1000 * client_cpu / max(calls, 1), 2),
     }
 
 

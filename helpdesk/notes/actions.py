@@ -50,7 +50,13 @@ def _check_member(question: Question, by: User) -> None:
         raise NoteError("forbidden", _("Only the brand's desk writes notes and tags."))
 
 
-def _check_characters(text: str) -> None:
+def _check_text(text: str, limit: int, blank: str, too_long: str) -> None:
+    """Refuse a blank ``text`` with ``blank``, one over ``limit`` characters with
+    ``too_long`` (``%(max)d`` and ``%(n)d`` filled in), or one that cannot be stored."""
+    if not text:
+        raise NoteError("blank", blank)
+    if len(text) > limit:
+        raise NoteError("too_long", too_long % {"max": limit, "n": len(text)})
     # A NUL cannot be stored in PostgreSQL text; nobody types one.
     if "\x00" in text:
         raise NoteError("invalid", _("The text has a character that cannot be stored."))
@@ -62,15 +68,12 @@ def add_note(question: Question, *, by: User, text: str) -> QuestionNote:
     queue once committed. Raises :class:`NoteError`, having written nothing, for a blank or
     too long text or a person outside the brand's desk."""
     text = text.strip()
-    if not text:
-        raise NoteError("blank", _("Write something in the note."))
-    if len(text) > NOTE_MAX_LENGTH:
-        raise NoteError(
-            "too_long",
-            _("A note is at most %(max)d characters; this one has %(n)d.")
-            % {"max": NOTE_MAX_LENGTH, "n": len(text)},
-        )
-    _check_characters(text)
+    _check_text(
+        text,
+        NOTE_MAX_LENGTH,
+        _("Write something in the note."),
+        _("A note is at most %(max)d characters; this one has %(n)d."),
+    )
     _check_member(question, by)
     now = timezone.now()
     with transaction.atomic():
@@ -92,15 +95,12 @@ def tag_question(question: Question, name: str, *, by: User) -> tuple[Tag, bool]
     put on now (False: it was already there, and nothing was written). Raises
     :class:`NoteError`, having written nothing, for a blank or too long name."""
     name = tag_name(name)
-    if not name:
-        raise NoteError("blank", _("Write the tag's name."))
-    if len(name) > TAG_MAX_LENGTH:
-        raise NoteError(
-            "too_long",
-            _("A tag is at most %(max)d characters; this one has %(n)d.")
-            % {"max": TAG_MAX_LENGTH, "n": len(name)},
-        )
-    _check_characters(name)
+    _check_text(
+        name,
+        TAG_MAX_LENGTH,
+        _("Write the tag's name."),
+        _("A tag is at most %(max)d characters; this one has %(n)d."),
+    )
     _check_member(question, by)
     now = timezone.now()
     with transaction.atomic():
