@@ -4,11 +4,11 @@ The production start is the repository's ``Procfile`` run by honcho: uvicorn wit
 ``WEB_WORKERS`` ASGI processes on one port, a Celery worker, one beat, on a throw-away
 PostgreSQL database and a ``redis-server`` of the bench's own (a free loopback port). The
 world is the demo brand (``manage.py migrate`` and ``seed_demo --no-history``: Northwind and
-its two care accounts) plus N certified volunteers on shift who speak English and French
-(so any question is one they may take; the brand has no topics), each with a signed-in
-session (``bench/crowd.py``, ``bench/fanout.py``). ``manage.py xsandbox --rate R`` posts R
-customer tweets a second mentioning the care accounts; beat's polls ingest them, as in
-production.
+its two care accounts, topics and routing rules) plus N certified volunteers on shift who
+speak English and French and have every topic of the brand (so any question is one they may
+take), each with a signed-in session (``bench/crowd.py``, ``bench/fanout.py``).
+``manage.py xsandbox --rate R`` posts R customer tweets a second mentioning the care
+accounts; beat's polls ingest them, as in production.
 
 N websocket clients on ``ws/queue/``, spread over ``--client-processes`` processes, follow
 the queue as the page does (``bench/fanout.py``: a gap in the numbers sends ``resync``; at
@@ -107,15 +107,21 @@ def build_world(env: dict[str, str], volunteers: int) -> list[str]:
     from charter.gate import may_claim
     from charter.models import CharterVersion
     from helpdesk.models import Brand, Store
+    from routing.models import Topic
 
     brand = Brand.objects.get(slug=BRAND_SLUG)
     version = CharterVersion.objects.filter(brand=brand).order_by("-number").first()
+    # Every topic seed_demo gives the brand, as the demo's own volunteers have: any question
+    # is one they may take (a crowd without the skills was refused every claim).
+    topics = list(Topic.objects.filter(brand=brand).order_by("pk"))
     users = certified_crowd(
         brand,
         version,
         volunteers,
         prefix="load",
         stores=list(Store.objects.filter(brand=brand).order_by("pk")),
+        topics=topics,
+        skills_each=len(topics),
         languages=(["en", "fr"],),
     )
     decision = may_claim(users[0], brand.pk)
