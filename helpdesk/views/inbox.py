@@ -13,6 +13,7 @@ form came from here (``inbox=1``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -160,18 +161,17 @@ def render_inbox(
     *,
     composer: dict[str, Any] | None = None,
     just_sent: bool = False,
-    extra: dict[str, Any] | None = None,
+    notes_form: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The inbox with ``question`` open (the whole page, or the pane alone for htmx). The
     holder of its claim gets the composer, started from ``composer`` if given (a draft
     sent back with errors or checked), else from the default draft. The caller checked
-    the person's role and got ``question`` through ``question_of``. ``extra`` is added to
-    the question's context (a refused note or tag sent back with its error)."""
+    the person's role and got ``question`` through ``question_of``. ``notes_form``: a refused
+    note or tag sent back with its error (``question_context``'s)."""
     context: dict[str, Any] = {"volunteer": volunteer, "question": None, "in_inbox": True}
     if question is not None:
-        context.update(question_context(volunteer, user, question))
-        context.update(extra or {})
+        context.update(question_context(volunteer, user, question, notes_form))
         if context["is_holder"]:
             context.update(
                 composer

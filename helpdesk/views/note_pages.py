@@ -9,8 +9,6 @@ written (400). Note text is rendered with auto-escaping only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -31,7 +29,7 @@ from helpdesk.views.access import (
     tag_of,
 )
 from helpdesk.views.inbox import render_inbox
-from helpdesk.views.question_pages import notes_context, question_context
+from helpdesk.views.question_pages import question_context
 
 
 def _done(
@@ -51,13 +49,12 @@ def _refused(
     volunteer: Volunteer,
     user: User,
     question: Question,
-    form: dict[str, Any],
+    form: dict[str, str],
 ) -> HttpResponse:
     """The page or the pane again with the refused form (``notes_context``'s arguments)."""
-    sent_back = notes_context(question, **form)
     if from_inbox(request):
-        return render_inbox(request, volunteer, user, question, extra=sent_back, status=400)
-    context = {**question_context(volunteer, user, question), **sent_back}
+        return render_inbox(request, volunteer, user, question, notes_form=form, status=400)
+    context = question_context(volunteer, user, question, form)
     return render(request, "desk/question.html", context, status=400)
 
 

@@ -7,6 +7,7 @@ answers 404. Tweet text is rendered with auto-escaping only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -61,11 +62,17 @@ def shift(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("helpdesk:queue"))
 
 
-def question_context(volunteer: Volunteer, user: User, question: Question) -> dict[str, Any]:
+def question_context(
+    volunteer: Volunteer,
+    user: User,
+    question: Question,
+    notes_form: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """What a desk member sees of ``question`` (its own page, or the inbox's right pane):
     the thread with our replies, the customer's earlier questions, related questions, the
-    claim and what the person may do to it, and the colleagues' notes and tags. The caller
-    got ``question`` through ``question_of``."""
+    claim and what the person may do to it, and the colleagues' notes and tags (their forms
+    sent back with ``notes_form``, :func:`notes_context`'s arguments, when refused). The
+    caller got ``question`` through ``question_of``."""
     thread = conversation_threads(question.brand_id, {question.conversation_id}).get(
         question.conversation_id, []
     )
@@ -127,7 +134,7 @@ def question_context(volunteer: Volunteer, user: User, question: Question) -> di
         "handles_escalations": volunteer.role in SUPERVISING_ROLES,
         # The customer's duplicates a supervisor merged into this question (triage).
         "merged": list(with_our_replies(merged_into(question))),
-        **notes_context(question),
+        **notes_context(question, **(notes_form or {})),
     }
 
 
