@@ -60,6 +60,18 @@ UNCLAIMED: dict[str, Any] = {
 }
 
 
+def claimed_fields(user: User, now: datetime, until: datetime) -> dict[str, Any]:
+    """The columns of a claim held by ``user`` from ``now`` with its lease to ``until``
+    (any offer cleared): the other side of :data:`UNCLAIMED`."""
+    return {
+        "claimed_by": user,
+        "claimed_at": now,
+        "lease_expires_at": until,
+        "offered_to": None,
+        "offer_expires_at": None,
+    }
+
+
 def move_question(
     question: Question,
     to_state: str,

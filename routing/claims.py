@@ -31,6 +31,7 @@ from helpdesk.moves import (
     ClaimStatement,
     claim_in_one_statement,
     claim_statement,
+    claimed_fields,
     move_question,
     move_questions,
 )
@@ -131,13 +132,7 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
             from_state=QuestionState.QUEUED,
             actor=user,
             data={"lease_expires_at": (now + lease).isoformat()},
-            fields={
-                "claimed_by": user,
-                "claimed_at": now,
-                "lease_expires_at": now + lease,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
+            fields=claimed_fields(user, now, now + lease),
             where=Q(
                 RawSQL(  # noqa: S611 - our SQL; every value is a parameter
                     condition_sql, condition_params, output_field=BooleanField()

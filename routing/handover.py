@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.audit import events, record
 from helpdesk.models import Question, Volunteer
-from helpdesk.moves import UNCLAIMED, move_question
+from helpdesk.moves import UNCLAIMED, claimed_fields, move_question
 from helpdesk.permissions import supervisor_of
 from helpdesk.states import QuestionState, check_question_transition
 from routing.claims import ClaimError, back_to_queue, get_question
@@ -86,13 +86,7 @@ def reassign_question(
             kind="question.reassigned",
             actor=by_supervisor,
             data={"from_user_id": question.claimed_by_id, "to_user_id": to_user.pk},
-            fields={
-                "claimed_by": to_user,
-                "claimed_at": now,
-                "lease_expires_at": until,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
+            fields=claimed_fields(to_user, now, until),
             where=Q(claimed_by=question.claimed_by_id),
             now=now,
             user_id=to_user.pk,

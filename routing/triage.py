@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.audit import record
 from helpdesk.models import Question, Volunteer
-from helpdesk.moves import UNCLAIMED, move_questions
+from helpdesk.moves import UNCLAIMED, claimed_fields, move_questions
 from helpdesk.permissions import supervisor_of
 from helpdesk.states import QuestionState, check_question_transition
 from routing.eligibility import EligibilityIndex
@@ -92,7 +92,7 @@ def dismiss_questions(
             "reason_too_long",
             _("Keep the reason under %(count)d characters.") % {"count": MAX_REASON_CHARS},
         )
-    wanted = _own(brand_id, ids)
+    wanted = own_ids(brand_id, ids)
     with transaction.atomic(durable=True):  # an entry point: its own transaction
         moved = move_questions(
             wanted,
@@ -129,7 +129,7 @@ def assign_questions(
         raise TriageError(
             "forbidden", _("Only a supervisor of this person may give them questions.")
         )
-    wanted = _own(brand_id, ids)
+    wanted = own_ids(brand_id, ids)
     queued = list(Question.objects.filter(pk__in=wanted, state=QuestionState.QUEUED).order_by("pk"))
     index = EligibilityIndex.build(brand_id, user_ids=[to_user.pk], fresh_gate=True, now=now)
     refusals: dict[str, list[int]] = {}
@@ -156,13 +156,7 @@ def assign_questions(
             kind="question.reassigned",
             actor=by,
             data=data,
-            fields={
-                "claimed_by": to_user,
-                "claimed_at": now,
-                "lease_expires_at": until,
-                "offered_to": None,
-                "offer_expires_at": None,
-            },
+            fields=claimed_fields(to_user, now, until),
             where=Q(brand_id=brand_id),
             now=now,
             announce_as="questions.assigned",
@@ -185,7 +179,7 @@ def merge_questions(
     now = now or timezone.now()
     _require_supervisor(by, brand_id)
     check_question_transition(QuestionState.QUEUED, QuestionState.DISMISSED)
-    wanted = _own(brand_id, ids)
+    wanted = own_ids(brand_id, ids)
     chosen = list(
         Question.objects.filter(
             Q(pk__in=wanted) | Q(pk=keep or 0), brand_id=brand_id, state__in=WAITING_STATES
@@ -239,7 +233,7 @@ def _require_supervisor(user: User, brand_id: int) -> None:
         raise TriageError("forbidden", _("Only a supervisor of the brand may do this."))
 
 
-def _own(brand_id: int, ids: Sequence[int]) -> list[int]:
+def own_ids(brand_id: int, ids: Sequence[int]) -> list[int]:
     """The ids of ``ids`` that are the brand's questions, in the order asked, each once;
     another brand's are dropped as if they did not exist."""
     asked = list(dict.fromkeys(ids))[:MAX_TRIAGED]
