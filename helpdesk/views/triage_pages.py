@@ -40,6 +40,7 @@ from routing.triage import (
     assign_questions,
     dismiss_questions,
     merge_questions,
+    own_ids,
 )
 
 TRIAGE_SHOWN = 200  # questions on the page, the longest waiting first
@@ -143,13 +144,8 @@ def triage(request: HttpRequest) -> HttpResponse:
     supervisor = require_supervisor(request)
     if request.method != "POST":
         return _page(request, supervisor)
-    ids = _ticked(request)
-    own = set(
-        Question.objects.filter(pk__in=ids, brand_id=supervisor.brand_id).values_list(
-            "pk", flat=True
-        )
-    )
-    ids = [pk for pk in ids if pk in own]  # another brand's: as if they were not there
+    # Another brand's ids: as if they were not there.
+    ids = own_ids(supervisor.brand_id, _ticked(request))
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         return _refused(request, supervisor, ids, _("Choose what to do: dismiss, assign or merge."))
