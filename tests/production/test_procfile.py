@@ -396,8 +396,8 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
         async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
             return await loop.run_in_executor(None, fn, *args)
 
-        async def connected_since(moment: float, what: str) -> float:
-            deadline = time.monotonic() + RECOVER_S
+        async def connected_since(moment: float, what: str, within: float = RECOVER_S) -> float:
+            deadline = time.monotonic() + within
             while time.monotonic() < deadline:
                 if all(any(t > moment for t in c.hellos + c.events) for c in clients):
                     return time.monotonic() - moment
@@ -411,7 +411,8 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
             sent.append(tweet_id)
 
         try:
-            await connected_since(0, "the start")
+            # The first start compiles and imports everything in two fresh processes.
+            await connected_since(0, "the start", within=3 * RECOVER_S)
             for n in range(3):
                 await tweet(n)
 
@@ -434,8 +435,18 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
             for n in range(9, 12):
                 await tweet(n)
             figures["asgi_recover_s"] = await connected_since(killed, "an ASGI process killed")
-            after = await blocking(desk.web_workers)
-            figures["asgi_replaced"] = len(after) == 2 and before[0] not in after
+            # uvicorn's supervisor notices the death on its next round (every 0.5 s, after
+            # pinging the live workers, each up to its health-check timeout): on a busy
+            # machine that can come after the clients have already moved to the survivor.
+            deadline = time.monotonic() + RECOVER_S
+            while True:
+                after = await blocking(desk.web_workers)
+                replaced = len(after) == 2 and before[0] not in after
+                if replaced or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            figures["asgi_replaced"] = replaced
+            figures["asgi_replaced_s"] = time.monotonic() - killed
         finally:
             stop.set()
             await asyncio.gather(*followers, return_exceptions=True)
