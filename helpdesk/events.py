@@ -12,7 +12,9 @@ reloads from the database.
 
 Each event is encoded once, here: the message carries the finished websocket frame
 (``frame``, JSON text) so that a process with hundreds of sockets in the group only copies
-it to each of them.
+it to each of them. On channels-redis's pub/sub layer an event is numbered and published in
+one step on Redis (``helpdesk.sequence.publish_numbered``), so every process hears a
+group's events in the order of their numbers, whichever processes sent them.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
-from helpdesk.sequence import next_sequence
+from helpdesk.sequence import next_sequence, publish_numbered
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,34 @@ def numbered_message(group: str, kind: str, payload: dict[str, Any]) -> dict[str
     return message
 
 
+PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+def pubsub_channels(groups: list[str]) -> dict[str, str] | None:
+    """Each group's channel on Redis, when the events layer is channels-redis's pub/sub
+    layer on ``REDIS_URL`` alone with its plain msgpack messages (the wire format
+    ``publish_numbered`` writes); None for any other layer."""
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS.get(EVENTS_LAYER, {})
+    config: dict[str, Any] = layer.get("CONFIG", {})
+    if (
+        layer.get("BACKEND") != PUBSUB_LAYER
+        or not settings.REDIS_URL
+        or config.get("hosts") != [settings.REDIS_URL]
+        or config.get("symmetric_encryption_keys")
+        or config.get("serializer_format", "msgpack") != "msgpack"
+    ):
+        return None
+    prefix = config.get("prefix", "asgi")
+    # channels_redis.pubsub.RedisPubSubLoopLayer._get_group_channel_name
+    return {group: f"{prefix}__group__{group}" for group in groups}
+
+
+def frame_around_seq(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """``json.dumps(event_frame(...))`` of the event, cut where its number goes."""
+    head = json.dumps({"type": "event", "kind": kind})
+    return head[:-1] + ', "seq": ', ', "payload": ' + json.dumps(payload) + "}"
+
+
 def announce(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
     """Send ``kind`` with a plain-JSON ``payload`` to ``groups`` once the current
     transaction commits (at once when there is none)."""
@@ -102,6 +133,13 @@ def announce(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
     def send() -> None:
         layer = get_channel_layer(EVENTS_LAYER)
         if layer is None:
+            return
+        channels = pubsub_channels(groups)
+        if channels is not None:
+            try:
+                publish_numbered(channels, kind, payload, frame_around_seq(kind, payload))
+            except Exception:
+                log.warning("could not announce %s", kind, exc_info=True)
             return
         messages: list[tuple[str, dict[str, Any]]] = []
         for group in groups:

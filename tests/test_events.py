@@ -3,6 +3,7 @@ reloads and a process forwards the same frame to each of its sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,9 +12,16 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 
 import helpdesk.sequence
-from helpdesk.events import EVENTS_LAYER, announce, event_frame
+from helpdesk.events import (
+    EVENTS_LAYER,
+    announce,
+    event_frame,
+    frame_around_seq,
+    pubsub_channels,
+)
 from helpdesk.sequence import current_sequence, next_sequence
 
 
@@ -121,3 +129,72 @@ def test_an_event_frame_holds_only_well_typed_fields(
     message: dict[str, Any], frame: dict[str, Any]
 ) -> None:
     assert event_frame(message) == frame
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("question.claimed", {"question_id": 1, "holder": "Zoë <b>"}),
+        ("questions.queued", {}),
+        ('he said "hi"', {"ids": [], "nested": {"a": None}}),
+    ],
+)
+def test_the_frame_cut_around_its_number_is_the_frame_of_the_event(
+    kind: str, payload: dict[str, Any]
+) -> None:
+    before, after = frame_around_seq(kind, payload)
+
+    frame = f"{before}{1765000000000042}{after}"
+
+    assert frame == json.dumps(
+        event_frame({"kind": kind, "seq": 1765000000000042, "payload": payload})
+    )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_events_announced_by_many_threads_at_once_are_heard_in_the_order_of_their_numbers() -> None:
+    """Numbered and published in one step on Redis: whoever sends them, every process hears
+    a group's events in number order (numbering and publishing in two steps let events
+    cross, and every socket of the group saw a gap and reloaded)."""
+    assert pubsub_channels(["g"]) is not None, "the events layer is not Redis pub/sub here"
+    layer = get_channel_layer(EVENTS_LAYER)
+    groups = [f"test.{uuid.uuid4().hex}", f"test.{uuid.uuid4().hex}"]
+    threads, each = 4, 50
+
+    def send_many(n: int) -> None:
+        for i in range(each):
+            announce(groups, "question.queued", {"question_id": n * 1000 + i})
+        connections.close_all()
+
+    async def listen() -> dict[str, list[dict[str, Any]]]:
+        channels = {group: await layer.new_channel() for group in groups}
+        for group, channel in channels.items():
+            await layer.group_add(group, channel)
+        try:
+            await asyncio.gather(
+                *(sync_to_async(send_many, thread_sensitive=False)(n) for n in range(threads))
+            )
+            return {
+                group: [
+                    await asyncio.wait_for(layer.receive(channel), 10)
+                    for _ in range(threads * each)
+                ]
+                for group, channel in channels.items()
+            }
+        finally:
+            for group, channel in channels.items():
+                await layer.group_discard(group, channel)
+
+    heard = async_to_sync(listen)()
+
+    for group in groups:
+        seqs = [m["seq"] for m in heard[group]]
+        assert seqs == list(range(seqs[0], seqs[0] + threads * each))
+        assert current_sequence(group) == seqs[-1]
+        # The layer's own shape: the payload as sent, the frame as encoded once.
+        assert {m["payload"]["question_id"] for m in heard[group]} == {
+            n * 1000 + i for n in range(threads) for i in range(each)
+        }
+        assert all(json.loads(m["frame"]) == event_frame(m) for m in heard[group])
+        assert all(m["type"] == "desk.event" for m in heard[group])
