@@ -354,24 +354,27 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             "ping": self._ping,
         }
 
-    def _question_id(self, content: dict[str, Any]) -> int | dict[str, Any]:
+    def _question_id(self, content: dict[str, Any], *, exists: bool = True) -> int | dict[str, Any]:
         """The message's question of this brand (a question of another brand looks like
-        none at all), or the error to send."""
+        none at all), or the error to send. ``exists=False``: the action checks the brand
+        itself, so only the id's form is checked here."""
         value = content.get("question_id")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             return _error(_("question_id must be a positive integer."))
-        if (
-            self.brand_id is None
-            or not Question.objects.filter(pk=value, brand_id=self.brand_id).exists()
+        if self.brand_id is None or (
+            exists and not Question.objects.filter(pk=value, brand_id=self.brand_id).exists()
         ):
             return _error(_("No such question."), question_id=value)
         return value
 
     def _claim(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
-        question_id = self._question_id(content)
+        question_id = self._question_id(content, exists=False)
         if isinstance(question_id, dict):
             return question_id
-        result = claim_question(question_id, user)
+        # The claim itself says whether the question is the brand's (one round trip).
+        result = claim_question(question_id, user, brand_id=self.brand_id)
+        if result.reason == "not_found":
+            return _error(_("No such question."), question_id=question_id)
         return {
             "type": "claim_result",
             "question_id": question_id,

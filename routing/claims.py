@@ -90,7 +90,9 @@ _CLAIM_ROW = (
 )
 
 
-def claim_question(question_id: int, user: User, *, now: datetime | None = None) -> ClaimResult:
+def claim_question(
+    question_id: int, user: User, *, now: datetime | None = None, brand_id: int | None = None
+) -> ClaimResult:
     """Claim a queued question. Refused (and nothing written) unless the person may take it
     now: gate, shift, cap, crisis, language, skill, store. Of any number of concurrent
     claimers exactly one wins; the others learn who holds it.
@@ -100,14 +102,20 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     decides, takes, writes the audit row and reads the question as it was, so a winner and
     a loser to an earlier claim cost one round trip each. On SQLite (one process, no round
     trips) it is the question's read, then :func:`move_question`'s update and audit row.
-    Only a refusal, or a loss to a claim in flight at the same instant, reads more: why."""
+    Only a refusal, or a loss to a claim in flight at the same instant, reads more: why.
+
+    With ``brand_id``, a question of another brand is "no such question", whatever its
+    state, and nothing more is read about it (the live queue's socket passes its brand
+    instead of asking first whether the question is the brand's: one round trip fewer). A
+    person can only ever win a question of their own brand (the eligibility's first
+    condition), so this only spares others' questions from being described."""
     now = now or timezone.now()
     if connection.vendor == "postgresql":
         until, row = claim_in_one_statement(
             question_id, user.pk, _claim_statement(question_id, user.pk, now)
         )
-        if row is None:
-            return ClaimResult(question_id, False, "not_found", message=_("No such question."))
+        if row is None or (brand_id is not None and row["brand_id"] != brand_id):
+            return _not_found(question_id)
         if until is not None:
             return _won(question_id, user, row, until)
         lost = _lost_from(row, user, now)
@@ -118,8 +126,8 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     condition_sql, condition_params = _claim_condition(table, user.pk, now)
     report = _claim_report(question_id, user.pk)
     row = report.first()
-    if row is None:
-        return ClaimResult(question_id, False, "not_found", message=_("No such question."))
+    if row is None or (brand_id is not None and row["brand_id"] != brand_id):
+        return _not_found(question_id)
     lost = _lost_from(row, user, now)
     if lost is not None:
         return lost
@@ -143,6 +151,10 @@ def claim_question(question_id: int, user: User, *, now: datetime | None = None)
     if won:
         return _won(question_id, user, row, now + lease)
     return _why_not(question_id, user, now)
+
+
+def _not_found(question_id: int) -> ClaimResult:
+    return ClaimResult(question_id, False, "not_found", message=_("No such question."))
 
 
 def _claim_condition(table: str, user_id: int, now: datetime) -> tuple[str, list[Any]]:

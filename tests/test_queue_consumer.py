@@ -493,10 +493,18 @@ def test_claim_release_and_renew_by_socket_and_the_claim_is_announced(desk: Bran
     assert queued.claimed_by_id is None
 
 
-def test_a_question_of_another_brand_looks_like_none(desk: Brand) -> None:
+@pytest.mark.parametrize("foreign_state", ["queued", "claimed", "missing"])
+def test_a_question_of_another_brand_looks_like_none(desk: Brand, foreign_state: str) -> None:
+    # Given a question of another brand, queued, held by one of that brand's volunteers
+    # (whose name must not leak), or an id that is no question at all
     publish_charter(other := make_brand())
     volunteer = member(desk)
     foreign = question(other)
+    if foreign_state == "claimed":
+        assert claim_question(foreign.pk, member(other, display_name="Secret").user).won
+    before = Question.objects.get(pk=foreign.pk).state
+    if foreign_state == "missing":
+        foreign.pk = Question.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
 
     h1 = headers_for(volunteer.user)
 
@@ -511,12 +519,14 @@ def test_a_question_of_another_brand_looks_like_none(desk: Brand) -> None:
         finally:
             await comm.disconnect()
 
+    # Then the claim is told only that there is no such question, and nothing changed
     assert async_to_sync(flow)() == {
         "type": "error",
         "error": "No such question.",
         "question_id": foreign.pk,
     }
-    assert Question.objects.get(pk=foreign.pk).state == QuestionState.QUEUED
+    if foreign_state != "missing":
+        assert Question.objects.get(pk=foreign.pk).state == before
 
 
 # checks on every message
@@ -832,3 +842,49 @@ def test_a_message_after_the_first_checks_everything_in_one_statement(desk: Bran
     assert len(second) == 1, second
     assert "django_session" in second[0] and "charter_standing" in second[0]
     assert len(first) > 3, first
+
+
+@pytest.mark.backend_neutral
+def test_a_claim_after_the_first_message_costs_its_check_and_the_claim_alone(
+    desk: Brand,
+) -> None:
+    # Given a volunteer whose socket passed its full check (SQLite: counted on this thread)
+    if connection.vendor != "sqlite":
+        pytest.skip("counts the statements on this thread's connection (SQLite's)")
+    volunteer = member(desk)
+    by_socket, by_hand = question(desk), question(desk)
+    headers = headers_for(volunteer.user)
+    statements: list[str] = []
+    counting = {"on": False}
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if counting["on"]:
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "ping"})
+            await until(comm, "pong")
+            counting["on"] = True
+            await comm.send_json_to({"action": "claim", "question_id": by_socket.pk})
+            result, _ = await until(comm, "claim_result")
+            counting["on"] = False
+            return result
+        finally:
+            await comm.disconnect()
+
+    with connection.execute_wrapper(count):
+        result = async_to_sync(flow)()
+        over_socket = list(statements)
+        statements.clear()
+        counting["on"] = True
+        assert claim_question(by_hand.pk, volunteer.user).won
+        counting["on"] = False
+    # Then the socket's claim is its one-statement check plus what the claim itself runs:
+    # no separate read of whether the question is the brand's
+    assert result["won"] is True
+    assert len(over_socket) == 1 + len(statements), over_socket
