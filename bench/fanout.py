@@ -210,6 +210,9 @@ class Client:
     gaps: int = 0
     resyncs_sent: int = 0
     resynced_upto: int = 0
+    # Frames received, and of them the ones that carried several events.
+    frames: int = 0
+    frames_with_several: int = 0
     # A final ping whose pong was ahead of the client: a lost last event, then resynced.
     trailing_gaps: int = 0
     pong_seq: int = -1
@@ -289,7 +292,12 @@ async def on_message(client: Client, ws: Any, message: dict[str, Any], received:
     """What the page does with ``event``, ``resync`` and ``pong`` (a gap or a pong ahead of
     the client sends ``resync``); False for any other message."""
     kind = message.get("type")
-    if kind == "event":
+    if kind == "events":
+        # Events close together, in one frame: each handled as if it came alone.
+        for one in message.get("events") or []:
+            await on_message(client, ws, one, received)
+        client.frames_with_several += 1
+    elif kind == "event":
         seq = message.get("seq")
         if not isinstance(seq, int):
             client.errors.append(f"event without seq: {str(message)[:200]}")
@@ -377,6 +385,7 @@ async def read_socket(
         async for raw in ws:
             received = time.time_ns()  # CLOCK_REALTIME: comparable across processes
             message = json.loads(raw)
+            client.frames += 1
             if await on_message(client, ws, message, received):
                 continue
             if other is not None:

@@ -505,6 +505,8 @@ async def _ws_claimer(
                     break
                 if kind == "event":
                     heard += 1
+                elif kind == "events":  # events close together, in one frame
+                    heard += len(message.get("events") or [])
                 else:
                     odd.append(f"{kind} for {question_id}: {str(message)[:120]}")
                     if kind in ("error", "refused"):

@@ -13,8 +13,13 @@ does the full check run again, to refuse with its reasons. The origin is checked
 Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "claim" | "release" | "renew", "question_id": int}``,
   ``{"action": "resync", "since": int}``, ``{"action": "ping"}``.
-Server → client: ``hello``, ``event``, ``claim_result``, ``release_result``,
-``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. Bad input gets an
+Server → client: ``hello``, ``event``, ``events``, ``claim_result``, ``release_result``,
+``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. ``events`` is
+``{"type": "events", "events": [event, ...]}``: events that arrived within
+``QUEUE_COALESCE_SECONDS`` of the socket's last event frame, in the order they arrived, sent
+as one frame (one socket write instead of one per event); a client handles each as it would
+an ``event``. Held events go out before any other message, so a ``pong`` or a
+``claim_result`` never overtakes them. Bad input gets an
 ``error`` and the socket stays open (invariant 9). ``pong`` carries the group's current
 number, so a client that pings learns of a lost last event.
 
@@ -24,6 +29,7 @@ already encoded, and are forwarded as they are.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -112,6 +118,11 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     # Whether :meth:`_still_allowed` (the desk role and the claim gate) is this socket's
     # check; a subclass that lets other roles in checks in full every time.
     checks_in_one_statement: bool = True
+    # Event frames held for the socket's next write (None: none held, nothing scheduled),
+    # and when the last event frame went (the event loop's clock).
+    held: list[str] | None = None
+    last_event_at: float = float("-inf")
+    flush_task: asyncio.Task[None] | None = None
 
     def group_for(self, brand_id: int) -> str:
         return brand_queue_group(brand_id)
@@ -149,6 +160,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
 
     async def disconnect(self, code: int) -> None:
+        if self.flush_task is not None:
+            self.flush_task.cancel()
+            self.flush_task = None
+        self.held = None
         if self.counted:  # called again by channels after a refusal closed the socket
             self.counted = False
             WEBSOCKETS.dec()
@@ -276,11 +291,49 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if self.ended:
             return
         frame = message.get("frame")
-        if isinstance(frame, str):
-            # Encoded once by announce() with event_frame(), for every socket in the group.
+        if not isinstance(frame, str):
+            frame = json.dumps(event_frame(message))
+        # else encoded once by announce() with event_frame(), for every socket in the group.
+        if self.held is not None:
+            self.held.append(frame)  # a write is already scheduled: it takes this one too
+            return
+        loop = asyncio.get_running_loop()
+        wait = self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time()
+        if wait <= 0:
+            self.last_event_at = loop.time()
             await self.send(text_data=frame)
+            return
+        self.held = [frame]
+        self.flush_task = asyncio.create_task(self._flush_after(wait))
+
+    async def _flush_after(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self.flush_task = None
+        try:
+            await self.flush_events()
+        except Exception:  # the socket closed meanwhile: its reconnect reloads
+            log.debug("could not send held events", exc_info=True)
+
+    async def flush_events(self) -> None:
+        """Send the held event frames now, as one frame (as an ``event`` when only one is
+        held)."""
+        frames, self.held = self.held, None
+        task, self.flush_task = self.flush_task, None
+        if task is not None:
+            task.cancel()  # sent now, by someone else than the timer
+        if not frames or self.ended:
+            return
+        self.last_event_at = asyncio.get_running_loop().time()
+        if len(frames) == 1:
+            await self.send(text_data=frames[0])
         else:
-            await self.send_json(event_frame(message))
+            # Each is already JSON text: joined, not decoded and encoded again.
+            await self.send(text_data='{"type": "events", "events": [' + ", ".join(frames) + "]}")
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        if self.held is not None:
+            await self.flush_events()  # what was announced before this goes first
+        await super().send_json(content, close=close)
 
     async def desk_recheck(self, message: dict[str, Any]) -> None:
         """The person was suspended, signed out or changed: check again, now."""

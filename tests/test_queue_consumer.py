@@ -888,3 +888,84 @@ def test_a_claim_after_the_first_message_costs_its_check_and_the_claim_alone(
     # no separate read of whether the question is the brand's
     assert result["won"] is True
     assert len(over_socket) == 1 + len(statements), over_socket
+
+
+# events close together, in one frame
+
+
+def coalesced_flow(
+    desk: Brand, events: int, then: str | None = None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Connect, announce ``events`` events at once, then (``then`` = "ping") ping; returns
+    the frames received after ``hello`` up to the last event (and the pong), and the
+    events' numbers."""
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+
+    async def flow() -> tuple[list[dict[str, Any]], list[int]]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            seqs = [
+                await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": n})
+                for n in range(events)
+            ]
+            frames: list[dict[str, Any]] = [await comm.receive_json_from(timeout=TIMEOUT)]
+            if then == "ping":
+                assert await comm.receive_nothing(timeout=0.3), "held events went out alone"
+                await comm.send_json_to({"action": "ping"})
+                pong, before = await until(comm, "pong")
+                frames += [*before, pong]
+            else:
+                while sum(len(f.get("events", [f])) for f in frames) < events:
+                    frames.append(await comm.receive_json_from(timeout=TIMEOUT))
+            return frames, seqs
+        finally:
+            await comm.disconnect()
+
+    return async_to_sync(flow)()
+
+
+def test_events_close_together_go_out_as_one_frame_after_the_first(
+    desk: Brand, settings: Any
+) -> None:
+    # Given a window of 0.3 s
+    settings.QUEUE_COALESCE_SECONDS = 0.3
+
+    # When four events are announced at once
+    frames, seqs = coalesced_flow(desk, 4)
+
+    # Then the first goes at once, alone, and the other three together, in their order
+    assert [f["type"] for f in frames] == ["event", "events"]
+    assert frames[0]["seq"] == seqs[0]
+    assert [e["seq"] for e in frames[1]["events"]] == seqs[1:]
+    assert frames[1]["events"][2] == {
+        "type": "event",
+        "kind": "question.queued",
+        "seq": seqs[3],
+        "payload": {"question_id": 3},
+    }
+
+
+def test_held_events_go_out_before_a_reply_so_a_pong_never_overtakes_them(
+    desk: Brand, settings: Any
+) -> None:
+    # Given a window far longer than the test
+    settings.QUEUE_COALESCE_SECONDS = 60
+
+    # When three events are announced, then the client pings
+    frames, seqs = coalesced_flow(desk, 3, then="ping")
+
+    # Then the held two come before the pong, whose number is theirs: no gap to resync
+    assert [f["type"] for f in frames] == ["event", "events", "pong"]
+    assert [e["seq"] for e in frames[1]["events"]] == seqs[1:]
+    assert frames[2]["seq"] == seqs[-1]
+
+
+def test_without_a_window_each_event_is_its_own_frame(desk: Brand, settings: Any) -> None:
+    settings.QUEUE_COALESCE_SECONDS = 0
+
+    frames, seqs = coalesced_flow(desk, 3)
+
+    assert [(f["type"], f["seq"]) for f in frames] == [("event", s) for s in seqs]

@@ -765,3 +765,53 @@ def test_a_storm_of_events_reloads_the_list_a_few_times_and_ends_with_all_of_it(
     assert 1 <= len(list_requests) <= 6, list_requests
     expect(page.locator("#queue [data-question-id]")).to_have_count(2 + storm)
     page.context.close()
+
+
+def test_events_that_come_several_to_a_frame_are_followed_like_single_ones(
+    two_questions: tuple[Question, Question], browser: Browser, server_url: str
+) -> None:
+    # Given a volunteer's live queue, whose socket frames are watched
+    first, _ = two_questions
+    group = brand_queue_group(first.brand_id)
+    page = log_in_browser(
+        browser, server_url, "dev", viewport=DESK, locale="en-US", timeout_ms=WAIT_MS
+    )
+    received: list[dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
+
+    def watch(socket: Any) -> None:
+        socket.on("framereceived", lambda payload: received.append(json.loads(payload)))
+        socket.on("framesent", lambda payload: sent.append(json.loads(payload)))
+
+    page.on("websocket", watch)
+    page.goto("/queue/")
+    expect(page.locator("#queue [data-question-id]")).to_have_count(2)
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+
+    # When three questions arrive, announced by three events at once (the server sends the
+    # first alone and holds the other two for one frame)
+    def arrive() -> None:
+        ingest(
+            first.brand,
+            [(f"pack_{n}", f"Pack {n}", f"@NorthwindHelp packed question {n}?") for n in range(3)],
+            first=300,
+        )
+        layer = get_channel_layer(EVENTS_LAYER)
+        for _ in range(3):
+            message = {
+                "type": "desk.event",
+                "kind": "questions.queued",
+                "payload": {},
+                "seq": next_sequence(group),
+            }
+            message["frame"] = json.dumps(event_frame(message))
+            async_to_sync(layer.group_send)(group, message)
+
+    off_the_browser_loop(arrive)
+
+    # Then the list has them all, a frame carried several events, and the page saw no gap
+    expect(page.locator("#queue [data-question-id]")).to_have_count(5)
+    assert any(frame["type"] == "events" and len(frame["events"]) >= 2 for frame in received)
+    assert not [m for m in sent if m.get("action") == "resync"], sent
+    expect(page.locator("#queue-status")).to_have_text("Live.")
+    page.context.close()

@@ -144,15 +144,17 @@ async def follow(base: str, client: Client, stop: asyncio.Event) -> None:
                     except TimeoutError:
                         continue
                     message = json.loads(raw)
-                    seq = message.get("seq")
-                    if message["type"] == "hello":
-                        client.hellos.append(time.monotonic())
-                        client.reloads += 1
-                    elif message["type"] == "event":
-                        client.events.append(time.monotonic())
-                        if client.last is not None and seq != client.last + 1:
+                    # Events close together come in one frame: each as if it came alone.
+                    for one in message.get("events", [message]):
+                        seq = one.get("seq")
+                        if one["type"] == "hello":
+                            client.hellos.append(time.monotonic())
                             client.reloads += 1
-                    client.last = seq if isinstance(seq, int) else client.last
+                        elif one["type"] == "event":
+                            client.events.append(time.monotonic())
+                            if client.last is not None and seq != client.last + 1:
+                                client.reloads += 1
+                        client.last = seq if isinstance(seq, int) else client.last
         except Exception:
             client.closes.append(time.monotonic())
             await asyncio.sleep(1)

@@ -61,6 +61,13 @@
       } catch (error) {
         return;
       }
+      if (data.type === "events" && Array.isArray(data.events)) {
+        data.events.forEach(hear); // events close together, in one frame
+      } else {
+        hear(data);
+      }
+    };
+    function hear(data) {
       if (data.type === "hello") {
         if (last !== null) {
           reload(); // reconnected: whatever happened meanwhile is in the database
@@ -81,7 +88,7 @@
         var reasons = (data.reasons || []).map(function (r) { return r.message; });
         say(reasons.join(" ") || words("refused", "Live updates refused."));
       }
-    };
+    }
     socket.onclose = function () {
       if (pinger !== null) {
         window.clearInterval(pinger);

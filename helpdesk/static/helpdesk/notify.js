@@ -159,6 +159,8 @@
         backoff = 1000;
       } else if (message.type === "refused") {
         refused = true;
+      } else if (message.type === "events" && Array.isArray(message.events)) {
+        message.events.forEach(hear); // events close together, in one frame
       } else {
         hear(message);
       }

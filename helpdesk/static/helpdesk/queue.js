@@ -414,6 +414,10 @@
     }
   }
 
+  function eachMessage(message) {
+    return message && message.type === "events" && Array.isArray(message.events) ? message.events : [message];
+  }
+
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + "/ws/queue/");
@@ -427,8 +431,11 @@
       } catch (e) {
         return;
       }
-      onMessage(message);
-      document.dispatchEvent(new CustomEvent("helpforce:queue-message", { detail: message }));
+      // Events close together come as one frame: each is handled as if it came alone.
+      eachMessage(message).forEach(function (one) {
+        onMessage(one);
+        document.dispatchEvent(new CustomEvent("helpforce:queue-message", { detail: one }));
+      });
     });
     socket.addEventListener("close", function (closing) {
       open = false;
