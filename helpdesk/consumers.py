@@ -50,6 +50,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from charter.gate import may_claim, may_claim_sql
+from helpdesk import hub
 from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame, person_group
 from helpdesk.models import Question, Volunteer
 from helpdesk.monitoring.counters import WEBSOCKETS
@@ -154,7 +155,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         self.brand_id = brand_id
         self.group = self.group_for(brand_id)
         await self.channel_layer.group_add(person_group(user.pk), self.channel_name)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # The brand's events come through the process's one subscription to the group.
+        await hub.join(self.group, self)
         # Joined before reading the number: nothing announced after it is missed.
         seq = await in_db_thread(current_sequence)(self.group)
         await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
@@ -169,7 +171,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             WEBSOCKETS.dec()
         if self.group:
             group, self.group = self.group, ""
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.leave(group, self)
             if self.user_id is not None:
                 await self.channel_layer.group_discard(
                     person_group(self.user_id), self.channel_name
@@ -288,26 +290,25 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await super().dispatch(message)
 
     async def desk_event(self, message: dict[str, Any]) -> None:
+        """An event sent to this socket's own channel (the brand's come through the hub)."""
+        frame = message.get("frame")
+        self.hold(frame if isinstance(frame, str) else json.dumps(event_frame(message)))
+
+    def hold(self, frame: str) -> None:
+        """Keep an event's frame for this socket's next write: at once after a quiet spell,
+        else at the end of ``QUEUE_COALESCE_SECONDS`` after the last (``helpdesk.hub``)."""
         if self.ended:
             return
-        frame = message.get("frame")
-        if not isinstance(frame, str):
-            frame = json.dumps(event_frame(message))
-        # else encoded once by announce() with event_frame(), for every socket in the group.
         if self.held is not None:
             self.held.append(frame)  # a write is already scheduled: it takes this one too
             return
-        loop = asyncio.get_running_loop()
-        wait = self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time()
-        if wait <= 0:
-            self.last_event_at = loop.time()
-            await self.send(text_data=frame)
-            return
         self.held = [frame]
-        self.flush_task = asyncio.create_task(self._flush_after(wait))
+        loop = asyncio.get_running_loop()
+        wait = max(0.0, self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time())
+        self.flush_task = loop.create_task(self._flush_after(wait))
 
     async def _flush_after(self, wait: float) -> None:
-        await asyncio.sleep(wait)
+        await asyncio.sleep(wait)  # 0: the next turn of the loop, with what came meanwhile
         self.flush_task = None
         try:
             await self.flush_events()
@@ -324,8 +325,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if not frames or self.ended:
             return
         self.last_event_at = asyncio.get_running_loop().time()
-        if len(frames) == 1:
-            await self.send(text_data=frames[0])
+        if len(frames) == 1 or settings.QUEUE_COALESCE_SECONDS <= 0:
+            for frame in frames:  # no window: each its own frame, as it came
+                await self.send(text_data=frame)
         else:
             # Each is already JSON text: joined, not decoded and encoded again.
             await self.send(text_data='{"type": "events", "events": [' + ", ".join(frames) + "]}")
