@@ -124,6 +124,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     held: list[str] | None = None
     last_event_at: float = float("-inf")
     flush_task: asyncio.Task[None] | None = None
+    # Whether the hello went: events heard before it wait for it.
+    greeted: bool = False
 
     def group_for(self, brand_id: int) -> str:
         return brand_queue_group(brand_id)
@@ -160,6 +162,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         # Joined before reading the number: nothing announced after it is missed.
         seq = await in_db_thread(current_sequence)(self.group)
         await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
+        self.greeted = True
+        if self.held is not None:  # events heard while the number was read: now
+            self.flush_task = asyncio.get_running_loop().create_task(self._flush_after(0))
 
     async def disconnect(self, code: int) -> None:
         if self.flush_task is not None:
@@ -303,6 +308,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             self.held.append(frame)  # a write is already scheduled: it takes this one too
             return
         self.held = [frame]
+        if not self.greeted:
+            return  # kept for after the hello, which goes first
         loop = asyncio.get_running_loop()
         wait = max(0.0, self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time())
         self.flush_task = loop.create_task(self._flush_after(wait))
@@ -333,7 +340,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self.send(text_data='{"type": "events", "events": [' + ", ".join(frames) + "]}")
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        if self.held is not None:
+        if self.held is not None and self.greeted:
             await self.flush_events()  # what was announced before this goes first
         await super().send_json(content, close=close)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+import helpdesk.consumers
 import helpdesk.sequence
 from charter.standing import suspend
 from helpdesk import hub
@@ -1011,3 +1013,36 @@ def test_a_process_hears_a_group_once_however_many_sockets_follow_it(desk: Brand
     assert subscribed[1:] in ([], [1])
     assert [e["payload"] for e in heard] == [{"question_id": 9}] * 3
     assert after == 0
+
+
+def test_an_event_heard_while_the_hello_is_prepared_comes_after_the_hello(
+    desk: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an event announced after the socket joined its group and before its hello went
+    # (while the hello's number is read)
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+    real = helpdesk.consumers.current_sequence
+    announced: list[int] = []
+
+    def number_with_an_event_meanwhile(group: str) -> int:
+        if not announced:
+            announced.append(send_numbered(desk.pk, "question.queued", {"question_id": 5}))
+            time.sleep(0.2)  # the event reaches the process before the number is read
+        return real(group)
+
+    monkeypatch.setattr(helpdesk.consumers, "current_sequence", number_with_an_event_meanwhile)
+
+    async def flow() -> list[dict[str, Any]]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            return [await comm.receive_json_from(timeout=TIMEOUT) for _ in range(2)]
+        finally:
+            await comm.disconnect()
+
+    first, second = async_to_sync(flow)()
+
+    # Then the hello comes first (its number already covers the event), then the event
+    assert first["type"] == "hello" and first["seq"] >= announced[0]
+    assert second["type"] == "event" and second["seq"] == announced[0]
