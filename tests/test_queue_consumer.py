@@ -1022,7 +1022,7 @@ def test_an_event_heard_while_the_hello_is_prepared_comes_after_the_hello(
     # (while the hello's number is read)
     volunteer = member(desk)
     headers = headers_for(volunteer.user)
-    real = helpdesk.consumers.current_sequence
+    real = helpdesk.sequence.current_sequence
     announced: list[int] = []
 
     def number_with_an_event_meanwhile(group: str) -> int:
