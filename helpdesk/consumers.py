@@ -23,8 +23,10 @@ an ``event``. Held events go out before any other message, so a ``pong`` or a
 ``error`` and the socket stays open (invariant 9). ``pong`` carries the group's current
 number, so a client that pings learns of a lost last event.
 
-Events arrive on the ``EVENTS_LAYER`` channel layer (``helpdesk.events``) with their frame
-already encoded, and are forwarded as they are.
+The brand's events arrive through the process's one subscription to the group
+(``helpdesk.hub``, on the ``EVENTS_LAYER`` channel layer) with their frame already encoded;
+each socket holds them (:meth:`QueueConsumer.hold`) and writes them as they are, several to a
+frame when they come close together.
 """
 
 from __future__ import annotations
