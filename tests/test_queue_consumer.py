@@ -96,6 +96,14 @@ async def until(comm: WebsocketCommunicator, kind: str) -> tuple[dict[str, Any],
         before.append(message)
 
 
+async def checked_once(comm: WebsocketCommunicator) -> None:
+    """Connect, and pass the socket's first full check (a ping answered)."""
+    await comm.connect()
+    await until(comm, "hello")
+    await comm.send_json_to({"action": "ping"})
+    await until(comm, "pong")
+
+
 async def refused_with(comm: WebsocketCommunicator, code: int) -> list[str]:
     """Reads the final ``refused`` message and the close; returns the reason codes."""
     message = await comm.receive_json_from(timeout=TIMEOUT)
@@ -781,11 +789,8 @@ def changed_after_hello(desk: Brand, change: str) -> list[str]:
 
     async def flow() -> list[str]:
         comm = communicator(headers)
-        await comm.connect()
         try:
-            await until(comm, "hello")
-            await comm.send_json_to({"action": "ping"})
-            await until(comm, "pong")
+            await checked_once(comm)
             await sync_to_async(happen)()
             await comm.send_json_to({"action": "ping"})
             return await refused_with(comm, 4401 if change in ("password", "deactivated") else 4403)
@@ -869,11 +874,8 @@ def test_a_claim_after_the_first_message_costs_its_check_and_the_claim_alone(
 
     async def flow() -> dict[str, Any]:
         comm = communicator(headers)
-        await comm.connect()
         try:
-            await until(comm, "hello")
-            await comm.send_json_to({"action": "ping"})
-            await until(comm, "pong")
+            await checked_once(comm)
             counting["on"] = True
             await comm.send_json_to({"action": "claim", "question_id": by_socket.pk})
             result, _ = await until(comm, "claim_result")

@@ -670,6 +670,13 @@ WebSocket.prototype.send = function (data) {
 """
 
 
+def deliver_numbered(group: str, seq: int) -> None:
+    """An event numbered ``seq`` on the group, as announce() sends it (frame encoded once)."""
+    message = {"type": "desk.event", "kind": "questions.queued", "payload": {}, "seq": seq}
+    message["frame"] = json.dumps(event_frame(message))
+    async_to_sync(get_channel_layer(EVENTS_LAYER).group_send)(group, message)
+
+
 def test_events_that_cross_on_the_way_are_put_back_in_order_without_a_resync(
     two_questions: tuple[Question, Question], browser: Browser, server_url: str
 ) -> None:
@@ -684,11 +691,8 @@ def test_events_that_cross_on_the_way_are_put_back_in_order_without_a_resync(
     expect(page.locator("#queue-status")).to_have_text("Live.")
 
     def deliver(*numbers: int) -> None:
-        layer = get_channel_layer(EVENTS_LAYER)
         for seq in numbers:
-            message = {"type": "desk.event", "kind": "questions.queued", "payload": {}, "seq": seq}
-            message["frame"] = json.dumps(event_frame(message))
-            async_to_sync(layer.group_send)(group, message)
+            deliver_numbered(group, seq)
 
     # When two events, numbered by two processes, arrive in the other order
     a, b = (off_the_browser_loop(lambda: next_sequence(group)) for _ in range(2))
@@ -743,16 +747,8 @@ def test_a_storm_of_events_reloads_the_list_a_few_times_and_ends_with_all_of_it(
             ],
             first=100,
         )
-        layer = get_channel_layer(EVENTS_LAYER)
         for _ in range(storm):
-            message = {
-                "type": "desk.event",
-                "kind": "questions.queued",
-                "payload": {},
-                "seq": next_sequence(group),
-            }
-            message["frame"] = json.dumps(event_frame(message))
-            async_to_sync(layer.group_send)(group, message)
+            deliver_numbered(group, next_sequence(group))
             time.sleep(0.05)  # a claim every 50 ms: each alone would have had its reload
 
     off_the_browser_loop(arrive_and_storm)
@@ -796,16 +792,8 @@ def test_events_that_come_several_to_a_frame_are_followed_like_single_ones(
             [(f"pack_{n}", f"Pack {n}", f"@NorthwindHelp packed question {n}?") for n in range(3)],
             first=300,
         )
-        layer = get_channel_layer(EVENTS_LAYER)
         for _ in range(3):
-            message = {
-                "type": "desk.event",
-                "kind": "questions.queued",
-                "payload": {},
-                "seq": next_sequence(group),
-            }
-            message["frame"] = json.dumps(event_frame(message))
-            async_to_sync(layer.group_send)(group, message)
+            deliver_numbered(group, next_sequence(group))
 
     off_the_browser_loop(arrive)
 
