@@ -57,7 +57,12 @@ class GroupHub:
 
     async def _read(self, layer: Any) -> None:
         while True:
-            message = await layer.receive(self.channel)
+            try:
+                message = await layer.receive(self.channel)
+            except Exception:  # a message the layer cannot read: the next one may be fine
+                log.warning("could not read an event of %s", self.group, exc_info=True)
+                await asyncio.sleep(0.1)
+                continue
             try:
                 if message.get("type") != "desk.event":
                     continue

@@ -26,7 +26,13 @@ from charter.standing import suspend
 from helpdesk import hub
 from helpdesk.asgi import application
 from helpdesk.consumers import in_db_thread
-from helpdesk.events import EVENTS_LAYER, announce, brand_queue_group, monitoring_group
+from helpdesk.events import (
+    EVENTS_LAYER,
+    announce,
+    brand_queue_group,
+    monitoring_group,
+    pubsub_channels,
+)
 from helpdesk.models import Brand, Question, Role
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
@@ -1048,3 +1054,31 @@ def test_an_event_heard_while_the_hello_is_prepared_comes_after_the_hello(
     # Then the hello comes first (its number already covers the event), then the event
     assert first["type"] == "hello" and first["seq"] >= announced[0]
     assert second["type"] == "event" and second["seq"] == announced[0]
+
+
+@pytest.mark.redis
+def test_a_message_the_layer_cannot_read_does_not_deafen_the_process(desk: Brand) -> None:
+    # Given a volunteer following the queue, on Redis
+    volunteer = member(desk)
+    headers = headers_for(volunteer.user)
+    channels = pubsub_channels([brand_queue_group(desk.pk)])
+    assert channels is not None, "the events layer is not Redis pub/sub here"
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(headers)
+        try:
+            await comm.connect()
+            await until(comm, "hello")
+            # When something publishes bytes that are no message on the group's channel,
+            # then a real event follows
+            await sync_to_async(helpdesk.sequence._client().publish)(
+                *channels.values(), b"\xc1 not msgpack"
+            )
+            await sync_to_async(send_numbered)(desk.pk, "question.queued", {"question_id": 7})
+            event, _ = await until(comm, "event")
+            return event
+        finally:
+            await comm.disconnect()
+
+    # Then the socket still hears the event
+    assert async_to_sync(flow)()["payload"] == {"question_id": 7}
