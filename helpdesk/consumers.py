@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 
 from charter.gate import may_claim, may_claim_sql
 from helpdesk import hub
-from helpdesk.events import EVENTS_LAYER, brand_queue_group, event_frame, person_group
+from helpdesk.events import EVENTS_LAYER, brand_queue_group, frame_of, person_group
 from helpdesk.models import Question, Volunteer
 from helpdesk.monitoring.counters import WEBSOCKETS
 from helpdesk.moves import execute_prepared
@@ -298,8 +298,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     async def desk_event(self, message: dict[str, Any]) -> None:
         """An event sent to this socket's own channel (the brand's come through the hub)."""
-        frame = message.get("frame")
-        self.hold(frame if isinstance(frame, str) else json.dumps(event_frame(message)))
+        self.hold(frame_of(message))
 
     def hold(self, frame: str) -> None:
         """Keep an event's frame for this socket's next write: at once after a quiet spell,

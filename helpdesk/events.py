@@ -83,6 +83,13 @@ def event_frame(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def frame_of(message: dict[str, Any]) -> str:
+    """The websocket frame of a channel-layer ``desk.event`` message: the one announce()
+    encoded, or (from a sender that did not encode it) :func:`event_frame`'s."""
+    frame = message.get("frame")
+    return frame if isinstance(frame, str) else json.dumps(event_frame(message))
+
+
 def numbered_message(group: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The channel-layer message for the next event of ``group``: numbered, with its
     websocket frame encoded once."""

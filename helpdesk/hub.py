@@ -15,13 +15,12 @@ the first socket of its group and closed with the last.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from helpdesk.events import EVENTS_LAYER, event_frame
+from helpdesk.events import EVENTS_LAYER, frame_of
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +65,7 @@ class GroupHub:
             try:
                 if message.get("type") != "desk.event":
                     continue
-                frame = message.get("frame")
-                if not isinstance(frame, str):
-                    frame = json.dumps(event_frame(message))
+                frame = frame_of(message)
                 for listener in list(self.listeners):
                     listener.hold(frame)
             except Exception:

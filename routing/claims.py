@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -114,7 +114,7 @@ def claim_question(
         until, row = claim_in_one_statement(
             question_id, user.pk, _claim_statement(question_id, user.pk, now)
         )
-        if row is None or (brand_id is not None and row["brand_id"] != brand_id):
+        if not _ours(row, brand_id):
             return _not_found(question_id)
         if until is not None:
             return _won(question_id, user, row, until)
@@ -126,7 +126,7 @@ def claim_question(
     condition_sql, condition_params = _claim_condition(table, user.pk, now)
     report = _claim_report(question_id, user.pk)
     row = report.first()
-    if row is None or (brand_id is not None and row["brand_id"] != brand_id):
+    if not _ours(row, brand_id):
         return _not_found(question_id)
     lost = _lost_from(row, user, now)
     if lost is not None:
@@ -151,6 +151,11 @@ def claim_question(
     if won:
         return _won(question_id, user, row, now + lease)
     return _why_not(question_id, user, now)
+
+
+def _ours(row: dict[str, Any] | None, brand_id: int | None) -> TypeGuard[dict[str, Any]]:
+    """A question's row, and (``brand_id`` given) of that brand."""
+    return row is not None and (brand_id is None or row["brand_id"] == brand_id)
 
 
 def _not_found(question_id: int) -> ClaimResult:
