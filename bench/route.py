@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -368,15 +369,9 @@ async def _http_claims(
 def bench_http_claims(
     desk: Any, world: dict[str, Any], claimers: int, per_claimer: int, sample: float
 ) -> dict[str, Any]:
-    from bench.production import Sampler, desk_roles, postgres_backends
-
     question_ids = world["pools"]["http"]
     users = world["users"][:claimers]
     orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
-    backends = postgres_backends(desk.database)
-
-    def roles() -> dict[str, list[int]]:
-        return {**desk_roles(desk.honcho.pid), "postgres": backends()}
 
     # Every claimer's connection (and the ASGI processes' database connections) claims a
     # few questions of their own first: a process's first requests import and prepare.
@@ -389,26 +384,37 @@ def bench_http_claims(
         )
     )
     sessions_before = _sessions(desk.database)
+    elapsed, results, usage, seconds, client_cpu = _sampled(
+        desk, sample, lambda: asyncio.run(_http_claims(port, desk.session_keys[:claimers], orders))
+    )
+    new_sessions = _sessions(desk.database) - sessions_before
+    return {
+        **_claim_figures(list(results), users, question_ids, elapsed, usage, seconds, client_cpu),
+        "new_postgres_sessions": new_sessions,
+    }
+
+
+def _sampled(
+    desk: Any, sample: float, run: Callable[[], tuple[float, Any]]
+) -> tuple[float, Any, dict[str, Any], float, float]:
+    """``run()`` (its wall time and results) with the desk's processes and its database's
+    PostgreSQL backends sampled every ``sample`` s: the elapsed time, the results, the
+    usage by role, the sampled seconds and this process's CPU seconds meanwhile."""
+    from bench.production import Sampler, desk_roles, postgres_backends
+
+    backends = postgres_backends(desk.database)
+
+    def roles() -> dict[str, list[int]]:
+        return {**desk_roles(desk.honcho.pid), "postgres": backends()}
+
     sampler = Sampler(roles, sample)
     sampler.start()
     time.sleep(0.2)
     cpu_started = time.process_time()
-    elapsed, results = asyncio.run(_http_claims(port, desk.session_keys[:claimers], orders))
+    elapsed, results = run()
     client_cpu = time.process_time() - cpu_started
     usage = sampler.stop()
-    new_sessions = _sessions(desk.database) - sessions_before
-    return {
-        **_claim_figures(
-            list(results),
-            users,
-            question_ids,
-            elapsed,
-            usage,
-            sampler.stopped_at - sampler.started_at,
-            client_cpu,
-        ),
-        "new_postgres_sessions": new_sessions,
-    }
+    return elapsed, results, usage, sampler.stopped_at - sampler.started_at, client_cpu
 
 
 def _claim_figures(
@@ -546,26 +552,15 @@ def bench_ws_claims(
     page's websocket instead of a keep-alive HTTP connection; with ``rate`` > 0 the
     claimers together send ``rate`` claims a second, evenly spread (on a pool of their
     own), instead of each sending its next claim once the last is answered."""
-    from bench.production import Sampler, desk_roles, postgres_backends
-
     question_ids = world["pools"]["ws_paced" if rate > 0 else "ws"]
     users = world["users"][:claimers]
     orders = [random.Random(n).sample(question_ids, per_claimer) for n in range(len(users))]
-    backends = postgres_backends(desk.database)
     url = desk.base.replace("http://", "ws://") + "/ws/queue/"
-
-    def roles() -> dict[str, list[int]]:
-        return {**desk_roles(desk.honcho.pid), "postgres": backends()}
-
-    sampler = Sampler(roles, sample)
-    sampler.start()
-    time.sleep(0.2)
-    cpu_started = time.process_time()
-    elapsed, results = asyncio.run(
-        _ws_claims(url, desk.base, desk.session_keys[:claimers], orders, rate)
+    elapsed, results, usage, seconds, client_cpu = _sampled(
+        desk,
+        sample,
+        lambda: asyncio.run(_ws_claims(url, desk.base, desk.session_keys[:claimers], orders, rate)),
     )
-    client_cpu = time.process_time() - cpu_started
-    usage = sampler.stop()
     return {
         **_claim_figures(
             [(latencies, outcomes, odd) for latencies, outcomes, odd, _heard in results],
@@ -573,7 +568,7 @@ def bench_ws_claims(
             question_ids,
             elapsed,
             usage,
-            sampler.stopped_at - sampler.started_at,
+            seconds,
             client_cpu,
         ),
         "aimed_claims_per_s": rate or None,
