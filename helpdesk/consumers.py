@@ -151,7 +151,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self._end(CLOSE_UNAUTHENTICATED, [_reason("not_signed_in", _("Sign in first."))])
             return
         try:
-            brand_id = await in_db_thread(self._allowed)(user)
+            brand_id = await in_db_thread(self._first_check)(user)
         except _Refused as refused:
             await self._end(refused.code, refused.reasons)
             return
@@ -183,6 +183,21 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
                 await self.channel_layer.group_discard(
                     person_group(self.user_id), self.channel_name
                 )
+
+    def _first_check(self, user: Any) -> int:
+        """The brand whose queue ``user`` (the scope's) may follow now, or _Refused; and the
+        check remembered, so that even the socket's first message is checked in one
+        statement (:meth:`_still_allowed`). The scope's user is the session's, checked
+        against the password the session was signed in with (channels' ``get_user``), so
+        this is the full check: each socket's first claim no longer pays for it again (after
+        a rolling restart every volunteer's socket reconnects and claims soon after)."""
+        brand_id = self._allowed(user)
+        person = getattr(user, "_wrapped", user)  # channels' UserLazyObject, resolved
+        session = self.scope.get("session")
+        if isinstance(person, User) and session is not None and self.checks_in_one_statement:
+            self.session_hash = str(session.get(HASH_SESSION_KEY, ""))
+            self.checked_user = person
+        return brand_id
 
     def _allowed(self, user: User) -> int:
         """The brand whose queue ``user`` may follow now, or _Refused."""
