@@ -64,6 +64,7 @@ import time
 import urllib.error
 import urllib.request
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,9 @@ ASK_TIMEOUT_S = 60.0  # a client waits this long for an answer, then acts again 
 
 def build_world(env: dict[str, str], volunteers: int) -> list[str]:
     """The demo brand plus ``volunteers`` certified people on shift; their session keys."""
-    for command in (["migrate", "-v0"], ["seed_demo", "--no-history"]):
+    # seed_demo asks for --force with DEBUG off (a production start): the database is the
+    # bench's own, made for this run.
+    for command in (["migrate", "-v0"], ["seed_demo", "--no-history", "--force"]):
         subprocess.run(
             [sys.executable, "manage.py", *command],
             cwd=ROOT,
@@ -167,6 +170,8 @@ class EventLog:
 @dataclass
 class Claims:
     latencies_ms: list[float] = field(default_factory=list)
+    # The latencies of the claims a burst set off (also in latencies_ms).
+    burst_latencies_ms: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     releases: int = 0
     release_errors: int = 0
@@ -239,10 +244,14 @@ class Volunteer:
 
 
 async def act(
-    volunteer: Volunteer, claims: Claims, rng: random.Random, options: dict[str, Any]
+    volunteer: Volunteer,
+    claims: Claims,
+    rng: random.Random,
+    options: dict[str, Any],
+    in_burst: bool = False,
 ) -> None:
     """Claim one of the oldest questions the volunteer knows to be queued; hold a won
-    question for a while, then hand it back."""
+    question for a while, then hand it back. ``in_burst``: a burst set it off."""
     if volunteer.ws is None or volunteer.client.number not in options["sockets"]:
         return
     known = list(volunteer.queued)[: options["pick_from"]]
@@ -254,6 +263,8 @@ async def act(
     kind = result.get("type")
     if kind == "claim_result":
         claims.latencies_ms.append(result["ms"])
+        if in_burst:
+            claims.burst_latencies_ms.append(result["ms"])
         claims.count("won" if result["won"] else str(result.get("reason") or "lost"))
     else:
         claims.count(str(kind))
@@ -280,12 +291,13 @@ async def volunteer_loop(
         nudged = asyncio.ensure_future(volunteer.nudge.wait())
         stopped = asyncio.ensure_future(stopping.wait())
         await asyncio.wait([nudged, stopped], timeout=think, return_when=asyncio.FIRST_COMPLETED)
+        in_burst = volunteer.nudge.is_set()
         nudged.cancel()
         stopped.cancel()
         if stopping.is_set():
             break
         volunteer.nudge.clear()
-        await act(volunteer, claims, rng, options)
+        await act(volunteer, claims, rng, options, in_burst)
 
 
 async def bursts(volunteers: list[Volunteer], rng: random.Random, options: dict[str, Any]) -> int:
@@ -399,6 +411,7 @@ async def volunteer_group(
             1 for c in clients.values() if c.hello_seq >= 0 and not c.errors and not c.done
         ),
         "claim_ms": claims.latencies_ms,
+        "burst_claim_ms": claims.burst_latencies_ms,
         "late_answers": claims.late,
         "never_answered": sum(len(v.overdue) for v in volunteers.values()),
         "reconnects": sum(v.reconnects for v in volunteers.values()),
@@ -563,11 +576,24 @@ def bench(args: argparse.Namespace, desk: Desk) -> dict[str, Any]:
         "errors": sorted({e for r in reports for e in r["errors"]})[:5],
         "outcomes": outcomes,
         "claim_ms": [ms for r in reports for ms in r["claim_ms"]],
+        "burst_claim_ms": [ms for r in reports for ms in r["burst_claim_ms"]],
         "bursts": max(r["bursts"] for r in reports),
         "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 1),
         "drain_seconds": round(max(r["drain_seconds"] for r in reports), 1),
         "usage": usage,
     }
+
+
+def _without(values: list[float], some: list[float]) -> list[float]:
+    """``values`` less one of each of ``some`` (a sub-multiset of them)."""
+    left = Counter(some)
+    kept = []
+    for value in values:
+        if left[value]:
+            left[value] -= 1
+        else:
+            kept.append(value)
+    return kept
 
 
 def questions_stored() -> dict[str, int]:
@@ -595,6 +621,16 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--debug", action="store_true", help="run the desk with DEBUG=1 (not as in production)"
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=8,
+        help="DATABASE_POOL_SIZE of the desk's processes, as docs/operations.md sets it "
+        "(0: a connection per thread)",
+    )
     parser.add_argument("--sample", type=float, default=2.0, help="seconds between samples")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
@@ -611,6 +647,8 @@ def main() -> None:
             sandbox_rate=args.rate,
             seed=args.seed,
             label="load",
+            debug=args.debug,
+            extra_env={"DATABASE_POOL_SIZE": str(args.pool_size)},
         ) as desk:
             figures = bench(args, desk)
             stored = questions_stored()
@@ -618,6 +656,7 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     latencies = figures.pop("claim_ms")
+    in_bursts = figures.pop("burst_claim_ms")
     usage = figures.pop("usage")
     asgi = usage["asgi"]
     ratio = (figures["delivered"] + figures["recovered"]) / max(figures["expected"], 1)
@@ -628,6 +667,14 @@ def main() -> None:
         "claim_p50_ms": round(percentile(latencies, 50), 1),
         "claim_p99_ms": round(percentile(latencies, 99), 1),
         "claim_max_ms": round(max(latencies, default=0.0), 1),
+        # The claims a burst set off (every --burst-every s, a share of the volunteers at
+        # once), and the others, apart: where the slow claims are.
+        "claims_in_bursts": len(in_bursts),
+        "claim_p50_ms_in_bursts": round(percentile(in_bursts, 50), 1) if in_bursts else None,
+        "claim_p95_ms_in_bursts": round(percentile(in_bursts, 95), 1) if in_bursts else None,
+        "claim_p95_ms_between_bursts": round(percentile(_without(latencies, in_bursts), 95), 1),
+        "debug": args.debug,
+        "pool_size": args.pool_size,
         "questions": stored,
         "usage": usage,
         "total_seconds": round(time.monotonic() - started, 1),

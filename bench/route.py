@@ -468,14 +468,15 @@ async def _ws_claimer(
     start: asyncio.Event,
     interval: float = 0.0,
     offset: float = 0.0,
-) -> tuple[list[float], list[tuple[int, bool]], list[str], int]:
+) -> tuple[list[float], list[tuple[int, bool]], list[str], int, list[float]]:
     """One volunteer claiming each of ``order`` over the queue page's websocket, as its
     script does (``{"action": "claim"}``, then the ``claim_result``); the other events the
     socket hears meanwhile (every claimer's claims) are read and counted. ``interval`` > 0:
     a claim every ``interval`` s from ``offset`` s after the start, each timed from when it
     was due (a claimer still waiting on the last answer sends late, and that wait counts);
     0: the next claim as soon as the last is answered. Returns the latencies (ms),
-    (question, won), any unexpected answers and the events heard."""
+    (question, won), any unexpected answers, the events heard and when each claim was due
+    (s after the start, to show where in the run the slow ones were)."""
     from websockets.asyncio.client import connect
     from websockets.typing import Origin
 
@@ -483,6 +484,7 @@ async def _ws_claimer(
     outcomes: list[tuple[int, bool]] = []
     odd: list[str] = []
     heard = 0
+    due_at: list[float] = []
     async with connect(
         url,
         origin=Origin(origin),
@@ -493,9 +495,10 @@ async def _ws_claimer(
     ) as ws:
         first = json.loads(await ws.recv())
         if first.get("type") != "hello":
-            return [], [], [f"first message: {str(first)[:200]}"], 0
+            return [], [], [f"first message: {str(first)[:200]}"], 0, []
         await start.wait()
-        due = time.perf_counter() + offset
+        started = time.perf_counter()
+        due = started + offset
         for question_id in order:
             if interval:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -503,6 +506,7 @@ async def _ws_claimer(
                 due += interval
             else:
                 t0 = time.perf_counter_ns()
+            due_at.append(t0 / 1e9 - started)
             await ws.send(json.dumps({"action": "claim", "question_id": question_id}))
             while True:
                 message = json.loads(await ws.recv())
@@ -519,7 +523,7 @@ async def _ws_claimer(
                         break
             latencies.append((time.perf_counter_ns() - t0) / 1e6)
             outcomes.append((question_id, bool(message.get("won"))))
-    return latencies, outcomes, odd, heard
+    return latencies, outcomes, odd, heard, due_at
 
 
 async def _ws_claims(
@@ -563,7 +567,7 @@ def bench_ws_claims(
     )
     return {
         **_claim_figures(
-            [(latencies, outcomes, odd) for latencies, outcomes, odd, _heard in results],
+            [(latencies, outcomes, odd) for latencies, outcomes, odd, _heard, _due in results],
             users,
             question_ids,
             elapsed,
@@ -572,8 +576,24 @@ def bench_ws_claims(
             client_cpu,
         ),
         "aimed_claims_per_s": rate or None,
-        "events_heard": sum(heard for *_rest, heard in results),
+        "events_heard": sum(heard for *_rest, heard, _due in results),
+        "p95_ms_by_second": _by_second(
+            [
+                (due, ms)
+                for latencies, *_rest, due_at in results
+                for due, ms in zip(due_at, latencies, strict=True)
+            ]
+        ),
     }
+
+
+def _by_second(timed: list[tuple[float, float]]) -> list[list[float]]:
+    """[second of the run, claims due in it, their p95 (ms)] for each second: whether the
+    slow claims are spread over the run or come together (its start, a stall)."""
+    seconds: dict[int, list[float]] = {}
+    for due, ms in timed:
+        seconds.setdefault(int(due), []).append(ms)
+    return [[second, len(ms), round(p95(ms), 1)] for second, ms in sorted(seconds.items())]
 
 
 def _sessions(database: str) -> int:
