@@ -68,6 +68,16 @@ def ingest_batch(
         return _ingest_once(brand, batch, source, account, actor_label, in_same_transaction)
 
 
+def serialise_ingestion(brand_id: int) -> None:
+    """Hold the brand's row until the transaction ends, so that ingestion for one brand is
+    serialised and its read-then-insert is race-free. ``FOR NO KEY UPDATE``, not ``FOR
+    UPDATE``: every row that refers to the brand (each claim's audit row) checks its foreign
+    key with ``FOR KEY SHARE`` when it commits, which ``FOR UPDATE`` blocks, so every claim
+    of the brand waited for the whole of an ingestion (bench/load.py: claims waiting on
+    the brand's row were most of the claim p95). Only the first statement of a transaction."""
+    Brand.objects.select_for_update(no_key=True).filter(pk=brand_id).values_list("pk").first()
+
+
 def _ingest_once(
     brand: Brand,
     batch: Batch,
@@ -78,8 +88,7 @@ def _ingest_once(
 ) -> IngestResult:
     result = IngestResult(rejected=list(batch.rejected))
     with transaction.atomic(durable=True):
-        # Ingestion for one brand is serialised so the read-then-insert below is race-free.
-        Brand.objects.select_for_update().filter(pk=brand.pk).values_list("pk").first()
+        serialise_ingestion(brand.pk)
         accounts = list(XAccount.objects.filter(brand=brand))
         own_user_ids = {a.x_user_id for a in accounts}
 

@@ -10,10 +10,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from helpdesk.models import AuditEvent, Question
+from helpdesk.x.ingest import serialise_ingestion
 from routing.claims import ClaimResult, claim_question
 from routing.models import RoutingSettings
 from tests.factories import make_brand, publish_charter
@@ -84,3 +85,49 @@ def test_fifty_claimers_on_two_hundred_questions_leave_exactly_one_winner_each()
         {pk: 1 for pk in question_ids}
     )
     assert dict(claimed_events.values_list("question_id", "actor_id")) == holders
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_does_not_wait_for_an_ingestion_of_its_brand() -> None:
+    # Ingestion holds the brand's row for its whole transaction (to serialise a brand's
+    # ingestions); the claim's audit row refers to the brand, and its foreign key's check at
+    # commit must not wait for that: with FOR UPDATE every claim of the brand waited.
+    now = timezone.now()
+    brand = make_brand()
+    publish_charter(brand, effective_at=now - timedelta(days=1))
+    volunteer = member(brand, now=now)
+    wanted = question(brand)
+    holding, done = threading.Event(), threading.Event()
+    results: list[ClaimResult] = []
+
+    def ingest_held_open() -> None:
+        try:
+            with transaction.atomic():
+                serialise_ingestion(brand.pk)
+                holding.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def claim() -> None:
+        try:
+            results.append(claim_question(wanted.pk, volunteer.user))
+        finally:
+            connection.close()
+
+    ingesting = threading.Thread(target=ingest_held_open)
+    ingesting.start()
+    try:
+        assert holding.wait(timeout=10)
+        claiming = threading.Thread(target=claim)
+        claiming.start()
+        claiming.join(timeout=10)
+        answered_meanwhile = not claiming.is_alive()
+    finally:
+        done.set()
+        ingesting.join(timeout=30)
+    claiming.join(timeout=30)
+    assert answered_meanwhile, "the claim waited for the ingestion's transaction"
+    assert [result.won for result in results] == [True]
+    assert AuditEvent.objects.filter(question=wanted, kind="question.claimed").count() == 1
