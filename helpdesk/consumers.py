@@ -15,13 +15,16 @@ Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "resync", "since": int}``, ``{"action": "ping"}``.
 Server → client: ``hello``, ``event``, ``events``, ``claim_result``, ``release_result``,
 ``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. ``events`` is
-``{"type": "events", "events": [event, ...]}``: events that arrived within
-``QUEUE_COALESCE_SECONDS`` of the socket's last event frame, in the order they arrived, sent
-as one frame (one socket write instead of one per event); a client handles each as it would
-an ``event``. Held events go out before any other message, so a ``pong`` or a
-``claim_result`` never overtakes them. Bad input gets an
-``error`` and the socket stays open (invariant 9). ``pong`` carries the group's current
-number, so a client that pings learns of a lost last event.
+``{"type": "events", "events": [event, ...]}``: events that arrived within the socket's
+window after its last event frame, in the order they arrived, sent as one frame (one socket
+write instead of one per event); a client handles each as it would an ``event``. Each
+socket's window is ``QUEUE_COALESCE_SECONDS`` times a factor drawn between 0.5 and 1.5 when
+it connects, so that the sockets of a process, which all hear the same events, do not all
+write at the same instant: written together, a thousand sockets' frames held the event loop
+for tens of milliseconds at a time, and a claim waited behind each such burst. Held events
+go out before any other message, so a ``pong`` or a ``claim_result`` never overtakes them.
+Bad input gets an ``error`` and the socket stays open (invariant 9). ``pong`` carries the
+group's current number, so a client that pings learns of a lost last event.
 
 The brand's events arrive through the process's one subscription to the group
 (``helpdesk.hub``, on the ``EVENTS_LAYER`` channel layer) with their frame already encoded;
@@ -34,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from functools import cache
 from importlib import import_module
@@ -52,14 +56,21 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from charter.gate import may_claim, may_claim_sql
-from helpdesk import hub
+from helpdesk import hub, on_loop
 from helpdesk.events import EVENTS_LAYER, brand_queue_group, frame_of, person_group
 from helpdesk.models import Question, Volunteer
 from helpdesk.monitoring.counters import WEBSOCKETS
 from helpdesk.moves import execute_prepared
 from helpdesk.permissions import DESK_ROLES, volunteer_for
 from helpdesk.sequence import current_sequence
-from routing.claims import ClaimError, claim_question, release_question, renew_lease
+from routing.claims import (
+    ClaimError,
+    ClaimResult,
+    claim_question,
+    claim_question_on_loop,
+    release_question,
+    renew_lease,
+)
 
 T = TypeVar("T")
 
@@ -128,6 +139,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     flush_task: asyncio.Task[None] | None = None
     # Whether the hello went: events heard before it wait for it.
     greeted: bool = False
+    # Whether the socket's claims run on the event loop (``helpdesk.on_loop`` joined).
+    on_loop: bool = False
+    # This socket's share of QUEUE_COALESCE_SECONDS (drawn on connect).
+    window_factor: float = 1.0
 
     def group_for(self, brand_id: int) -> str:
         return brand_queue_group(brand_id)
@@ -140,6 +155,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         await self.accept()
         self.counted = True
         WEBSOCKETS.inc()
+        self.window_factor = random.uniform(0.5, 1.5)
         # The person's language, as the pages pick it: their saved choice, else the browser's.
         self.language = _language_of(self.scope)
         with translation.override(self.language):
@@ -157,6 +173,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         self.user_id = user.pk
         self.brand_id = brand_id
+        if self.checks_in_one_statement and on_loop.available():
+            try:
+                await on_loop.join()
+                self.on_loop = True
+            except Exception:  # the claims run in a worker thread instead
+                log.warning("could not open the loop's database connections", exc_info=True)
         self.group = self.group_for(brand_id)
         await self.channel_layer.group_add(person_group(user.pk), self.channel_name)
         # The brand's events come through the process's one subscription to the group.
@@ -173,6 +195,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             self.flush_task.cancel()
             self.flush_task = None
         self.held = None
+        if self.on_loop:
+            self.on_loop = False
+            await on_loop.leave()
         if self.counted:  # called again by channels after a refusal closed the socket
             self.counted = False
             WEBSOCKETS.dec()
@@ -246,9 +271,30 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         session's row unexpired, the account active with the password the session was signed
         in with, a desk role in this brand, and the gate (``may_claim_sql``, the claim's own).
         False sends the message to the full check, which says why."""
+        statement = self._check_statement(user)
+        if statement is None:
+            return False
+        sql, params = statement
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                execute_prepared(cursor, sql, params)
+            else:
+                cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return self._check_passes(user, row)
+
+    async def _still_allowed_on_loop(self, user: User) -> bool:
+        """:meth:`_still_allowed` awaited on the event loop (``helpdesk.on_loop``)."""
+        statement = self._check_statement(user)
+        if statement is None:
+            return False
+        return self._check_passes(user, await on_loop.fetchone(*statement))
+
+    def _check_statement(self, user: User) -> tuple[str, list[Any]] | None:
+        """:meth:`_still_allowed`'s statement (None: no session or brand to check)."""
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if not session_key or self.brand_id is None:
-            return False
+            return None
         now = timezone.now()
         gate_sql, gate_params = may_claim_sql(user.pk, "chk_b.brand_id", now)
         roles = sorted(str(role) for role in DESK_ROLES)
@@ -271,12 +317,9 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             self.brand_id,
             user.pk,
         ]
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                execute_prepared(cursor, sql, params)
-            else:
-                cursor.execute(sql, params)
-            row = cursor.fetchone()
+        return sql, params
+
+    def _check_passes(self, user: User, row: tuple[Any, ...] | None) -> bool:
         if row is None or not all(row[1:]):
             return False
         signed_with = User(pk=user.pk, password=row[0]).get_session_auth_hash()
@@ -317,7 +360,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def hold(self, frame: str) -> None:
         """Keep an event's frame for this socket's next write: at once after a quiet spell,
-        else at the end of ``QUEUE_COALESCE_SECONDS`` after the last (``helpdesk.hub``)."""
+        else at the end of the socket's window after the last (``helpdesk.hub``)."""
         if self.ended:
             return
         if self.held is not None:
@@ -327,7 +370,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if not self.greeted:
             return  # kept for after the hello, which goes first
         loop = asyncio.get_running_loop()
-        wait = max(0.0, self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time())
+        window = settings.QUEUE_COALESCE_SECONDS * self.window_factor
+        wait = max(0.0, self.last_event_at + window - loop.time())
         self.flush_task = loop.create_task(self._flush_after(wait))
 
     async def _flush_after(self, wait: float) -> None:
@@ -409,7 +453,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             await self.send_json(_error(_("Unknown action.")))
             return
         try:
-            reply = await in_db_thread(self._checked)(handler, content)
+            if action == "claim" and self.on_loop:
+                reply = await self._claim_on_loop(content)
+            else:
+                reply = await in_db_thread(self._checked)(handler, content)
         except _Refused as refused:
             await self._end(refused.code, refused.reasons)
             return
@@ -445,12 +492,30 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             return _error(_("No such question."), question_id=value)
         return value
 
+    async def _claim_on_loop(self, content: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`_claim` after :meth:`_checked`'s check, awaited on the event loop: the
+        one-statement check, then the claim's statement, each one round trip on the loop's
+        connections. A check that does not pass goes to the full check in a worker thread,
+        as any other message's does, to refuse with its reasons."""
+        known, brand_id = self.checked_user, self.brand_id
+        if known is None or brand_id is None or not await self._still_allowed_on_loop(known):
+            return await in_db_thread(self._checked)(self._claim, content)
+        question_id = self._question_id(content, exists=False)
+        if isinstance(question_id, dict):
+            return question_id
+        result = await claim_question_on_loop(question_id, known, brand_id=brand_id)
+        return self._claim_reply(question_id, result)
+
     def _claim(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content, exists=False)
         if isinstance(question_id, dict):
             return question_id
         # The claim itself says whether the question is the brand's (one round trip).
-        result = claim_question(question_id, user, brand_id=self.brand_id)
+        return self._claim_reply(
+            question_id, claim_question(question_id, user, brand_id=self.brand_id)
+        )
+
+    def _claim_reply(self, question_id: int, result: ClaimResult) -> dict[str, Any]:
         if result.reason == "not_found":
             return _error(_("No such question."), question_id=question_id)
         return {

@@ -23,12 +23,12 @@ import json
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from helpdesk.sequence import next_sequence, publish_numbered
+from helpdesk.sequence import next_sequence, publish_numbered, publish_numbered_on_loop
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,24 @@ def announce(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
             log.warning("could not announce %s", kind, exc_info=True)
 
     transaction.on_commit(send)
+
+
+async def announce_on_loop(groups: list[str], kind: str, payload: dict[str, Any]) -> None:
+    """:func:`announce` from an event loop that ``helpdesk.on_loop`` joined, for a write
+    already committed (the claim's statement, in autocommit): numbered and published from
+    the loop on channels-redis's pub/sub layer; any other layer through :func:`announce`,
+    in a worker thread."""
+    from helpdesk import on_loop
+
+    json.dumps({"kind": kind, "payload": payload})  # not plain JSON: fails here, in the caller
+    channels = pubsub_channels(groups) if get_channel_layer(EVENTS_LAYER) is not None else None
+    if channels is None or not on_loop.has_redis():
+        await sync_to_async(announce, thread_sensitive=False)(groups, kind, payload)
+        return
+    try:
+        await publish_numbered_on_loop(channels, kind, payload, frame_around_seq(kind, payload))
+    except Exception:
+        log.warning("could not announce %s", kind, exc_info=True)
 
 
 async def _send_all(layer: Any, kind: str, messages: list[tuple[str, dict[str, Any]]]) -> None:

@@ -32,7 +32,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.audit import Event, record, record_many
-from helpdesk.events import announce, brand_queue_group, monitoring_group
+from helpdesk.events import announce, announce_on_loop, brand_queue_group, monitoring_group
 from helpdesk.models import AuditEvent, Question, Reply
 from helpdesk.states import QuestionState, check_question_transition, check_reply_transition
 
@@ -232,6 +232,25 @@ def claim_in_one_statement(
     return until, dict(zip(statement.columns, row[2:], strict=True))
 
 
+async def claim_in_one_statement_on_loop(
+    question_id: int, actor_id: int, statement: ClaimStatement
+) -> tuple[datetime | None, dict[str, Any] | None]:
+    """:func:`claim_in_one_statement` awaited on the event loop (``helpdesk.on_loop``,
+    which the caller joined): the same statement and answer, and the same announcement."""
+    from helpdesk import on_loop
+
+    check_question_transition(QuestionState.QUEUED, QuestionState.CLAIMED)
+    row = await on_loop.fetchone(statement.sql, statement.params)
+    if row is None:
+        return None, None
+    until, brand_id = row[0], row[1]
+    if until is not None:
+        await announce_on_loop(
+            *_question_event(brand_id, "question.claimed", question_id, actor_id)
+        )
+    return until, dict(zip(statement.columns, row[2:], strict=True))
+
+
 # The statements prepared on each PostgreSQL connection (the driver's own connection object,
 # which a reconnect replaces), by name.
 _prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
@@ -395,7 +414,13 @@ def move_reply(
 
 def announce_question(brand_id: int, kind: str, question_id: int, user_id: int | None) -> None:
     """Tell the brand's queue and monitoring screens, after commit, that a question moved."""
-    announce(
+    announce(*_question_event(brand_id, kind, question_id, user_id))
+
+
+def _question_event(
+    brand_id: int, kind: str, question_id: int, user_id: int | None
+) -> tuple[list[str], str, dict[str, Any]]:
+    return (
         [brand_queue_group(brand_id), monitoring_group(brand_id)],
         kind,
         {"brand_id": brand_id, "question_id": question_id, "user_id": user_id},

@@ -113,6 +113,24 @@ def publish_numbered(
     """Number and publish one event to each group of ``channels`` (group → its pub/sub
     channel) in one step on Redis. The frame is ``frame_around_seq[0]``, the number, then
     ``frame_around_seq[1]``. Only with ``REDIS_URL``."""
+    keys, args = publish_arguments(channels, kind, payload, frame_around_seq)
+    _publish_script(settings.REDIS_URL)(keys=keys, args=args)
+
+
+async def publish_numbered_on_loop(
+    channels: dict[str, str], kind: str, payload: dict[str, Any], frame_around_seq: tuple[str, str]
+) -> None:
+    """:func:`publish_numbered` from an event loop that ``helpdesk.on_loop`` joined."""
+    from helpdesk import on_loop
+
+    keys, args = publish_arguments(channels, kind, payload, frame_around_seq)
+    await on_loop.run_script(_PUBLISH, keys, args)
+
+
+def publish_arguments(
+    channels: dict[str, str], kind: str, payload: dict[str, Any], frame_around_seq: tuple[str, str]
+) -> tuple[list[str], list[Any]]:
+    """The publishing script's keys and arguments for one event."""
     import msgpack
 
     head = b"\x85" + b"".join(
@@ -120,7 +138,7 @@ def publish_numbered(
     )
     groups = list(channels)
     start = int(time.time() * 1_000_000)
-    _publish_script(settings.REDIS_URL)(
-        keys=[KEY_PREFIX + group for group in groups],
-        args=[start, head, *frame_around_seq, *(channels[group] for group in groups)],
+    return (
+        [KEY_PREFIX + group for group in groups],
+        [start, head, *frame_around_seq, *(channels[group] for group in groups)],
     )

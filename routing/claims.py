@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import BooleanField, Q, QuerySet, Subquery
@@ -30,6 +31,7 @@ from helpdesk.moves import (
     UNCLAIMED,
     ClaimStatement,
     claim_in_one_statement,
+    claim_in_one_statement_on_loop,
     claim_statement,
     claimed_fields,
     move_question,
@@ -151,6 +153,30 @@ def claim_question(
     if won:
         return _won(question_id, user, row, now + lease)
     return _why_not(question_id, user, now)
+
+
+async def claim_question_on_loop(question_id: int, user: User, *, brand_id: int) -> ClaimResult:
+    """:func:`claim_question` (PostgreSQL, with ``brand_id``) awaited on the event loop
+    (``helpdesk.on_loop``, which the caller joined), for the live queue's socket: the same
+    statement, one round trip, and the same answers. Only what needs more than the
+    statement's row (the statement's first build in the process; why a claim that found the
+    question open did not take it) runs in a worker thread."""
+    now = timezone.now()
+    if connection.alias in _statements:  # built: filling it in reads nothing
+        statement = _claim_statement(question_id, user.pk, now)
+    else:
+        statement = await sync_to_async(_claim_statement, thread_sensitive=False)(
+            question_id, user.pk, now
+        )
+    until, row = await claim_in_one_statement_on_loop(question_id, user.pk, statement)
+    if not _ours(row, brand_id):
+        return _not_found(question_id)
+    if until is not None:
+        return _won(question_id, user, row, until)
+    lost = _lost_from(row, user, now)
+    if lost is not None:
+        return lost
+    return await sync_to_async(_why_not, thread_sensitive=False)(question_id, user, now)
 
 
 def _ours(row: dict[str, Any] | None, brand_id: int | None) -> TypeGuard[dict[str, Any]]:

@@ -1,0 +1,147 @@
+"""PostgreSQL and Redis on an ASGI process's event loop, for the live queue's claims.
+
+A socket's claim used to run its check and its statement in a worker thread. Under load
+(2,500 sockets, ``bench/load.py``) the thread was the wait: a worker thread that had
+nothing to do took up to 0.7 s to start a no-op, and as long to hand its answer back,
+because the event loop's thread, writing event frames to a thousand sockets, held the
+interpreter between their turns. Here the claim's two round trips (the one-statement check
+and the claim's statement) and its announcement are awaited on the loop itself, on
+psycopg's asynchronous connections and redis-py's asynchronous client, so a claim waits
+only for the loop's turn.
+
+Each event loop that has live-queue sockets gets its own small pool of connections
+(``DATABASE_POOL_SIZE``, else 4) and Redis client; they open with the loop's first socket
+(:func:`join`) and close when its last one leaves (:func:`leave`). PostgreSQL only (SQLite
+is one process and one writer: the thread is no wait there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POOL_SIZE = 4
+
+
+@dataclass
+class _Resources:
+    pool: Any  # psycopg_pool.AsyncConnectionPool
+    redis: Any | None  # redis.asyncio.Redis, or None without REDIS_URL
+    scripts: dict[str, Any] = field(default_factory=dict)
+    users: int = 0
+
+
+# By event loop (its id: a loop is its own process's, and lives as long as its sockets).
+_resources: dict[int, _Resources] = {}
+_opening: dict[int, asyncio.Lock] = {}
+
+
+def available() -> bool:
+    """Whether claims run on the loop: the database is PostgreSQL."""
+    return connection.vendor == "postgresql"
+
+
+def _connection_kwargs() -> dict[str, Any]:
+    """psycopg's connection arguments, as Django's own connections get them (its adapters,
+    so a timestamp reads as Django reads it), in autocommit, without the synchronous
+    cursor class or Django's pool options."""
+    params = dict(connection.get_connection_params())
+    params.pop("cursor_factory", None)
+    params.pop("prepare_threshold", None)
+    params["autocommit"] = True
+    return params
+
+
+async def join() -> None:
+    """One more socket of this loop uses the loop's connections (opened on the first)."""
+    key = id(asyncio.get_running_loop())
+    lock = _opening.setdefault(key, asyncio.Lock())
+    async with lock:
+        resources = _resources.get(key)
+        if resources is None:
+            resources = await _open()
+            _resources[key] = resources
+        resources.users += 1
+
+
+async def leave() -> None:
+    """One socket fewer; the last one out closes the loop's connections."""
+    key = id(asyncio.get_running_loop())
+    lock = _opening.setdefault(key, asyncio.Lock())
+    async with lock:
+        resources = _resources.get(key)
+        if resources is None:
+            return
+        resources.users -= 1
+        if resources.users > 0:
+            return
+        del _resources[key]
+    _opening.pop(key, None)
+    try:
+        await resources.pool.close()
+    finally:
+        if resources.redis is not None:
+            await resources.redis.aclose()
+
+
+async def _open() -> _Resources:
+    from psycopg_pool import AsyncConnectionPool
+
+    size = int(getattr(settings, "DATABASE_POOL_SIZE", 0) or DEFAULT_POOL_SIZE)
+    pool = AsyncConnectionPool(
+        kwargs=_connection_kwargs(),
+        min_size=1,
+        max_size=max(size, 1),
+        timeout=10,
+        open=False,
+        name="helpforce-on-loop",
+    )
+    await pool.open()
+    redis = None
+    if settings.REDIS_URL:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return _Resources(pool, redis)
+
+
+def _current() -> _Resources:
+    resources = _resources.get(id(asyncio.get_running_loop()))
+    if resources is None:
+        raise RuntimeError("on_loop.join() first: this loop has no connections")
+    return resources
+
+
+async def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (``%s`` placeholders), run as a statement the connection
+    prepared (the claim's takes the planner about ten times as long as it takes to run), in
+    autocommit: one round trip."""
+    async with _current().pool.connection() as conn:
+        cursor = await conn.execute(sql, params, prepare=True)
+        row = await cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+async def run_script(source: str, keys: list[str], args: list[Any]) -> Any:
+    """A Lua script on Redis (loaded once per client), from the loop."""
+    resources = _current()
+    if resources.redis is None:
+        raise RuntimeError("no REDIS_URL")
+    script = resources.scripts.get(source)
+    if script is None:
+        script = resources.redis.register_script(source)
+        resources.scripts[source] = script
+    return await script(keys=keys, args=args)
+
+
+def has_redis() -> bool:
+    resources = _resources.get(id(asyncio.get_running_loop()))
+    return resources is not None and resources.redis is not None
