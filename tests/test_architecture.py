@@ -33,6 +33,7 @@ CORE = frozenset(
         "helpdesk.fields",
         "helpdesk.models",
         "helpdesk.moves",
+        "helpdesk.on_loop",
         "helpdesk.people",
         "helpdesk.permissions",
         "helpdesk.sequence",
