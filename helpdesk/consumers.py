@@ -15,16 +15,13 @@ Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
   ``{"action": "resync", "since": int}``, ``{"action": "ping"}``.
 Server → client: ``hello``, ``event``, ``events``, ``claim_result``, ``release_result``,
 ``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. ``events`` is
-``{"type": "events", "events": [event, ...]}``: events that arrived within the socket's
-window after its last event frame, in the order they arrived, sent as one frame (one socket
-write instead of one per event); a client handles each as it would an ``event``. Each
-socket's window is ``QUEUE_COALESCE_SECONDS`` times a factor drawn between 0.5 and 1.5 when
-it connects, so that the sockets of a process, which all hear the same events, do not all
-write at the same instant: written together, a thousand sockets' frames held the event loop
-for tens of milliseconds at a time, and a claim waited behind each such burst. Held events
-go out before any other message, so a ``pong`` or a ``claim_result`` never overtakes them.
-Bad input gets an ``error`` and the socket stays open (invariant 9). ``pong`` carries the
-group's current number, so a client that pings learns of a lost last event.
+``{"type": "events", "events": [event, ...]}``: events that arrived within
+``QUEUE_COALESCE_SECONDS`` of the socket's last event frame, in the order they arrived, sent
+as one frame (one socket write instead of one per event); a client handles each as it would
+an ``event``. Held events go out before any other message, so a ``pong`` or a
+``claim_result`` never overtakes them. Bad input gets an ``error`` and the socket stays open
+(invariant 9). ``pong`` carries the group's current number, so a client that pings learns of
+a lost last event.
 
 The brand's events arrive through the process's one subscription to the group
 (``helpdesk.hub``, on the ``EVENTS_LAYER`` channel layer) with their frame already encoded;
@@ -37,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from functools import cache
 from importlib import import_module
@@ -141,8 +137,6 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     greeted: bool = False
     # Whether the socket's claims run on the event loop (``helpdesk.on_loop`` joined).
     on_loop: bool = False
-    # This socket's share of QUEUE_COALESCE_SECONDS (drawn on connect).
-    window_factor: float = 1.0
 
     def group_for(self, brand_id: int) -> str:
         return brand_queue_group(brand_id)
@@ -155,7 +149,6 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         await self.accept()
         self.counted = True
         WEBSOCKETS.inc()
-        self.window_factor = random.uniform(0.5, 1.5)
         # The person's language, as the pages pick it: their saved choice, else the browser's.
         self.language = _language_of(self.scope)
         with translation.override(self.language):
@@ -360,7 +353,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def hold(self, frame: str) -> None:
         """Keep an event's frame for this socket's next write: at once after a quiet spell,
-        else at the end of the socket's window after the last (``helpdesk.hub``)."""
+        else at the end of ``QUEUE_COALESCE_SECONDS`` after the last (``helpdesk.hub``)."""
         if self.ended:
             return
         if self.held is not None:
@@ -370,8 +363,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if not self.greeted:
             return  # kept for after the hello, which goes first
         loop = asyncio.get_running_loop()
-        window = settings.QUEUE_COALESCE_SECONDS * self.window_factor
-        wait = max(0.0, self.last_event_at + window - loop.time())
+        wait = max(0.0, self.last_event_at + settings.QUEUE_COALESCE_SECONDS - loop.time())
         self.flush_task = loop.create_task(self._flush_after(wait))
 
     async def _flush_after(self, wait: float) -> None:
