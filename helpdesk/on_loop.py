@@ -62,8 +62,7 @@ def _connection_kwargs() -> dict[str, Any]:
 
 async def join() -> None:
     """One more socket of this loop uses the loop's connections (opened on the first)."""
-    key = id(asyncio.get_running_loop())
-    lock = _opening.setdefault(key, asyncio.Lock())
+    key, lock = _loop_key()
     async with lock:
         resources = _resources.get(key)
         if resources is None:
@@ -74,8 +73,7 @@ async def join() -> None:
 
 async def leave() -> None:
     """One socket fewer; the last one out closes the loop's connections."""
-    key = id(asyncio.get_running_loop())
-    lock = _opening.setdefault(key, asyncio.Lock())
+    key, lock = _loop_key()
     async with lock:
         resources = _resources.get(key)
         if resources is None:
@@ -90,6 +88,12 @@ async def leave() -> None:
     finally:
         if resources.redis is not None:
             await resources.redis.aclose()
+
+
+def _loop_key() -> tuple[int, asyncio.Lock]:
+    """The running loop's key, and the lock its joins and leaves take turns on."""
+    key = id(asyncio.get_running_loop())
+    return key, _opening.setdefault(key, asyncio.Lock())
 
 
 async def _open() -> _Resources:

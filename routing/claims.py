@@ -116,14 +116,8 @@ def claim_question(
         until, row = claim_in_one_statement(
             question_id, user.pk, _claim_statement(question_id, user.pk, now)
         )
-        if not _ours(row, brand_id):
-            return _not_found(question_id)
-        if until is not None:
-            return _won(question_id, user, row, until)
-        lost = _lost_from(row, user, now)
-        if lost is not None:
-            return lost
-        return _why_not(question_id, user, now)
+        decided = _decided(question_id, user, now, brand_id, until, row)
+        return decided if decided is not None else _why_not(question_id, user, now)
     table = connection.ops.quote_name(Question._meta.db_table)
     condition_sql, condition_params = _claim_condition(table, user.pk, now)
     report = _claim_report(question_id, user.pk)
@@ -169,14 +163,28 @@ async def claim_question_on_loop(question_id: int, user: User, *, brand_id: int)
             question_id, user.pk, now
         )
     until, row = await claim_in_one_statement_on_loop(question_id, user.pk, statement)
+    decided = _decided(question_id, user, now, brand_id, until, row)
+    if decided is not None:
+        return decided
+    return await sync_to_async(_why_not, thread_sensitive=False)(question_id, user, now)
+
+
+def _decided(
+    question_id: int,
+    user: User,
+    now: datetime,
+    brand_id: int | None,
+    until: datetime | None,
+    row: dict[str, Any] | None,
+) -> ClaimResult | None:
+    """What the claim's statement says (its lease's end, the question's row as it was), or
+    None when it found the question open to the claimer and still did not take it (the
+    caller reads why: :func:`_why_not`)."""
     if not _ours(row, brand_id):
         return _not_found(question_id)
     if until is not None:
         return _won(question_id, user, row, until)
-    lost = _lost_from(row, user, now)
-    if lost is not None:
-        return lost
-    return await sync_to_async(_why_not, thread_sensitive=False)(question_id, user, now)
+    return _lost_from(row, user, now)
 
 
 def _ours(row: dict[str, Any] | None, brand_id: int | None) -> TypeGuard[dict[str, Any]]:

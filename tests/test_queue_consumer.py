@@ -855,6 +855,7 @@ def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) ->
     return async_to_sync(flow)()
 
 
+@pytest.mark.parametrize("ping_first", [True, False], ids=["after-a-message", "after-the-hello"])
 @pytest.mark.parametrize(
     ("change", "codes"),
     [
@@ -865,26 +866,11 @@ def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) ->
     ],
 )
 def test_what_changed_since_the_last_message_is_seen_on_the_next(
-    desk: Brand, change: str, codes: list[str]
+    desk: Brand, change: str, codes: list[str], ping_first: bool
 ) -> None:
-    assert changed_after_hello(desk, change) == codes
-
-
-@pytest.mark.parametrize(
-    ("change", "codes"),
-    [
-        ("password", ["not_signed_in"]),
-        ("deactivated", ["not_signed_in"]),
-        ("charter", ["charter_not_accepted"]),
-        ("role", ["not_desk_role"]),
-    ],
-)
-def test_what_changed_since_the_hello_is_seen_on_the_first_message(
-    desk: Brand, change: str, codes: list[str]
-) -> None:
-    # The connection's check is remembered (the first message is checked in one statement
-    # too), so a change between the hello and the first message must still be seen there
-    assert changed_after_hello(desk, change, ping_first=False) == codes
+    # The connection's check is remembered too (the first message is checked in one
+    # statement), so a change between the hello and the first message is seen there
+    assert changed_after_hello(desk, change, ping_first=ping_first) == codes
 
 
 @pytest.mark.backend_neutral
