@@ -18,15 +18,12 @@ is one process and one writer: the thread is no wait there).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-
-log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 4
 
@@ -35,13 +32,14 @@ DEFAULT_POOL_SIZE = 4
 class _Resources:
     pool: Any  # psycopg_pool.AsyncConnectionPool
     redis: Any | None  # redis.asyncio.Redis, or None without REDIS_URL
+    opening: asyncio.Future[None]  # the pool's opening, which every join awaits
     scripts: dict[str, Any] = field(default_factory=dict)
     users: int = 0
 
 
 # By event loop (its id: a loop is its own process's, and lives as long as its sockets).
+# Every change to it happens between two awaits, so the loop's sockets need no lock.
 _resources: dict[int, _Resources] = {}
-_opening: dict[int, asyncio.Lock] = {}
 
 
 def available() -> bool:
@@ -61,42 +59,40 @@ def _connection_kwargs() -> dict[str, Any]:
 
 
 async def join() -> None:
-    """One more socket of this loop uses the loop's connections (opened on the first)."""
-    key, lock = _loop_key()
-    async with lock:
-        resources = _resources.get(key)
-        if resources is None:
-            resources = await _open()
-            _resources[key] = resources
-        resources.users += 1
+    """One more socket of this loop uses the loop's connections (opened on the first).
+    Raises what opening them raised, and then counts the socket out again."""
+    key = id(asyncio.get_running_loop())
+    resources = _resources.get(key)
+    if resources is None:
+        resources = _resources[key] = _new_resources()
+    resources.users += 1
+    try:
+        await asyncio.shield(resources.opening)  # a cancelled socket leaves it opening
+    except BaseException:
+        await leave()
+        raise
 
 
 async def leave() -> None:
     """One socket fewer; the last one out closes the loop's connections."""
-    key, lock = _loop_key()
-    async with lock:
-        resources = _resources.get(key)
-        if resources is None:
-            return
-        resources.users -= 1
-        if resources.users > 0:
-            return
-        del _resources[key]
-    _opening.pop(key, None)
+    resources = _resources.get(id(asyncio.get_running_loop()))
+    if resources is None:
+        return
+    resources.users -= 1
+    if resources.users > 0:
+        return
+    del _resources[id(asyncio.get_running_loop())]
     try:
+        await asyncio.wait([resources.opening])  # done, opened or not, before it closes
         await resources.pool.close()
     finally:
         if resources.redis is not None:
             await resources.redis.aclose()
 
 
-def _loop_key() -> tuple[int, asyncio.Lock]:
-    """The running loop's key, and the lock its joins and leaves take turns on."""
-    key = id(asyncio.get_running_loop())
-    return key, _opening.setdefault(key, asyncio.Lock())
-
-
-async def _open() -> _Resources:
+def _new_resources() -> _Resources:
+    """The loop's pool (opening) and Redis client: made at once, with no round trip, so
+    that the sockets joining while the pool opens all find and wait for this one."""
     from psycopg_pool import AsyncConnectionPool
 
     size = int(getattr(settings, "DATABASE_POOL_SIZE", 0) or DEFAULT_POOL_SIZE)
@@ -108,13 +104,12 @@ async def _open() -> _Resources:
         open=False,
         name="helpforce-on-loop",
     )
-    await pool.open()
     redis = None
     if settings.REDIS_URL:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    return _Resources(pool, redis)
+    return _Resources(pool, redis, asyncio.ensure_future(pool.open()))
 
 
 def _current() -> _Resources:

@@ -815,6 +815,28 @@ def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(des
     assert wanted.state == QuestionState.CLAIMED and wanted.claimed_by_id == volunteer.user_id
 
 
+@pytest.mark.postgres
+def test_on_postgresql_sockets_joining_together_share_one_pool_closed_by_the_last() -> None:
+    # Sockets that connect while the loop's pool is still opening must find that pool, not
+    # open another one that nothing would close
+    async def flow() -> tuple[int, int, bool, bool]:
+        key = id(asyncio.get_running_loop())
+        await asyncio.gather(on_loop.join(), on_loop.join(), on_loop.join())
+        shared = on_loop._resources[key]
+        pool = shared.pool
+        row = await on_loop.fetchone("SELECT %s::int + 1", [41])
+        await on_loop.leave()
+        await on_loop.leave()
+        still_open = key in on_loop._resources
+        await on_loop.leave()
+        return shared.users, row[0] if row else 0, still_open, pool.closed
+
+    users, answer, open_with_one_left, closed_after_the_last = asyncio.run(flow())
+    assert (users, answer) == (0, 42)
+    assert open_with_one_left is True
+    assert closed_after_the_last is True
+
+
 # what each message checks, once the first full check passed
 
 
