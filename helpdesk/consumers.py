@@ -25,8 +25,9 @@ a lost last event.
 
 The brand's events arrive through the process's one subscription to the group
 (``helpdesk.hub``, on the ``EVENTS_LAYER`` channel layer) with their frame already encoded;
-each socket holds them (:meth:`QueueConsumer.hold`) and writes them as they are, several to a
-frame when they come close together.
+the hub keeps them for its window and hands each socket the joined frame
+(:meth:`QueueConsumer.take`), which the socket writes at once. Events sent to the socket's own
+channel are held by the socket itself (:meth:`QueueConsumer.hold`), on the same window.
 """
 
 from __future__ import annotations
@@ -135,6 +136,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     flush_task: asyncio.Task[None] | None = None
     # Whether the hello went: events heard before it wait for it.
     greeted: bool = False
+    # The hub the brand's events come through, and how many of its frames this socket has
+    # had or holds (``helpdesk.hub``).
+    group_hub: hub.GroupHub | None = None
+    hub_seen: int = 0
     # Whether the socket's claims run on the event loop (``helpdesk.on_loop`` joined).
     on_loop: bool = False
 
@@ -175,7 +180,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         self.group = self.group_for(brand_id)
         await self.channel_layer.group_add(person_group(user.pk), self.channel_name)
         # The brand's events come through the process's one subscription to the group.
-        await hub.join(self.group, self)
+        self.group_hub = await hub.join(self.group, self)
         # Joined before reading the number: nothing announced after it is missed.
         seq = await in_db_thread(current_sequence)(self.group)
         await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
@@ -196,6 +201,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             WEBSOCKETS.dec()
         if self.group:
             group, self.group = self.group, ""
+            self.group_hub = None
             await hub.leave(group, self)
             if self.user_id is not None:
                 await self.channel_layer.group_discard(
@@ -351,9 +357,43 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         """An event sent to this socket's own channel (the brand's come through the hub)."""
         self.hold(frame_of(message))
 
+    def take(self, frames: list[str], first: int, texts: list[str]) -> None:
+        """The hub's write of ``frames`` (numbered from ``first``; ``texts`` joined once for
+        every socket): written now, less what this socket had already (it caught up before
+        a reply); held while the hello has not gone."""
+        skip = self.hub_seen - first
+        if skip >= len(frames) or self.ended:
+            return
+        self.hub_seen = first + len(frames)
+        if skip > 0:
+            frames = frames[skip:]
+            texts = hub.joined(frames)
+        if not self.greeted or self.held is not None:
+            # Before the hello, or behind frames of the socket's own: in their order.
+            for frame in frames:
+                self.hold(frame)
+            if self.greeted:
+                hub.start_now(self.flush_events())
+            return
+        self.last_event_at = asyncio.get_running_loop().time()
+        for text in texts:
+            # Straight to the server's send: an event frame needs none of channels' layers
+            # around it (the session's save is for the accept; the JSON is encoded already).
+            hub.start_now(self.base_send({"type": "websocket.send", "text": text}))
+
+    def _catch_up(self) -> None:
+        """Hold what the hub keeps for its next write and this socket has not had, to go
+        before a message of its own (the hub's write then skips it)."""
+        if self.group_hub is None:
+            return
+        frames = self.group_hub.unwritten(self.hub_seen)
+        self.hub_seen = self.group_hub.upto()
+        if frames:
+            self.held = [*(self.held or []), *frames]
+
     def hold(self, frame: str) -> None:
         """Keep an event's frame for this socket's next write: at once after a quiet spell,
-        else at the end of ``QUEUE_COALESCE_SECONDS`` after the last (``helpdesk.hub``)."""
+        else at the end of ``QUEUE_COALESCE_SECONDS`` after the last."""
         if self.ended:
             return
         if self.held is not None:
@@ -384,16 +424,14 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         if not frames or self.ended:
             return
         self.last_event_at = asyncio.get_running_loop().time()
-        if len(frames) == 1 or settings.QUEUE_COALESCE_SECONDS <= 0:
-            for frame in frames:  # no window: each its own frame, as it came
-                await self.send(text_data=frame)
-        else:
-            # Each is already JSON text: joined, not decoded and encoded again.
-            await self.send(text_data='{"type": "events", "events": [' + ", ".join(frames) + "]}")
+        for text in hub.joined(frames):  # no window: each its own frame, as it came
+            await self.send(text_data=text)
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        if self.held is not None and self.greeted:
-            await self.flush_events()  # what was announced before this goes first
+        if self.greeted:
+            self._catch_up()
+            if self.held is not None:
+                await self.flush_events()  # what was announced before this goes first
         await super().send_json(content, close=close)
 
     async def desk_recheck(self, message: dict[str, Any]) -> None:

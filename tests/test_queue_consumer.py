@@ -1157,3 +1157,52 @@ def test_a_message_the_layer_cannot_read_does_not_deafen_the_process(desk: Brand
 
     # Then the socket still hears the event
     assert async_to_sync(flow)()["payload"] == {"question_id": 7}
+
+
+def test_a_socket_that_caught_up_before_its_reply_is_not_sent_the_same_events_again(
+    desk: Brand, settings: Any
+) -> None:
+    # Given a window of half a second and two volunteers of the brand on the queue
+    settings.QUEUE_COALESCE_SECONDS = 0.5
+    headers = [headers_for(member(desk).user) for _ in range(2)]
+
+    async def flow() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[int]]:
+        pinger, quiet = communicator(headers[0]), communicator(headers[1])
+        try:
+            for comm in (pinger, quiet):
+                await comm.connect()
+                await until(comm, "hello")
+
+            async def announce_one(n: int) -> int:
+                return await sync_to_async(send_numbered)(
+                    desk.pk, "question.queued", {"question_id": n}
+                )
+
+            # When an event goes out after a quiet spell, two more come within the window
+            # and one socket pings before the window ends
+            seqs = [await announce_one(0)]
+            for comm in (pinger, quiet):
+                await comm.receive_json_from(timeout=TIMEOUT)
+            seqs += [await announce_one(1), await announce_one(2)]
+            await asyncio.sleep(0.1)  # heard by the process, kept for the window
+            await pinger.send_json_to({"action": "ping"})
+            pong, pinger_heard = await until(pinger, "pong")
+            quiet_heard = [await quiet.receive_json_from(timeout=TIMEOUT)]
+            # (the window has ended: the hub wrote to every socket that had not had them)
+            await asyncio.sleep(0.6)
+            assert await pinger.receive_nothing(timeout=0.2)
+            assert await quiet.receive_nothing(timeout=0.2)
+            return [*pinger_heard, pong], quiet_heard, seqs
+        finally:
+            await pinger.disconnect()
+            await quiet.disconnect()
+
+    pinger_frames, quiet_frames, seqs = async_to_sync(flow)()
+
+    # Then the pinging socket had the two events before its pong and not again at the end of
+    # the window; the other had them once, when the window ended
+    assert [f["type"] for f in pinger_frames] == ["events", "pong"]
+    assert [e["seq"] for e in pinger_frames[0]["events"]] == seqs[1:]
+    assert pinger_frames[1]["seq"] == seqs[-1]
+    assert [f["type"] for f in quiet_frames] == ["events"]
+    assert [e["seq"] for e in quiet_frames[0]["events"]] == seqs[1:]
