@@ -168,11 +168,13 @@ else:
 # How often the live queue asks the server for the number of the last event, to notice a
 # lost last event (one with no later event to reveal the gap).
 QUEUE_PING_SECONDS = env_float("HELPFORCE_QUEUE_PING_SECONDS", 25.0, minimum=1.0)
-# Events that reach a socket within this many seconds of its last event frame are held and
+# Events that reach a process within this many seconds of its last event frame are held and
 # sent together, as one frame, at the end of that spell; the first after a quiet spell goes
 # at once. Each frame is a socket write per volunteer: with thousands connected, those writes
-# are most of the web processes' work (docs/benchmarks.md, Load). 0 sends each at once.
-QUEUE_COALESCE_SECONDS = env_float("HELPFORCE_QUEUE_COALESCE_SECONDS", 0.25, minimum=0.0)
+# are most of the web processes' work, and at 10 questions a second a shorter window sends a
+# frame per socket every window (docs/benchmarks.md, Load: 0.25 s was 2.5 times the frames
+# and twice the web processes' CPU of 1 s). 0 sends each at once.
+QUEUE_COALESCE_SECONDS = env_float("HELPFORCE_QUEUE_COALESCE_SECONDS", 1.0, minimum=0.0)
 
 # Celery: with no broker the tasks run in-process, eagerly, in the caller's thread.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
