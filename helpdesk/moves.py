@@ -251,6 +251,15 @@ async def claim_in_one_statement_on_loop(
     return until, dict(zip(statement.columns, row[2:], strict=True))
 
 
+async def fetch_report_on_loop(statement: ClaimStatement) -> dict[str, Any] | None:
+    """The one row of a ``.values()`` query compiled into ``statement`` (its columns named),
+    read on the event loop (``helpdesk.on_loop``); None when there is none."""
+    from helpdesk import on_loop
+
+    row = await on_loop.fetchone(statement.sql, statement.params)
+    return None if row is None else dict(zip(statement.columns, row, strict=True))
+
+
 # The statements prepared on each PostgreSQL connection (the driver's own connection object,
 # which a reconnect replaces), by name.
 _prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()

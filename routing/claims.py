@@ -13,6 +13,7 @@ lease's end is on the row.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -34,6 +35,7 @@ from helpdesk.moves import (
     claim_in_one_statement_on_loop,
     claim_statement,
     claimed_fields,
+    fetch_report_on_loop,
     move_question,
     move_questions,
 )
@@ -149,12 +151,50 @@ def claim_question(
     return _why_not(question_id, user, now)
 
 
+# The claims in flight on each event loop, by (loop, brand, question): a claim of a question
+# another claim of the same process is taking is answered from that claim's outcome.
+_in_flight: dict[tuple[int, int, int], asyncio.Future[ClaimResult | None]] = {}
+
+
 async def claim_question_on_loop(question_id: int, user: User, *, brand_id: int) -> ClaimResult:
     """:func:`claim_question` (PostgreSQL, with ``brand_id``) awaited on the event loop
     (``helpdesk.on_loop``, which the caller joined), for the live queue's socket: the same
     statement, one round trip, and the same answers. Only what needs more than the
     statement's row (the statement's first build in the process; why a claim that found the
-    question open did not take it) runs in a worker thread."""
+    question open did not take it) runs in a worker thread.
+
+    A crowd claiming one question at once (the top of everyone's list) is answered without
+    a statement each: a claim that arrives while another claim of the same question is in
+    flight in this process waits for it, and when that one won, or found the question
+    taken, this one lost to the same holder, as its own statement would have found after
+    waiting for the row. Any other outcome (one that depends on the claimer) and it runs its
+    own."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), brand_id, question_id)
+    ahead = _in_flight.get(key)
+    if ahead is not None:
+        first = await asyncio.shield(ahead)
+        if first is not None and first.holder_id is not None and first.reason in _TAKEN:
+            return _taken_by(question_id, first.holder_display, first.holder_id, first.until)
+    outcome: asyncio.Future[ClaimResult | None] = loop.create_future()
+    leading = key not in _in_flight
+    if leading:
+        _in_flight[key] = outcome
+    result: ClaimResult | None = None
+    try:
+        result = await _claim_on_loop(question_id, user, brand_id)
+    finally:
+        if leading:
+            outcome.set_result(result)  # None: it failed; those waiting claim for themselves
+            del _in_flight[key]
+    return result
+
+
+# The outcomes that say who holds the question, whoever asks.
+_TAKEN = ("claimed", "already_claimed")
+
+
+async def _claim_on_loop(question_id: int, user: User, brand_id: int) -> ClaimResult:
     now = timezone.now()
     if connection.alias in _statements:  # built: filling it in reads nothing
         statement = _claim_statement(question_id, user.pk, now)
@@ -166,6 +206,20 @@ async def claim_question_on_loop(question_id: int, user: User, *, brand_id: int)
     decided = _decided(question_id, user, now, brand_id, until, row)
     if decided is not None:
         return decided
+    # The statement's snapshot showed the question open: it lost to a claim in flight then
+    # (every loser of a crowd claiming one question at once). Read it again, on the loop,
+    # to name who won; only a person the question was open to and who may not take it goes
+    # to a thread, for the reasons.
+    if connection.alias in _rereads:
+        reread = _reread_statement(question_id)
+    else:
+        reread = await sync_to_async(_reread_statement, thread_sensitive=False)(question_id)
+    now_row = await fetch_report_on_loop(reread)
+    if now_row is None:
+        return _not_found(question_id)
+    lost = _lost_from(now_row, user, now)
+    if lost is not None:
+        return lost
     return await sync_to_async(_why_not, thread_sensitive=False)(question_id, user, now)
 
 
@@ -226,6 +280,26 @@ _ANY_QUESTION = -(10**15) - 1
 _ANY_USER = -(10**15) - 2
 _ANY_TIME = datetime(1901, 1, 1, tzinfo=UTC)
 _statements: dict[str, ClaimStatement] = {}
+_rereads: dict[str, ClaimStatement] = {}
+
+
+def _reread_statement(question_id: int) -> ClaimStatement:
+    """The question's row as a lost claim explains it (``_CLAIM_ROW``), read afresh; built
+    once per process with a stand-in, as the claim's statement is."""
+    template = _rereads.get(connection.alias)
+    if template is None:
+        report = Question.objects.filter(pk=_ANY_QUESTION).values(*_CLAIM_ROW)
+        sql, params = report.query.sql_with_params()
+        columns = tuple(report.query.selected or ())  # the values' names, in order
+        template = _rereads[connection.alias] = ClaimStatement(sql, tuple(params), columns)
+    return ClaimStatement(
+        template.sql,
+        tuple(
+            question_id if type(param) is int and param == _ANY_QUESTION else param
+            for param in template.params
+        ),
+        template.columns,
+    )
 
 
 def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStatement:
@@ -350,21 +424,24 @@ def _lost_from(row: dict[str, Any], user: User, now: datetime) -> ClaimResult | 
             f"{row['claimed_by__first_name']} {row['claimed_by__last_name']}",
             row["claimed_by__username"],
         )
-        until = row["lease_expires_at"]
-        when = formats.time_format(timezone.localtime(until), "H:i") if until else ""
-        message = (
-            _("Already claimed by %(holder)s (until %(until)s).")
-            % {"holder": holder, "until": when}
-            if when
-            else _("Already claimed by %(holder)s.") % {"holder": holder}
-        )
-        return ClaimResult(question_id, False, "already_claimed", holder, holder_id, until, message)
+        return _taken_by(question_id, holder, holder_id, row["lease_expires_at"])
     return ClaimResult(
         question_id,
         False,
         "not_queued",
         message=_("This question is %(state)s, not in the queue.") % {"state": state},
     )
+
+
+def _taken_by(question_id: int, holder: str, holder_id: int, until: datetime | None) -> ClaimResult:
+    """A lost claim: ``holder`` has the question (until ``until``)."""
+    when = formats.time_format(timezone.localtime(until), "H:i") if until else ""
+    message = (
+        _("Already claimed by %(holder)s (until %(until)s).") % {"holder": holder, "until": when}
+        if when
+        else _("Already claimed by %(holder)s.") % {"holder": holder}
+    )
+    return ClaimResult(question_id, False, "already_claimed", holder, holder_id, until, message)
 
 
 def renew_lease(question_id: int, user: User, *, now: datetime | None = None) -> datetime:

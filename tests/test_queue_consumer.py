@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import channels.consumer
+import psycopg
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -23,6 +24,7 @@ from django.test import Client
 
 import helpdesk.consumers
 import helpdesk.sequence
+import routing.claims
 from charter.standing import suspend
 from helpdesk import hub, on_loop
 from helpdesk.asgi import application
@@ -813,6 +815,129 @@ def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(des
     ]
     wanted.refresh_from_db()
     assert wanted.state == QuestionState.CLAIMED and wanted.claimed_by_id == volunteer.user_id
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_that_lost_to_one_in_flight_is_explained_without_a_thread(
+    desk: Brand,
+) -> None:
+    # When many claim one question at once, each loser's statement waited for the winner's
+    # and its snapshot still showed the question open; the loser read the question again in
+    # a worker thread, which under load took up to 0.9 s (bench/load.py's bursts). It reads
+    # it on the loop: with the loop's one worker thread held, the loser is told who won.
+    loser, winner = member(desk), member(desk, display_name="Wanda at Store 12")
+    warm, wanted = question(desk), question(desk)
+    assert claim_question(warm.pk, loser.user).won  # the claim's statement built
+    routing.claims._reread_statement(warm.pk)  # and the re-read's
+    released = threading.Event()
+    headers = headers_for(loser.user)
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+
+    async def flow() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+        mine = communicator(headers)
+        try:
+            await mine.connect()
+            await until(mine, "hello")
+            await mine.send_json_to({"action": "ping"})
+            await until(mine, "pong")  # the loop's connections open
+            # Given the winner's claim in flight: the row taken, not yet committed
+            other.execute(
+                "UPDATE helpdesk_question SET state = %s, claimed_by_id = %s, "
+                "claimed_at = now(), lease_expires_at = now() + interval '10 minutes' "
+                "WHERE id = %s",
+                [QuestionState.CLAIMED.value, winner.user_id, wanted.pk],
+            )
+            held = loop.run_in_executor(None, released.wait, 10)
+            # When the loser claims, and the winner's claim commits meanwhile
+            await mine.send_json_to({"action": "claim", "question_id": wanted.pk})
+            assert await mine.receive_nothing(timeout=0.3)  # waiting for the row
+            other.commit()
+            result, _ = await until(mine, "claim_result")
+            assert not held.done()  # the worker thread was held all along
+            released.set()
+            await held
+            return result
+        finally:
+            released.set()
+            other.close()
+            await mine.disconnect()
+
+    result = async_to_sync(flow)()
+
+    # Then it is told the question is taken, and by whom
+    assert result["won"] is False
+    assert result["reason"] == "already_claimed"
+    assert result["holder"] == "Wanda at Store 12"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_of_a_question_another_claim_is_taking_shares_its_outcome(
+    desk: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crowd claiming the top question at once cost a statement and a re-read each, all
+    # waiting for the same row (bench/load.py's bursts). A claim of a question another claim
+    # of the process is taking waits for that one, and loses to its winner, with no
+    # statement of its own.
+    first, second = member(desk, display_name="Fast Fiona"), member(desk)
+    warm, wanted = question(desk), question(desk)
+    assert claim_question(warm.pk, first.user).won  # the claim's statement built
+    statements: list[str] = []
+    real_fetchone = on_loop.fetchone
+
+    async def counted(sql: str, params: Any) -> Any:
+        statements.append("claim" if "WITH moved AS" in sql else "other")
+        return await real_fetchone(sql, params)
+
+    monkeypatch.setattr(on_loop, "fetchone", counted)
+    headers = [headers_for(first.user), headers_for(second.user)]
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+
+    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+        fast, slow = communicator(headers[0]), communicator(headers[1])
+        try:
+            for comm in (fast, slow):
+                await comm.connect()
+                await until(comm, "hello")
+            # Given the question's row held elsewhere, so that the first claim stays in flight
+            other.execute("SELECT id FROM helpdesk_question WHERE id = %s FOR UPDATE", [wanted.pk])
+            await fast.send_json_to({"action": "claim", "question_id": wanted.pk})
+            key = (id(asyncio.get_running_loop()), desk.pk, wanted.pk)
+            for _ in range(100):
+                if key in routing.claims._in_flight:
+                    break
+                await asyncio.sleep(0.02)
+            # When a second person claims it meanwhile, and the row is let go
+            statements.clear()
+            await slow.send_json_to({"action": "claim", "question_id": wanted.pk})
+            assert await slow.receive_nothing(timeout=0.3)  # waiting for the first claim
+            other.rollback()
+            won, _ = await until(fast, "claim_result")
+            lost, _ = await until(slow, "claim_result")
+            return won, lost
+        finally:
+            other.close()
+            await fast.disconnect()
+            await slow.disconnect()
+
+    won, lost = async_to_sync(flow)()
+
+    # Then the first won, the second lost to them, and the second's claim ran no statement
+    # beyond its own check
+    assert won["won"] is True
+    assert (lost["won"], lost["reason"], lost["holder"]) == (
+        False,
+        "already_claimed",
+        "Fast Fiona",
+    )
+    assert statements == ["other"]  # the second's check; the first's claim was sent before
 
 
 @pytest.mark.postgres
