@@ -377,8 +377,8 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             return
         self.last_event_at = asyncio.get_running_loop().time()
         for text in texts:
-            # Straight to the server's send: an event frame needs none of channels' layers
-            # around it (the session's save is for the accept; the JSON is encoded already).
+            # To the ASGI send, past channels' websocket and JSON layers: the frame is JSON
+            # already, and the hub hands it to a thousand sockets at a time.
             hub.start_now(self.base_send({"type": "websocket.send", "text": text}))
 
     def _catch_up(self) -> None:
