@@ -201,6 +201,8 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 class Client:
     number: int
     hello_seq: int = -1
+    # How long the server may hold an event (its hello's window): a hole waits that too.
+    window_s: float = 0.0
     last_seq: int = 0
     # (seq, kind, receive time in ns since the epoch, payload question ids)
     events: list[tuple[int, str, int, list[int]]] = field(default_factory=list)
@@ -285,6 +287,7 @@ async def open_socket(
         await ws.close()
         return None
     client.hello_seq = client.last_seq = client.contiguous = int(first["seq"])
+    client.window_s = float(first.get("window_ms") or 0) / 1000
     return ws
 
 
@@ -346,7 +349,8 @@ def on_event(client: Client, ws: Any, message: dict[str, Any], received: int) ->
         # A hole below this number: events numbered by two processes may arrive in
         # either order, so wait a moment for it before reloading, as the page does.
         asyncio.get_running_loop().call_later(
-            REORDER_WAIT_S, lambda: asyncio.ensure_future(_gap_check(client, ws, seq))
+            REORDER_WAIT_S + client.window_s,
+            lambda: asyncio.ensure_future(_gap_check(client, ws, seq)),
         )
 
 

@@ -183,7 +183,12 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         self.group_hub = await hub.join(self.group, self)
         # Joined before reading the number: nothing announced after it is missed.
         seq = await in_db_thread(current_sequence)(self.group)
-        await self.send_json({"type": "hello", "seq": seq, "state_url": self.state_url})
+        # The window tells the page how long an event may be held: a hole in the numbers
+        # waits that long more for its event before the page reloads.
+        window_ms = round(settings.QUEUE_COALESCE_SECONDS * 1000)
+        await self.send_json(
+            {"type": "hello", "seq": seq, "state_url": self.state_url, "window_ms": window_ms}
+        )
         self.greeted = True
         if self.held is not None:  # events heard while the number was read: now
             self.flush_task = asyncio.get_running_loop().create_task(self._flush_after(0))

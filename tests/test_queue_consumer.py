@@ -249,7 +249,7 @@ def test_hello_carries_the_current_number_and_events_follow_in_order(desk: Brand
             await comm.disconnect()
 
     hello, first, second = async_to_sync(flow)()
-    assert hello == {"type": "hello", "seq": before, "state_url": "/queue/"}
+    assert hello == {"type": "hello", "seq": before, "state_url": "/queue/", "window_ms": 1000}
     assert first == {
         "type": "event",
         "kind": "question.queued",

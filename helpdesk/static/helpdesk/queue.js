@@ -26,6 +26,7 @@
   var ahead = {}; // numbers received past a hole, waiting for it to close
   var holeTimer = null;
   var REORDER_WAIT_MS = 500; // bench/fanout.py's clients wait the same
+  var windowMs = 0; // how long the server may hold an event (its hello says)
   var open = false;
   var refused = false;
   var backoff = 1000;
@@ -252,14 +253,15 @@
 
   // Apply the numbers that follow ``last``; true when a hole is left below later ones.
   // Two processes number and publish events in two steps, so theirs may cross on the way:
-  // a hole waits a moment for its event before the page asks for the whole list again.
+  // a hole waits a moment for its event before the page asks for the whole list again, and
+  // as long again as the server may hold an event for its next frame (the hello's window).
   function closeUp() {
     while (ahead[last + 1]) {
       delete ahead[last + 1];
       last += 1;
     }
     if (hasHole() && holeTimer === null) {
-      holeTimer = window.setTimeout(checkHole, REORDER_WAIT_MS);
+      holeTimer = window.setTimeout(checkHole, REORDER_WAIT_MS + windowMs);
     }
     return hasHole();
   }
@@ -358,6 +360,7 @@
     switch (message.type) {
       case "hello":
         last = message.seq;
+        windowMs = typeof message.window_ms === "number" ? message.window_ms : 0;
         dropAhead();
         backoff = 1000;
         say(words("live", "Live."));
