@@ -124,20 +124,26 @@ def may_claim(
     )
 
 
-def may_claim_sql(user_id: int, brand_column: str, now: datetime) -> tuple[str, list[Any]]:
+def may_claim_sql(
+    user_id: int | None, brand_column: str, now: datetime, *, user_column: str = ""
+) -> tuple[str, list[Any]]:
     """The claim gate of :func:`may_claim` (without crisis) as an SQL condition on a row
     whose brand is ``brand_column`` (a quoted column of the caller's statement), so a claim
     can decide in the statement that takes the question. It reads what ``may_claim`` reads,
     at the statement's snapshot: the account active; a standing in the brand, not
     suspended, trained (not ``enrolled``) and not expired; a binding charter version, and an
     accepted version at least as recent. ``tests/properties/test_claim_sql.py`` holds the two
-    to the same answers. Returns the SQL (``%s`` placeholders) and its parameters."""
+    to the same answers. Returns the SQL (``%s`` placeholders) and its parameters. With
+    ``user_column`` the person is that column of the caller's statement (a statement that
+    checks many people at once), not ``user_id``."""
     when = connection.ops.adapt_datetimefield_value(now)
+    user = user_column or "%s"
+    ids = [] if user_column else [user_id]
     sql = f"""
-        EXISTS (SELECT 1 FROM auth_user gate_u WHERE gate_u.id = %s AND gate_u.is_active)
+        EXISTS (SELECT 1 FROM auth_user gate_u WHERE gate_u.id = {user} AND gate_u.is_active)
         AND EXISTS (
             SELECT 1 FROM charter_standing gate_s
-            WHERE gate_s.user_id = %s AND gate_s.brand_id = {brand_column}
+            WHERE gate_s.user_id = {user} AND gate_s.brand_id = {brand_column}
               AND NOT gate_s.is_suspended
               AND gate_s.level <> %s AND gate_s.trained_at IS NOT NULL
               AND (gate_s.training_expires_at IS NULL OR gate_s.training_expires_at > %s)
@@ -145,13 +151,13 @@ def may_claim_sql(user_id: int, brand_column: str, now: datetime) -> tuple[str, 
         AND (
             SELECT MAX(gate_v.number) FROM charter_charteracceptance gate_a
             JOIN charter_charterversion gate_v ON gate_v.id = gate_a.version_id
-            WHERE gate_a.user_id = %s AND gate_v.brand_id = {brand_column}
+            WHERE gate_a.user_id = {user} AND gate_v.brand_id = {brand_column}
         ) >= (
             SELECT MAX(gate_b.number) FROM charter_charterversion gate_b
             WHERE gate_b.brand_id = {brand_column} AND gate_b.is_material
               AND gate_b.effective_at <= %s
         )"""  # noqa: S608 - our tables; every value is a parameter
-    return sql, [user_id, user_id, Level.ENROLLED.value, when, user_id, when]
+    return sql, [*ids, *ids, Level.ENROLLED.value, when, *ids, when]
 
 
 def clears_crisis_sql(user_id: int, brand_column: str) -> tuple[str, list[Any]]:

@@ -288,45 +288,31 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         return self._check_passes(user, row)
 
     async def _still_allowed_on_loop(self, user: User) -> bool:
-        """:meth:`_still_allowed` awaited on the event loop (``helpdesk.on_loop``)."""
-        statement = self._check_statement(user)
-        if statement is None:
+        """:meth:`_still_allowed` awaited on the event loop (``helpdesk.on_loop``), in one
+        statement with the checks of every other claim waiting on the loop."""
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if not session_key or self.brand_id is None:
             return False
-        return self._check_passes(user, await on_loop.fetchone(*statement))
+        row = await on_loop.batched("check", (user.pk, self.brand_id, session_key), _checks)
+        return self._check_passes(user, row)
 
     def _check_statement(self, user: User) -> tuple[str, list[Any]] | None:
         """:meth:`_still_allowed`'s statement (None: no session or brand to check)."""
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if not session_key or self.brand_id is None:
             return None
-        now = timezone.now()
-        gate_sql, gate_params = may_claim_sql(user.pk, "chk_b.brand_id", now)
-        roles = sorted(str(role) for role in DESK_ROLES)
-        volunteers = Volunteer._meta.db_table
-        sql = f"""
-            SELECT chk_u.password,
-                EXISTS (SELECT 1 FROM {Session._meta.db_table} chk_s
-                        WHERE chk_s.session_key = %s AND chk_s.expire_date > %s),
-                EXISTS (SELECT 1 FROM {volunteers} chk_v
-                        WHERE chk_v.user_id = chk_u.id AND chk_v.brand_id = chk_b.brand_id
-                          AND chk_v.role IN ({", ".join(["%s"] * len(roles))})),
-                ({gate_sql})
-            FROM (SELECT CAST(%s AS bigint) AS brand_id) chk_b
-            JOIN {User._meta.db_table} chk_u ON chk_u.id = %s AND chk_u.is_active"""  # noqa: S608 - ours
-        params = [
-            session_key,
-            connection.ops.adapt_datetimefield_value(now),
-            *roles,
-            *gate_params,
-            self.brand_id,
-            user.pk,
-        ]
-        return sql, params
+        source = (
+            "(SELECT 1 AS n, CAST(%s AS bigint) AS user_id, CAST(%s AS bigint) AS brand_id, "
+            "CAST(%s AS varchar) AS session_key) chk_r"
+        )
+        return _checks_statement(source, [user.pk, self.brand_id, session_key])
 
     def _check_passes(self, user: User, row: tuple[Any, ...] | None) -> bool:
-        if row is None or not all(row[1:]):
+        """Whether the check statement's row (its number, the password, then each condition)
+        lets the person on."""
+        if row is None or not all(row[2:]):
             return False
-        signed_with = User(pk=user.pk, password=row[0]).get_session_auth_hash()
+        signed_with = User(pk=user.pk, password=row[1]).get_session_auth_hash()
         return constant_time_compare(self.session_hash, signed_with)
 
     def _full_check(self) -> User:
@@ -597,6 +583,41 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong", "seq": current_sequence(self.group)}
+
+
+def _checks_statement(source: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The one-statement check (:meth:`QueueConsumer._still_allowed`) of each row of
+    ``source`` (named ``chk_r``, with ``n``, ``user_id``, ``brand_id``, ``session_key``;
+    ``params`` its parameters): per row, its ``n``, the account's password, the session
+    unexpired, a desk role in the brand, and the gate. An inactive account has no row."""
+    now = timezone.now()
+    gate_sql, gate_params = may_claim_sql(None, "chk_r.brand_id", now, user_column="chk_r.user_id")
+    roles = sorted(str(role) for role in DESK_ROLES)
+    volunteers = Volunteer._meta.db_table
+    sql = f"""
+        SELECT chk_r.n, chk_u.password,
+            EXISTS (SELECT 1 FROM {Session._meta.db_table} chk_s
+                    WHERE chk_s.session_key = chk_r.session_key AND chk_s.expire_date > %s),
+            EXISTS (SELECT 1 FROM {volunteers} chk_v
+                    WHERE chk_v.user_id = chk_u.id AND chk_v.brand_id = chk_r.brand_id
+                      AND chk_v.role IN ({", ".join(["%s"] * len(roles))})),
+            ({gate_sql})
+        FROM {source}
+        JOIN {User._meta.db_table} chk_u ON chk_u.id = chk_r.user_id AND chk_u.is_active"""  # noqa: S608 - ours
+    when = connection.ops.adapt_datetimefield_value(now)
+    return sql, [when, *roles, *gate_params, *params]
+
+
+async def _checks(requests: list[tuple[int, int, str]]) -> list[tuple[Any, ...] | None]:
+    """The checks of the claims waiting on the loop (person, brand, session key each), in
+    one statement (PostgreSQL): each one's row, or None."""
+    sql, params = _checks_statement(
+        "UNNEST(CAST(%s AS bigint[]), CAST(%s AS bigint[]), CAST(%s AS varchar[])) "
+        "WITH ORDINALITY AS chk_r(user_id, brand_id, session_key, n)",
+        [[r[0] for r in requests], [r[1] for r in requests], [r[2] for r in requests]],
+    )
+    rows = {row[0]: row for row in await on_loop.fetchall(sql, params)}
+    return [rows.get(n) for n in range(1, len(requests) + 1)]
 
 
 def _language_of(scope: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ is one process and one writer: the thread is no wait there).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,20 @@ class _Resources:
     opening: asyncio.Future[None]  # the pool's opening, which every join awaits
     scripts: dict[str, Any] = field(default_factory=dict)
     users: int = 0
+    batches: dict[str, _Batch] = field(default_factory=dict)
+
+
+@dataclass
+class _Batch:
+    """Requests of one kind waiting on a loop, each with the future of its answer, and
+    whether a run of them is going."""
+
+    waiting: list[tuple[Any, asyncio.Future[Any]]] = field(default_factory=list)
+    running: bool = False
+
+
+# At most this many requests in one run (a statement's parameters grow with them).
+BATCH_MAX = 200
 
 
 # By event loop (its id: a loop is its own process's, and lives as long as its sockets).
@@ -127,6 +141,49 @@ async def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         cursor = await conn.execute(sql, params, prepare=True)
         row = await cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+async def fetchall(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``sql``, as :func:`fetchone` runs it."""
+    async with _current().pool.connection() as conn:
+        cursor = await conn.execute(sql, params, prepare=True)
+        rows = await cursor.fetchall()
+    return [tuple(row) for row in rows]
+
+
+async def batched(name: str, request: Any, run: Callable[[list[Any]], Awaitable[list[Any]]]) -> Any:
+    """``run``'s answer to ``request``, with every request of ``name`` waiting on this loop
+    answered together: the first at the loop's next turn, with what came meanwhile, and
+    those that come while a run is going in the next run, at most ``BATCH_MAX`` at a time.
+    ``run`` takes the requests and returns their answers, in order. Sixty sockets of a
+    process claiming in the same instant are one round trip and one statement this way,
+    not sixty waiting for a pooled connection each (docs/benchmarks.md, Load)."""
+    resources = _current()
+    batch = resources.batches.setdefault(name, _Batch())
+    answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    batch.waiting.append((request, answer))
+    if not batch.running:
+        batch.running = True
+        asyncio.get_running_loop().create_task(_run_batches(batch, run))
+    return await answer
+
+
+async def _run_batches(batch: _Batch, run: Callable[[list[Any]], Awaitable[list[Any]]]) -> None:
+    try:
+        while batch.waiting:
+            now, batch.waiting = batch.waiting[:BATCH_MAX], batch.waiting[BATCH_MAX:]
+            try:
+                answers = await run([request for request, _ in now])
+            except Exception as error:  # each waiting request fails as its own would have
+                for _, answer in now:
+                    if not answer.done():
+                        answer.set_exception(error)
+                continue
+            for (_, answer), value in zip(now, answers, strict=True):
+                if not answer.done():  # not cancelled meanwhile (its socket closed)
+                    answer.set_result(value)
+    finally:
+        batch.running = False
 
 
 async def run_script(source: str, keys: list[str], args: list[Any]) -> Any:

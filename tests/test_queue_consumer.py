@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
@@ -887,13 +888,18 @@ def test_on_postgresql_a_claim_of_a_question_another_claim_is_taking_shares_its_
     warm, wanted = question(desk), question(desk)
     assert claim_question(warm.pk, first.user).won  # the claim's statement built
     statements: list[str] = []
-    real_fetchone = on_loop.fetchone
+    real_fetchone, real_fetchall = on_loop.fetchone, on_loop.fetchall
 
     async def counted(sql: str, params: Any) -> Any:
         statements.append("claim" if "WITH moved AS" in sql else "other")
         return await real_fetchone(sql, params)
 
+    async def counted_checks(sql: str, params: Any) -> Any:
+        statements.append("check")
+        return await real_fetchall(sql, params)
+
     monkeypatch.setattr(on_loop, "fetchone", counted)
+    monkeypatch.setattr(on_loop, "fetchall", counted_checks)
     headers = [headers_for(first.user), headers_for(second.user)]
     db = connection.settings_dict
     other = psycopg.connect(
@@ -937,7 +943,58 @@ def test_on_postgresql_a_claim_of_a_question_another_claim_is_taking_shares_its_
         "already_claimed",
         "Fast Fiona",
     )
-    assert statements == ["other"]  # the second's check; the first's claim was sent before
+    assert statements == ["check"]  # the second's own; the first's claim was sent before
+
+
+@pytest.mark.postgres
+def test_on_postgresql_claims_that_come_together_are_checked_in_one_statement(
+    desk: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sixty sockets of a process claiming in one instant each waited for a pooled connection
+    # for their check (bench/load.py's bursts). The checks of the claims waiting on the loop
+    # run as one statement, and each socket still gets its own answer.
+    people = [member(desk) for _ in range(4)]
+    wanted = [question(desk) for _ in people]
+    assert claim_question(question(desk).pk, people[0].user).won  # the claim built
+    checks: list[int] = []
+    real_fetchall = on_loop.fetchall
+
+    async def counted(sql: str, params: Any) -> Any:
+        checks.append(len(params[-1]))  # the claims it checks
+        return await real_fetchall(sql, params)
+
+    monkeypatch.setattr(on_loop, "fetchall", counted)
+    headers = [headers_for(p.user) for p in people]
+
+    async def flow() -> tuple[list[dict[str, Any]], list[str]]:
+        comms = [communicator(h) for h in headers]
+        try:
+            for comm in comms:
+                await comm.connect()
+                await until(comm, "hello")
+            # Given the last person signed out elsewhere (their session's row gone)
+            await sync_to_async(
+                lambda: Session.objects.filter(
+                    session_key=dict(headers[-1])[b"cookie"].decode().split("=", 1)[1]
+                ).delete()
+            )()
+            checks.clear()
+            # When all four claim in the same instant
+            for comm, q in zip(comms, wanted, strict=True):
+                await comm.send_json_to({"action": "claim", "question_id": q.pk})
+            answers = [(await until(comm, "claim_result"))[0] for comm in comms[:-1]]
+            return answers, await refused_with(comms[-1], 4401)
+        finally:
+            for comm in comms:
+                await comm.disconnect()
+
+    answers, refused = async_to_sync(flow)()
+
+    # Then the four were checked in at most two statements (the first at once, the rest
+    # together), the three signed in won their questions and the fourth was refused
+    assert sum(checks) == 4 and len(checks) <= 2
+    assert [a["won"] for a in answers] == [True, True, True]
+    assert refused == ["not_signed_in"]
 
 
 @pytest.mark.postgres
@@ -965,13 +1022,17 @@ def test_on_postgresql_sockets_joining_together_share_one_pool_closed_by_the_las
 # what each message checks, once the first full check passed
 
 
-def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) -> list[str]:
+def changed_after_hello(
+    desk: Brand, change: str, *, ping_first: bool = True, then: str = "ping"
+) -> list[str]:
     """A volunteer connects (the full check passes and is remembered) and, with
     ``ping_first``, pings; then ``change`` happens to them without any push to their
-    socket; the next message is refused: returns the reason codes (4401 for ``password``,
-    4403 otherwise)."""
+    socket; the next message (``then``: a ping, or a claim, which PostgreSQL checks on the
+    event loop, with other claims' checks) is refused: returns the reason codes (4401 for
+    ``password``, 4403 otherwise)."""
     volunteer = member(desk)
     headers = headers_for(volunteer.user)
+    wanted = question(desk)
 
     def happen() -> None:
         if change == "password":
@@ -994,7 +1055,10 @@ def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) ->
                 await comm.connect()
                 await until(comm, "hello")
             await sync_to_async(happen)()
-            await comm.send_json_to({"action": "ping"})
+            if then == "claim":
+                await comm.send_json_to({"action": "claim", "question_id": wanted.pk})
+            else:
+                await comm.send_json_to({"action": "ping"})
             return await refused_with(comm, 4401 if change in ("password", "deactivated") else 4403)
         finally:
             await comm.disconnect()
@@ -1002,6 +1066,7 @@ def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) ->
     return async_to_sync(flow)()
 
 
+@pytest.mark.parametrize("then", ["ping", "claim"])
 @pytest.mark.parametrize("ping_first", [True, False], ids=["after-a-message", "after-the-hello"])
 @pytest.mark.parametrize(
     ("change", "codes"),
@@ -1013,11 +1078,11 @@ def changed_after_hello(desk: Brand, change: str, *, ping_first: bool = True) ->
     ],
 )
 def test_what_changed_since_the_last_message_is_seen_on_the_next(
-    desk: Brand, change: str, codes: list[str], ping_first: bool
+    desk: Brand, change: str, codes: list[str], ping_first: bool, then: str
 ) -> None:
     # The connection's check is remembered too (the first message is checked in one
     # statement), so a change between the hello and the first message is seen there
-    assert changed_after_hello(desk, change, ping_first=ping_first) == codes
+    assert changed_after_hello(desk, change, ping_first=ping_first, then=then) == codes
 
 
 @pytest.mark.backend_neutral
