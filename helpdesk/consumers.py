@@ -16,7 +16,7 @@ Client → server (JSON objects, at most ``MAX_MESSAGE_BYTES``):
 Server → client: ``hello``, ``event``, ``events``, ``claim_result``, ``release_result``,
 ``renew_result``, ``resync``, ``pong``, ``error``, ``refused``. ``events`` is
 ``{"type": "events", "events": [event, ...]}``: events that arrived within
-``QUEUE_COALESCE_SECONDS`` of the socket's last event frame, in the order they arrived, sent
+``QUEUE_COALESCE_SECONDS`` of the last event frame of the socket's process, in their order, sent
 as one frame (one socket write instead of one per event); a client handles each as it would
 an ``event``. Held events go out before any other message, so a ``pong`` or a
 ``claim_result`` never overtakes them. Bad input gets an ``error`` and the socket stays open
@@ -290,22 +290,29 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
     async def _still_allowed_on_loop(self, user: User) -> bool:
         """:meth:`_still_allowed` awaited on the event loop (``helpdesk.on_loop``), in one
         statement with the checks of every other claim waiting on the loop."""
+        request = self._check_request(user)
+        if request is None:
+            return False
+        return self._check_passes(user, await on_loop.batched("check", request, _checks))
+
+    def _check_request(self, user: User) -> tuple[int, int, str] | None:
+        """What the one-statement check checks: the person, the brand and the session's key
+        (None: no session or brand to check)."""
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if not session_key or self.brand_id is None:
-            return False
-        row = await on_loop.batched("check", (user.pk, self.brand_id, session_key), _checks)
-        return self._check_passes(user, row)
+            return None
+        return user.pk, self.brand_id, session_key
 
     def _check_statement(self, user: User) -> tuple[str, list[Any]] | None:
         """:meth:`_still_allowed`'s statement (None: no session or brand to check)."""
-        session_key = getattr(self.scope.get("session"), "session_key", None)
-        if not session_key or self.brand_id is None:
+        request = self._check_request(user)
+        if request is None:
             return None
         source = (
             "(SELECT 1 AS n, CAST(%s AS bigint) AS user_id, CAST(%s AS bigint) AS brand_id, "
             "CAST(%s AS varchar) AS session_key) chk_r"
         )
-        return _checks_statement(source, [user.pk, self.brand_id, session_key])
+        return _checks_statement(source, list(request))
 
     def _check_passes(self, user: User, row: tuple[Any, ...] | None) -> bool:
         """Whether the check statement's row (its number, the password, then each condition)

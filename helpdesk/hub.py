@@ -87,8 +87,6 @@ async def _finish(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
                     await asyncio.sleep(0)
                 else:
                     await waiting_on
-            except asyncio.CancelledError:
-                raise
             except Exception:  # noqa: S110 - the coroutine reads the future's error itself
                 pass
             try:

@@ -14,6 +14,7 @@ lease's end is on the row.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -196,12 +197,7 @@ _TAKEN = ("claimed", "already_claimed")
 
 async def _claim_on_loop(question_id: int, user: User, brand_id: int) -> ClaimResult:
     now = timezone.now()
-    if connection.alias in _statements:  # built: filling it in reads nothing
-        statement = _claim_statement(question_id, user.pk, now)
-    else:
-        statement = await sync_to_async(_claim_statement, thread_sensitive=False)(
-            question_id, user.pk, now
-        )
+    statement = await _built(_statements, _claim_statement, question_id, user.pk, now)
     until, row = await claim_in_one_statement_on_loop(question_id, user.pk, statement)
     decided = _decided(question_id, user, now, brand_id, until, row)
     if decided is not None:
@@ -210,10 +206,7 @@ async def _claim_on_loop(question_id: int, user: User, brand_id: int) -> ClaimRe
     # (every loser of a crowd claiming one question at once). Read it again, on the loop,
     # to name who won; only a person the question was open to and who may not take it goes
     # to a thread, for the reasons.
-    if connection.alias in _rereads:
-        reread = _reread_statement(question_id)
-    else:
-        reread = await sync_to_async(_reread_statement, thread_sensitive=False)(question_id)
+    reread = await _built(_rereads, _reread_statement, question_id)
     now_row = await fetch_report_on_loop(reread)
     if now_row is None:
         return _not_found(question_id)
@@ -292,14 +285,7 @@ def _reread_statement(question_id: int) -> ClaimStatement:
         sql, params = report.query.sql_with_params()
         columns = tuple(report.query.selected or ())  # the values' names, in order
         template = _rereads[connection.alias] = ClaimStatement(sql, tuple(params), columns)
-    return ClaimStatement(
-        template.sql,
-        tuple(
-            question_id if type(param) is int and param == _ANY_QUESTION else param
-            for param in template.params
-        ),
-        template.columns,
-    )
+    return _filled(template, {_ANY_QUESTION: question_id})
 
 
 def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStatement:
@@ -318,14 +304,21 @@ def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStat
             now=_ANY_TIME,
         )
         _statements[connection.alias] = template
+    return _filled(template, {_ANY_QUESTION: question_id, _ANY_USER: user_id}, now)
+
+
+def _filled(
+    template: ClaimStatement, values: dict[int, int], now: datetime | None = None
+) -> ClaimStatement:
+    """``template`` (built with stand-ins) with ``values`` in the stand-ins' places, and
+    ``now`` in ``_ANY_TIME``'s."""
     any_time = connection.ops.adapt_datetimefield_value(_ANY_TIME)
-    when = connection.ops.adapt_datetimefield_value(now)
-    values = {_ANY_QUESTION: question_id, _ANY_USER: user_id}
+    when = connection.ops.adapt_datetimefield_value(now) if now is not None else None
     return ClaimStatement(
         template.sql,
         tuple(
             when
-            if isinstance(param, datetime) and param == any_time
+            if when is not None and isinstance(param, datetime) and param == any_time
             else values.get(param, param)
             if isinstance(param, int) and not isinstance(param, bool)
             else param
@@ -333,6 +326,16 @@ def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStat
         ),
         template.columns,
     )
+
+
+async def _built(
+    templates: dict[str, ClaimStatement], build: Callable[..., ClaimStatement], *args: Any
+) -> ClaimStatement:
+    """``build(*args)``, on the loop once its template is in ``templates`` (filling it in
+    reads nothing), else in a worker thread (the first build compiles queries)."""
+    if connection.alias in templates:
+        return build(*args)
+    return await sync_to_async(build, thread_sensitive=False)(*args)
 
 
 _DEFAULT_LEASE_MINUTES = RoutingSettings._meta.get_field("claim_lease_minutes").get_default()
