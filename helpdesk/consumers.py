@@ -618,13 +618,21 @@ def _checks_statement(source: str, params: list[Any]) -> tuple[str, list[Any]]:
 async def _checks(requests: list[tuple[int, int, str]]) -> list[tuple[Any, ...] | None]:
     """The checks of the claims waiting on the loop (person, brand, session key each), in
     one statement (PostgreSQL): each one's row, or None."""
-    sql, params = _checks_statement(
+    rows = {row[0]: row for row in await on_loop.fetchall(*_many_checks_statement(requests))}
+    return [rows.get(n) for n in range(1, len(requests) + 1)]
+
+
+def _many_checks_statement(requests: list[tuple[int, int, str]]) -> tuple[str, list[Any]]:
+    return _checks_statement(
         "UNNEST(CAST(%s AS bigint[]), CAST(%s AS bigint[]), CAST(%s AS varchar[])) "
         "WITH ORDINALITY AS chk_r(user_id, brand_id, session_key, n)",
         [[r[0] for r in requests], [r[1] for r in requests], [r[2] for r in requests]],
     )
-    rows = {row[0]: row for row in await on_loop.fetchall(sql, params)}
-    return [rows.get(n) for n in range(1, len(requests) + 1)]
+
+
+# Every new connection of the loop prepares the checks' statement, checking no one (a
+# session key no session has, for a person and a brand no row has).
+on_loop.prepare_on_connect("checks", lambda: _many_checks_statement([(-1, -1, "")]))
 
 
 def _language_of(scope: dict[str, Any]) -> str:

@@ -11,8 +11,9 @@ only for the loop's turn.
 
 Each event loop that has live-queue sockets gets its own small pool of connections
 (``DATABASE_POOL_SIZE``, else 4) and Redis client; they open with the loop's first socket
-(:func:`join`) and close when its last one leaves (:func:`leave`). PostgreSQL only (SQLite
-is one process and one writer: the thread is no wait there).
+(:func:`join`) and close when its last one leaves (:func:`leave`). Each connection is made
+ready for claims as it opens, before the first claim waits for it (:func:`_configure`).
+PostgreSQL only (SQLite is one process and one writer: the thread is no wait there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
@@ -50,6 +52,23 @@ class _Batch:
 # At most this many requests in one run (a statement's parameters grow with them).
 BATCH_MAX = 200
 
+# A loop's connections run every prepared statement on its generic plan, built once per
+# connection, which :func:`_configure` builds before the pool hands the connection out. By
+# default PostgreSQL plans a prepared statement afresh for each of its first five runs (the
+# claim's took 3-12 ms to plan, against 0.4-0.6 ms to run on a plan it keeps) and then keeps
+# the generic plan only if the custom ones did not look cheaper: the claim's and the re-read's
+# settle on it after five, but the checks' never did (each ran planned afresh) and a warm-up
+# run with ids no row has would make custom plans look cheap for good. After a restart every
+# connection of every process planned inside its first claims: bench/route.py's slow first
+# seconds (docs/benchmarks.md). Every statement here looks rows up by key, for which the
+# generic plan is the plan PostgreSQL keeps anyway.
+PLAN_CACHE_MODE = "force_generic_plan"
+
+# The statements every new connection prepares and plans, by name: what builds one (its SQL
+# and harmless parameters: a run changes nothing), and, once built, the statement.
+_warm_ups: dict[str, Callable[[], tuple[str, Sequence[Any]]]] = {}
+_warm_statements: dict[str, tuple[str, Sequence[Any]]] = {}
+
 
 # By event loop (its id: a loop is its own process's, and lives as long as its sockets).
 # Every change to it happens between two awaits, so the loop's sockets need no lock.
@@ -75,6 +94,8 @@ def _connection_kwargs() -> dict[str, Any]:
 async def join() -> None:
     """One more socket of this loop uses the loop's connections (opened on the first).
     Raises what opening them raised, and then counts the socket out again."""
+    if _warm_statements.keys() != _warm_ups.keys():  # the process's first socket
+        await sync_to_async(_build_statements, thread_sensitive=False)()
     key = id(asyncio.get_running_loop())
     resources = _resources.get(key)
     if resources is None:
@@ -104,6 +125,36 @@ async def leave() -> None:
             await resources.redis.aclose()
 
 
+def prepare_on_connect(name: str, build: Callable[[], tuple[str, Sequence[Any]]]) -> None:
+    """Have every new connection of a loop's pool prepare and plan ``build()``'s statement
+    before it answers anything (:func:`_configure`). ``build`` returns the SQL and
+    parameters a run of which changes nothing (a stand-in question no row has); it runs
+    once per process, in a worker thread (building may compile queries), when the first
+    socket joins."""
+    _warm_ups[name] = build
+
+
+def _build_statements() -> None:
+    for name, build in list(_warm_ups.items()):
+        if name not in _warm_statements:
+            _warm_statements[name] = build()
+
+
+async def _configure(conn: Any) -> None:
+    """A new connection of a loop's pool, made ready: every integer goes as a bigint (so a
+    statement is one prepared statement whatever the size of its ids: psycopg otherwise
+    sends a small id as a smallint and a large one as an integer, and each would be
+    prepared and planned apart), prepared statements keep their generic plan
+    (:data:`PLAN_CACHE_MODE`), and the statements of :func:`prepare_on_connect` are
+    prepared and planned, by one run each."""
+    from psycopg.types.numeric import Int8Dumper
+
+    conn.adapters.register_dumper(int, Int8Dumper)
+    await conn.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
+    for sql, params in list(_warm_statements.values()):  # built by the first join
+        await conn.execute(sql, params, prepare=True)
+
+
 def _new_resources() -> _Resources:
     """The loop's pool (opening) and Redis client: made at once, with no round trip, so
     that the sockets joining while the pool opens all find and wait for this one."""
@@ -112,10 +163,14 @@ def _new_resources() -> _Resources:
     size = int(getattr(settings, "DATABASE_POOL_SIZE", 0) or DEFAULT_POOL_SIZE)
     pool = AsyncConnectionPool(
         kwargs=_connection_kwargs(),
-        min_size=1,
+        # Every connection opened, and planned, with the first socket (in the background),
+        # not while claims wait for one: grown as claims waited, a connection a time, each
+        # new one planning inside the claims that waited for it.
+        min_size=max(size, 1),
         max_size=max(size, 1),
         timeout=10,
         open=False,
+        configure=_configure,
         name="helpforce-on-loop",
     )
     redis = None

@@ -28,6 +28,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from charter.gate import crisis_refusal, may_claim
+from helpdesk import on_loop
 from helpdesk.models import Question, Volunteer, name_from
 from helpdesk.moves import (
     UNCLAIMED,
@@ -307,6 +308,17 @@ def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStat
     return _filled(template, {_ANY_QUESTION: question_id, _ANY_USER: user_id}, now)
 
 
+def _harmless(build: Callable[[], ClaimStatement]) -> Callable[[], tuple[str, tuple[Any, ...]]]:
+    """``build``'s statement as the loop's new connections prepare it: for ids no question
+    or person has (:data:`_NO_ONE`), so that a run of it reads or changes nothing."""
+
+    def harmless() -> tuple[str, tuple[Any, ...]]:
+        statement = build()
+        return statement.sql, statement.params
+
+    return harmless
+
+
 def _filled(
     template: ClaimStatement, values: dict[int, int], now: datetime | None = None
 ) -> ClaimStatement:
@@ -339,6 +351,14 @@ async def _built(
 
 
 _DEFAULT_LEASE_MINUTES = RoutingSettings._meta.get_field("claim_lease_minutes").get_default()
+
+# An id no row has (a sequence starts at 1), within every id column's range (the stand-ins
+# are beyond an integer's, which the statement's casts refuse).
+_NO_ONE = -1
+on_loop.prepare_on_connect(
+    "claim", _harmless(lambda: _claim_statement(_NO_ONE, _NO_ONE, timezone.now()))
+)
+on_loop.prepare_on_connect("claim_reread", _harmless(lambda: _reread_statement(_NO_ONE)))
 
 
 def _lease_minutes_sql(table: str) -> str:

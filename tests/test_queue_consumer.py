@@ -37,7 +37,7 @@ from helpdesk.events import (
     monitoring_group,
     pubsub_channels,
 )
-from helpdesk.models import Brand, Question, Role
+from helpdesk.models import AuditEvent, Brand, Question, Role
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
 from routing.claims import claim_question
@@ -1017,6 +1017,52 @@ def test_on_postgresql_sockets_joining_together_share_one_pool_closed_by_the_las
     assert (users, answer) == (0, 42)
     assert open_with_one_left is True
     assert closed_after_the_last is True
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_new_loop_connection_has_the_claim_planned_before_its_first_claim(
+    desk: Brand, settings: Any
+) -> None:
+    # PostgreSQL plans a prepared statement afresh for each of its first five runs (the
+    # claim's took 3-12 ms each), and the checks' for every run: after a restart every
+    # connection of every process did that inside its first claims (bench/route.py's slow
+    # first seconds). A new connection of the loop's pool prepares the claim's, the
+    # re-read's and the checks' statements and builds each one's plan before it answers
+    # anything, changing nothing, and a claim then runs on that plan, whatever the size of
+    # its ids.
+    settings.DATABASE_POOL_SIZE = 1  # one connection: the claim runs on the one inspected
+    volunteer = member(desk)
+    wanted = question(desk, id=2**20)  # an id psycopg would otherwise send as an integer
+    audit_rows = AuditEvent.objects.count()
+    prepared = (
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+        "ORDER BY prepare_time"
+    )
+
+    async def flow() -> tuple[list[Any], Any, list[Any]]:
+        await on_loop.join()
+        try:
+            before = await on_loop.fetchall(prepared, [])
+            result = await routing.claims.claim_question_on_loop(
+                wanted.pk, volunteer.user, brand_id=desk.pk
+            )
+            return before, result, await on_loop.fetchall(prepared, [])
+        finally:
+            await on_loop.leave()
+
+    before, result, after = async_to_sync(flow)()
+
+    def plans(rows: list[Any], marker: str) -> list[tuple[int, int]]:
+        return [(generic, custom) for sql, generic, custom in rows if marker in sql]
+
+    # Then before the claim each statement had its plan, and the warming changed nothing
+    assert plans(before, "WITH moved AS") == [(1, 0)]
+    assert plans(before, "chk_r") == [(1, 0)]
+    assert len(plans(before, "helpdesk_question")) == 2  # the claim's and the re-read's
+    assert audit_rows == AuditEvent.objects.count() - 1  # the claim's own row only
+    # And the claim won, on the same statement and its plan, planned no more
+    assert result.won is True
+    assert plans(after, "WITH moved AS") == [(2, 0)]
 
 
 # what each message checks, once the first full check passed
