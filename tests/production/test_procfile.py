@@ -404,7 +404,22 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
                 if all(any(t > moment for t in c.hellos + c.events) for c in clients):
                     return time.monotonic() - moment
                 await asyncio.sleep(0.2)
-            pytest.fail(f"not every client recovered within {RECOVER_S:.0f} s of {what}")
+            # What each client saw since, and the desk's log, to say why (a slow machine:
+            # Celery's broker reconnects back off 2, 4, 6 s... and each poll waits on them).
+            seen = [
+                f"{c.user}: hellos {[round(t - moment, 1) for t in c.hellos[-2:]]}, "
+                f"events {[round(t - moment, 1) for t in c.events[-3:]]}, "
+                f"closes {[round(t - moment, 1) for t in c.closes[-2:]]}"
+                for c in clients
+            ]
+            log_lines = desk.log.read_text(errors="replace").splitlines()
+            wanted = [line for line in log_lines if "worker." in line or "ERROR" in line]
+            pytest.fail(
+                f"not every client recovered within {RECOVER_S:.0f} s of {what} (s after it: "
+                + "; ".join(seen)
+                + ")\nthe desk's log, worker lines and errors:\n"
+                + "\n".join(wanted[-40:])
+            )
 
         async def tweet(n: int) -> None:
             tweet_id = await blocking(
