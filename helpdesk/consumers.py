@@ -632,7 +632,9 @@ def _many_checks_statement(requests: list[tuple[int, int, str]]) -> tuple[str, l
 
 # Every new connection of the loop prepares the checks' statement, checking no one (a
 # session key no session has, for a person and a brand no row has).
-on_loop.prepare_on_connect("checks", lambda: _many_checks_statement([(-1, -1, "")]))
+on_loop.prepare_on_connect(
+    "checks", lambda: _many_checks_statement([(on_loop.NO_ONE, on_loop.NO_ONE, "")])
+)
 
 
 def _language_of(scope: dict[str, Any]) -> str:

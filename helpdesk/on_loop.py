@@ -125,10 +125,16 @@ async def leave() -> None:
             await resources.redis.aclose()
 
 
+# An id no row has (a sequence starts at 1), within every id column's range: what the
+# statements of :func:`prepare_on_connect` are built for, so that a run reads or changes
+# nothing.
+NO_ONE = -1
+
+
 def prepare_on_connect(name: str, build: Callable[[], tuple[str, Sequence[Any]]]) -> None:
     """Have every new connection of a loop's pool prepare and plan ``build()``'s statement
     before it answers anything (:func:`_configure`). ``build`` returns the SQL and
-    parameters a run of which changes nothing (a stand-in question no row has); it runs
+    parameters a run of which changes nothing (for ids no row has: :data:`NO_ONE`); it runs
     once per process, in a worker thread (building may compile queries), when the first
     socket joins."""
     _warm_ups[name] = build

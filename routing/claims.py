@@ -310,7 +310,7 @@ def _claim_statement(question_id: int, user_id: int, now: datetime) -> ClaimStat
 
 def _harmless(build: Callable[[], ClaimStatement]) -> Callable[[], tuple[str, tuple[Any, ...]]]:
     """``build``'s statement as the loop's new connections prepare it: for ids no question
-    or person has (:data:`_NO_ONE`), so that a run of it reads or changes nothing."""
+    or person has (``on_loop.NO_ONE``), so that a run of it reads or changes nothing."""
 
     def harmless() -> tuple[str, tuple[Any, ...]]:
         statement = build()
@@ -352,13 +352,12 @@ async def _built(
 
 _DEFAULT_LEASE_MINUTES = RoutingSettings._meta.get_field("claim_lease_minutes").get_default()
 
-# An id no row has (a sequence starts at 1), within every id column's range (the stand-ins
-# are beyond an integer's, which the statement's casts refuse).
-_NO_ONE = -1
+# For on_loop.NO_ONE, not the stand-ins: those are beyond an integer's range, which the
+# statement's casts refuse.
 on_loop.prepare_on_connect(
-    "claim", _harmless(lambda: _claim_statement(_NO_ONE, _NO_ONE, timezone.now()))
+    "claim", _harmless(lambda: _claim_statement(on_loop.NO_ONE, on_loop.NO_ONE, timezone.now()))
 )
-on_loop.prepare_on_connect("claim_reread", _harmless(lambda: _reread_statement(_NO_ONE)))
+on_loop.prepare_on_connect("claim_reread", _harmless(lambda: _reread_statement(on_loop.NO_ONE)))
 
 
 def _lease_minutes_sql(table: str) -> str:
