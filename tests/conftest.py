@@ -40,10 +40,13 @@ def _celery_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("redis"):
         yield
         return
+    # Set under the name Django's settings give it (namespace CELERY): Celery 5.6 reads that
+    # one first and ignores ``task_always_eager`` set beside it.
     previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
+    app.conf["CELERY_TASK_ALWAYS_EAGER"] = True
+    assert app.conf.task_always_eager, "tasks would go to the broker, with no worker to run them"
     yield
-    app.conf.task_always_eager = previous
+    app.conf["CELERY_TASK_ALWAYS_EAGER"] = previous
 
 
 @pytest.fixture(autouse=True)

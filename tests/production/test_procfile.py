@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.production.services import RedisServer, free_port, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "helpforce-demo"
 VOLUNTEERS = ("alice", "bruno", "camille")
@@ -44,58 +45,6 @@ SIGNATURES = {"alice": "^AM", "bruno": "^BS", "camille": "^CT"}
 RECOVER_S = 30.0
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until(what: str, probe: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            value = probe()
-            if value:
-                return value
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-class RedisServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until("redis", self.ping, 10)
-
-    def ping(self) -> bool:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @dataclass
@@ -413,11 +362,19 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
                 for c in clients
             ]
             log_lines = desk.log.read_text(errors="replace").splitlines()
+            # A process that ended (honcho then stops the others) and why, first.
+            ended = [
+                line
+                for line in log_lines
+                if "stopped (rc=" in line or "CRITICAL" in line or "Unrecoverable" in line
+            ]
             wanted = [line for line in log_lines if "worker." in line or "ERROR" in line]
             pytest.fail(
                 f"not every client recovered within {RECOVER_S:.0f} s of {what} (s after it: "
                 + "; ".join(seen)
-                + ")\nthe desk's log, worker lines and errors:\n"
+                + ")\nprocesses that ended, and critical errors:\n"
+                + "\n".join(ended[-20:])
+                + "\nthe desk's log, worker lines and errors:\n"
                 + "\n".join(wanted[-40:])
             )
 
