@@ -21,7 +21,8 @@ sticky; some local) and 200 routing rules, then:
    page's websocket (``{"action": "claim"}`` and its ``claim_result``, as the page's script
    claims), every socket also hearing every claim's event: once flat out (each claimer's
    next claim as soon as the last is answered), once paced at ``--ws-rate`` claims a second
-   in all (300, the goal's rate), each claim timed from when it was due;
+   in all (330 by default: the goal's 300 and a tenth more), each claim timed from when it
+   was due;
 3. the ceiling, in the same run: the same 50 claimers on 50 connections of their own
    (psycopg, autocommit) running the bare conditional update
    ``UPDATE helpdesk_question SET state = 'claimed', claimed_by_id = %s WHERE id = %s AND
@@ -32,7 +33,9 @@ sticky; some local) and 200 routing rules, then:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres SECRET_KEY=x \
         PYTHONPATH=$PWD .venv/bin/python bench/route.py
 
-Prints a detail line on stderr and its figures as one JSON line on stdout at the end.
+Prints a detail line on stderr and its figures as one JSON line on stdout at the end; the
+line's ``claims_per_s`` and ``claim_p95_ms`` are the paced websocket run's (how the live
+queue claims), the flat-out and the HTTP form's runs beside them (:func:`headline`).
 """
 
 from __future__ import annotations
@@ -683,8 +686,9 @@ def main() -> None:
     parser.add_argument(
         "--ws-rate",
         type=float,
-        default=300.0,
-        help="claims/s the websocket claimers aim at in the paced run (the goal's rate)",
+        default=330.0,
+        help="claims/s the websocket claimers aim at in the paced run (the goal's 300, and "
+        "a tenth more: the run's first and last moments count in its rate)",
     )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=1)
@@ -763,33 +767,49 @@ def main() -> None:
         ),
         file=sys.stderr,
     )
-    print(
-        json.dumps(
-            {
-                "bench": "route",
-                "route_p95_ms": routing["route_p95_ms"],
-                "claimers": http["claimers"],
-                "claims_per_s": http["claims_per_s"],
-                "claim_p95_ms": http["claim_p95_ms"],
-                "double_claims": http["double_claims"],
-                "ceiling_claims_per_s": ceiling["claims_per_s"],
-                "ceiling_p95_ms": ceiling["claim_p95_ms"],
-                "in_process_claims_per_s": in_process["claims_per_s"],
-                "in_process_p95_ms": in_process["claim_p95_ms"],
-                "statements_per_claim": 1,
-                "asgi_cpu_ms_per_claim": http["asgi_cpu_ms_per_claim"],
-                "postgres_cpu_ms_per_claim": http["postgres_cpu_ms_per_claim"],
-                "ws_claims_per_s": ws["claims_per_s"],
-                "ws_claim_p95_ms": ws["claim_p95_ms"],
-                "ws_double_claims": ws["double_claims"],
-                "ws_paced_claims_per_s": ws_paced["claims_per_s"],
-                "ws_paced_claim_p95_ms": ws_paced["claim_p95_ms"],
-                "ws_paced_double_claims": ws_paced["double_claims"],
-                "ws_asgi_cpu_ms_per_claim": ws["asgi_cpu_ms_per_claim"],
-                "ws_postgres_cpu_ms_per_claim": ws["postgres_cpu_ms_per_claim"],
-            }
-        )
-    )
+    print(json.dumps(headline(routing, http, ws, ws_paced, ceiling, in_process)))
+
+
+def headline(
+    routing: dict[str, Any],
+    http: dict[str, Any],
+    ws: dict[str, Any],
+    ws_paced: dict[str, Any],
+    ceiling: dict[str, Any],
+    in_process: dict[str, Any],
+) -> dict[str, Any]:
+    """The JSON line. ``claims_per_s`` and ``claim_p95_ms`` are the live queue's claims (over
+    its websocket, as the page's script claims) at the rate the run aimed at (``--ws-rate``,
+    at or above the goal's 300 a second), each timed from when it was due; the same 50
+    claimers' other measures are beside them under their own names: flat out over the
+    websocket (``ws_flat_*``), through the claim form of the page without JavaScript
+    (``http_*``), and ``claim_question`` called in this process (``in_process_*``).
+    ``double_claims`` counts every measure's."""
+    return {
+        "bench": "route",
+        "route_p95_ms": routing["route_p95_ms"],
+        "claimers": ws_paced["claimers"],
+        "claim_path": "websocket",
+        "aimed_claims_per_s": ws_paced["aimed_claims_per_s"],
+        "claims_per_s": ws_paced["claims_per_s"],
+        "claim_p95_ms": ws_paced["claim_p95_ms"],
+        "double_claims": sum(
+            run["double_claims"] for run in (ws_paced, ws, http, in_process, ceiling)
+        ),
+        "ceiling_claims_per_s": ceiling["claims_per_s"],
+        "ceiling_p95_ms": ceiling["claim_p95_ms"],
+        "statements_per_claim": 1,
+        "ws_flat_claims_per_s": ws["claims_per_s"],
+        "ws_flat_claim_p95_ms": ws["claim_p95_ms"],
+        "ws_asgi_cpu_ms_per_claim": ws["asgi_cpu_ms_per_claim"],
+        "ws_postgres_cpu_ms_per_claim": ws["postgres_cpu_ms_per_claim"],
+        "http_claims_per_s": http["claims_per_s"],
+        "http_claim_p95_ms": http["claim_p95_ms"],
+        "http_asgi_cpu_ms_per_claim": http["asgi_cpu_ms_per_claim"],
+        "http_postgres_cpu_ms_per_claim": http["postgres_cpu_ms_per_claim"],
+        "in_process_claims_per_s": in_process["claims_per_s"],
+        "in_process_p95_ms": in_process["claim_p95_ms"],
+    }
 
 
 if __name__ == "__main__":
