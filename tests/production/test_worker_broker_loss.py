@@ -8,8 +8,8 @@ AttributeError: 'NoneType' object has no attribute 'hostname'", exit status 1), 
 worker, having lost the broker, closed its connection and tried to put the held message
 back through a transport it had already let go. Under honcho one process ending stops the
 others, so the whole desk went down with Redis's restart; the Procfile test
-(``test_procfile.py``) failed that way about once in six runs on a loaded machine, whenever a
-task happened to be in flight at the moment Redis went away. Here a task due in five minutes
+(``test_procfile.py``) failed that way in one of six runs on a loaded machine, when a task
+happened to be in flight at the moment Redis went away. Here a task due in five minutes
 makes the held message certain. The pin (``celery<5.7`` in ``pyproject.toml``) says why.
 """
 
