@@ -353,8 +353,9 @@ def test_redis_restarted_and_an_asgi_process_killed_under_connected_volunteers(
                 if all(any(t > moment for t in c.hellos + c.events) for c in clients):
                     return time.monotonic() - moment
                 await asyncio.sleep(0.2)
-            # What each client saw since, and the desk's log, to say why (a slow machine:
-            # Celery's broker reconnects back off 2, 4, 6 s... and each poll waits on them).
+            # What each client saw since, and the desk's log, to say why (the one failure
+            # seen under load was the Celery worker ending, honcho then stopping the desk:
+            # test_worker_broker_loss.py).
             seen = [
                 f"{c.user}: hellos {[round(t - moment, 1) for t in c.hellos[-2:]]}, "
                 f"events {[round(t - moment, 1) for t in c.events[-3:]]}, "

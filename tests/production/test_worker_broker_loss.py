@@ -40,7 +40,6 @@ pytestmark = [pytest.mark.redis]
 
 class Worker:
     def __init__(self, redis: RedisServer, tmp_path: Path) -> None:
-        self.redis = redis
         self.log = tmp_path / "worker.log"
         self.name = f"probe-{uuid.uuid4().hex[:6]}@loopback"
         env = {
