@@ -342,12 +342,20 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Before every handler, channels closes stale database connections through the
-        # thread-sensitive executor: one thread hop per socket per event, all of them queued
-        # on one thread, which was most of the fan-out's cost. Forwarding an event touches no
-        # database, so it skips that; everything else goes through channels as before (and
-        # database_sync_to_async closes stale connections around each database call anyway).
-        if message.get("type") == "desk.event":
+        # thread-sensitive executor: one thread hop per socket per message, all of them queued
+        # on one thread. Forwarding an event touches no database, and a client message's
+        # database work runs in ``in_db_thread`` (``database_sync_to_async``, which closes
+        # stale connections around each call, in the thread whose connection it uses) or on
+        # the loop's own connections (a claim, ``helpdesk.on_loop``): neither needs that hop.
+        # For events it was most of the fan-out's cost; for client messages, a burst's
+        # claims queued behind one another's hops (about sixty a process at once: p95 18-35 ms
+        # before the handler began; docs/benchmarks.md, Load). The socket's connect,
+        # disconnect and pushed re-checks go through channels as before.
+        kind = message.get("type")
+        if kind == "desk.event":
             await self.desk_event(message)
+        elif kind == "websocket.receive":
+            await self.websocket_receive(message)
         else:
             await super().dispatch(message)
 
