@@ -14,18 +14,19 @@ N websocket clients on ``ws/queue/``, spread over ``--client-processes`` process
 the queue as the page does (``bench/fanout.py``: a gap in the numbers sends ``resync``; at
 the end every client pings, and a ``pong`` ahead of it resyncs). Each client remembers the
 questions the events told it are queued (``*.queued`` adds, any other event about a question
-removes) and acts after an exponential think time (mean ``--think`` s); every ``--burst-every``
-s, ``--burst-fraction`` of the clients act at once. To act is to claim one of the
-``--pick-from`` oldest questions it knows to be queued (people take from the top of the
-list, so claims collide) with ``{"action": "claim"}``. The claim latency is the time from
-sending it to receiving ``claim_result`` on the same socket, so it includes waiting behind
-event frames. A client stops waiting after ``ASK_TIMEOUT_S`` and acts again later; a later
-answer still counts with its whole wait, and claims never answered are counted apart
-(``claims_never_answered``, not in the percentiles). A socket the server closes connects
-again after a second, as the page does; its new ``hello`` counts as a reload (a resync of
-everything before its number). A winner holds the question for a uniform ``--hold`` s and then sends
-``release``, which puts it back in the queue (the bench does not compose replies: X's limit
-of 100 posts per 15 minutes per care account would cap them at a few a minute anyway).
+removes) and acts after an exponential think time (mean ``--think`` s); every
+``--burst-every`` s (in the middle of each interval), ``--burst-fraction`` of the clients
+act at once. To act is to claim one of the ``--pick-from`` oldest questions it knows to be
+queued (people take from the top of the list, so claims collide) with ``{"action":
+"claim"}``. The claim latency is the time from sending it to receiving ``claim_result`` on
+the same socket, so it includes waiting behind event frames. A client stops waiting after
+``ASK_TIMEOUT_S`` and acts again later; a later answer still counts with its whole wait, and
+claims never answered are counted apart (``claims_never_answered``, not in the percentiles).
+A socket the server closes connects again after a second, as the page does; its new
+``hello`` counts as a reload (a resync of everything before its number). A winner holds the
+question for a uniform ``--hold`` s and then sends ``release``, which puts it back in the
+queue (the bench does not compose replies: X's limit of 100 posts per 15 minutes per care
+account would cap them at a few a minute anyway).
 
 Delivery counts every event of the brand's queue group numbered between the start of the
 claiming and its end: received, recovered by a resync (after a gap or the final ping), or
@@ -65,7 +66,7 @@ import urllib.error
 import urllib.request
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,8 +171,9 @@ class EventLog:
 @dataclass
 class Claims:
     latencies_ms: list[float] = field(default_factory=list)
-    # The latencies of the claims a burst set off (also in latencies_ms).
-    burst_latencies_ms: list[float] = field(default_factory=list)
+    # The latencies of the claims a burst set off (also in latencies_ms), by burst (0 is
+    # the first).
+    burst_latencies_ms: dict[int, list[float]] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     releases: int = 0
     release_errors: int = 0
@@ -194,6 +196,7 @@ class Volunteer:
     # Claims that timed out on the client, by question: when each was sent.
     overdue: dict[int, int] = field(default_factory=dict)
     nudge: asyncio.Event = field(default_factory=asyncio.Event)
+    burst: int = 0  # the burst that last nudged it (0 is the first)
     reconnects: int = 0
     handing_back: set[asyncio.Future[None]] = field(default_factory=set)
 
@@ -264,7 +267,7 @@ async def act(
     if kind == "claim_result":
         claims.latencies_ms.append(result["ms"])
         if in_burst:
-            claims.burst_latencies_ms.append(result["ms"])
+            claims.burst_latencies_ms.setdefault(volunteer.burst, []).append(result["ms"])
         claims.count("won" if result["won"] else str(result.get("reason") or "lost"))
     else:
         claims.count(str(kind))
@@ -301,19 +304,24 @@ async def volunteer_loop(
 
 
 async def bursts(volunteers: list[Volunteer], rng: random.Random, options: dict[str, Any]) -> int:
-    """Every ``burst_every`` s (on the wall clock, so every process bursts together),
-    ``burst_fraction`` of this process's volunteers act at once."""
+    """Every ``burst_every`` s (on the wall clock, so every process bursts together), in
+    the middle of each interval, ``burst_fraction`` of this process's volunteers act at
+    once. In the middle, so that no burst falls on the end of the claiming: there every
+    winner still holding a question hands it back at once (the bench's own ending, about
+    fifty releases in the same instant), and a burst at its end (180 s of claiming, every
+    30 s) was a burst beside that, partly cut off by the stop (docs/benchmarks.md, Load)."""
     stopping: asyncio.Event = options["stopping"]
     count = 0
     epoch = options["epoch"]
     while True:
-        due = epoch + (count + 1) * options["burst_every"]
+        due = epoch + (count + 0.5) * options["burst_every"]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=max(0.0, due - time.time()))
         if stopping.is_set():
             return count
         size = math.ceil(options["burst_fraction"] * len(volunteers))
         for volunteer in rng.sample(volunteers, min(size, len(volunteers))):
+            volunteer.burst = count
             volunteer.nudge.set()
         count += 1
 
@@ -603,13 +611,23 @@ def bench(args: argparse.Namespace, desk: Desk) -> dict[str, Any]:
         "errors": sorted({e for r in reports for e in r["errors"]})[:5],
         "outcomes": outcomes,
         "claim_ms": [ms for r in reports for ms in r["claim_ms"]],
-        "burst_claim_ms": [ms for r in reports for ms in r["burst_claim_ms"]],
+        "burst_claim_ms": _by_burst(r["burst_claim_ms"] for r in reports),
         "bursts": max(r["bursts"] for r in reports),
         "client_loop_lag_ms": [ms for r in reports for ms in r["loop_lag_ms"]],
         "client_cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 1),
         "drain_seconds": round(max(r["drain_seconds"] for r in reports), 1),
         "usage": usage,
     }
+
+
+def _by_burst(parts: Iterable[dict[Any, list[float]]]) -> dict[int, list[float]]:
+    """Each burst's claim latencies, from every client process (the keys come back from
+    the processes' pipes as they went in: ints)."""
+    merged: dict[int, list[float]] = {}
+    for part in parts:
+        for burst, latencies in part.items():
+            merged.setdefault(int(burst), []).extend(latencies)
+    return dict(sorted(merged.items()))
 
 
 def _without(values: list[float], some: list[float]) -> list[float]:
@@ -684,7 +702,8 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     latencies = figures.pop("claim_ms")
-    in_bursts = figures.pop("burst_claim_ms")
+    by_burst = figures.pop("burst_claim_ms")
+    in_bursts = [ms for latencies in by_burst.values() for ms in latencies]
     lags = figures.pop("client_loop_lag_ms")
     usage = figures.pop("usage")
     asgi = usage["asgi"]
@@ -702,6 +721,9 @@ def main() -> None:
         "claim_p50_ms_in_bursts": round(percentile(in_bursts, 50), 1) if in_bursts else None,
         "claim_p95_ms_in_bursts": round(percentile(in_bursts, 95), 1) if in_bursts else None,
         "claim_p95_ms_between_bursts": round(percentile(_without(latencies, in_bursts), 95), 1),
+        # Each burst's claims apart (the first burst first): whether one burst made the tail.
+        "claim_p50_ms_by_burst": [round(percentile(v, 50), 1) for v in by_burst.values()],
+        "claim_p95_ms_by_burst": [round(percentile(v, 95), 1) for v in by_burst.values()],
         # How late the client processes' loops ran (loop_lag): the part of a claim's wait
         # spent in the bench's own clients, not the server.
         "client_loop_lag_p50_ms": round(percentile(lags, 50), 1) if lags else None,
