@@ -31,8 +31,8 @@ from helpdesk.events import announce, brand_queue_group
 from helpdesk.models import Question, Store
 from helpdesk.states import QuestionState
 from routing.eligibility import ANY_LANGUAGE, EligibilityIndex
-from routing.models import Placement, Topic
-from routing.presence import is_on_shift
+from routing.models import Placement, RoutingSettings, Topic
+from routing.presence import is_on_shift, routing_settings_for
 from routing.queries import NO_TOPIC, language_key, topic_key
 
 OFFERED = "question.offered"
@@ -148,9 +148,17 @@ def place_queued(questions: Sequence[Question], *, now: datetime | None = None) 
         if question.state == QuestionState.QUEUED:
             by_brand.setdefault(question.brand_id, []).append(question)
     for brand_id, brand_questions in by_brand.items():
-        index = EligibilityIndex.build(brand_id, now=now)
-        if not _needs_decisions(brand_questions, index):
+        # Whether any of them needs a decision is the brand's settings' and topics' to say:
+        # asked before reading everyone on shift, which a pool brand never needs (with 2,500
+        # on shift, that read was three quarters of every ingested batch's time:
+        # docs/benchmarks.md, Load).
+        if not _needs_decisions(
+            brand_questions,
+            routing_settings_for(brand_id),
+            {topic.pk: topic for topic in Topic.objects.filter(brand_id=brand_id)},
+        ):
             continue
+        index = EligibilityIndex.build(brand_id, now=now)
         rotation = _Rotation(index, now)
         offers: dict[int, list[Question]] = {}
         for question in sorted(brand_questions, key=_queue_order):
@@ -314,13 +322,16 @@ def _queue_order(question: Question) -> tuple[int, datetime, int]:
     return (question.priority, question.received_at, question.pk)
 
 
-def _needs_decisions(questions: Sequence[Question], index: EligibilityIndex) -> bool:
-    if index.settings.default_placement != Placement.POOL:
+def _needs_decisions(
+    questions: Sequence[Question], settings: RoutingSettings, topics: dict[int, Topic]
+) -> bool:
+    """Whether any of ``questions`` (one brand's, with its routing ``settings`` and
+    ``topics`` by id) is placed other than in the pool."""
+    if settings.default_placement != Placement.POOL:
         return True
     topic_ids = {q.topic_id for q in questions if q.topic_id}
     return any(
-        isinstance(index.topics.get(tid), Topic)
-        and index.topics[tid].placement not in ("", Placement.POOL)
+        isinstance(topics.get(tid), Topic) and topics[tid].placement not in ("", Placement.POOL)
         for tid in topic_ids
     )
 

@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from helpdesk.models import AuditEvent, Brand, Question
+from charter.models import Standing
+from helpdesk.models import AuditEvent, Brand, Question, Volunteer
 from helpdesk.states import QuestionState
 from routing.claims import claim_question
-from routing.models import Placement, RoutingSettings, Topic
+from routing.models import Placement, RoutingSettings, Shift, Topic
 from routing.placement import advance_offers, place_queued, queue_for
 from routing.presence import end_shift
 from tests.factories import make_store, publish_charter
@@ -52,6 +55,27 @@ def test_pool_questions_are_offered_to_nobody_and_everyone_eligible_sees_them(
     assert list(queue_for(alice.user, desk.pk)) == [asked]
     assert list(queue_for(bob.user, desk.pk)) == [asked]
     assert not AuditEvent.objects.filter(kind="question.offered").exists()
+
+
+def test_a_pool_brands_batch_is_placed_without_reading_who_is_on_shift(desk: Brand) -> None:
+    # Ingestion places every batch: with thousands on shift, reading them all (their shifts,
+    # volunteer rows, gates and open claims) was most of a batch's time, and a pool brand
+    # never needs it.
+    billing = Topic.objects.create(
+        brand=desk, slug="billing", name="Billing", placement=Placement.POOL
+    )
+    alice = member(desk, now=T0, skills=["billing"])
+    batch = [question(desk), question(desk, topic=billing)]
+
+    with CaptureQueriesContext(connection) as queries:
+        place_queued(batch)
+
+    people = {Shift._meta.db_table, Volunteer._meta.db_table, Standing._meta.db_table}
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert [table for table in people if table in read] == []
+    assert len(queries.captured_queries) == 2  # the brand's routing settings and topics
+    assert [_offered_to(q) for q in batch] == [None, None]
+    assert set(queue_for(alice.user, desk.pk)) == set(batch)
 
 
 def test_offers_go_to_the_least_loaded_then_round_robin(desk: Brand) -> None:
