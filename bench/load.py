@@ -308,7 +308,7 @@ async def bursts(volunteers: list[Volunteer], rng: random.Random, options: dict[
     the middle of each interval, ``burst_fraction`` of this process's volunteers act at
     once. In the middle, so that no burst falls on the end of the claiming: there every
     winner still holding a question hands it back at once (the bench's own ending, about
-    fifty releases in the same instant), and a burst at its end (180 s of claiming, every
+    forty releases in the same instant), and a burst at its end (180 s of claiming, every
     30 s) was a burst beside that, partly cut off by the stop (docs/benchmarks.md, Load)."""
     stopping: asyncio.Event = options["stopping"]
     count = 0
