@@ -620,13 +620,12 @@ def bench(args: argparse.Namespace, desk: Desk) -> dict[str, Any]:
     }
 
 
-def _by_burst(parts: Iterable[dict[Any, list[float]]]) -> dict[int, list[float]]:
-    """Each burst's claim latencies, from every client process (the keys come back from
-    the processes' pipes as they went in: ints)."""
+def _by_burst(parts: Iterable[dict[int, list[float]]]) -> dict[int, list[float]]:
+    """Each burst's claim latencies, from every client process."""
     merged: dict[int, list[float]] = {}
     for part in parts:
         for burst, latencies in part.items():
-            merged.setdefault(int(burst), []).extend(latencies)
+            merged.setdefault(burst, []).extend(latencies)
     return dict(sorted(merged.items()))
 
 
@@ -703,7 +702,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     latencies = figures.pop("claim_ms")
     by_burst = figures.pop("burst_claim_ms")
-    in_bursts = [ms for latencies in by_burst.values() for ms in latencies]
+    in_bursts = [ms for burst in by_burst.values() for ms in burst]
     lags = figures.pop("client_loop_lag_ms")
     usage = figures.pop("usage")
     asgi = usage["asgi"]

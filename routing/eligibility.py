@@ -75,6 +75,11 @@ class Person:
     crisis_cleared: bool = False
 
 
+def brand_topics(brand_id: int) -> dict[int, Topic]:
+    """The brand's topics, by id."""
+    return {topic.pk: topic for topic in Topic.objects.filter(brand_id=brand_id)}
+
+
 @dataclass
 class EligibilityIndex:
     brand_id: int
@@ -99,12 +104,15 @@ class EligibilityIndex:
         now: datetime | None = None,
         fresh_gate: bool = False,
         on_shift_only: bool = True,
+        settings: RoutingSettings | None = None,
+        topics: dict[int, Topic] | None = None,
     ) -> EligibilityIndex:
         """The brand's people on shift (or only ``user_ids`` among them). ``fresh_gate``
-        asks the gate for each person instead of using memoised answers."""
+        asks the gate for each person instead of using memoised answers. ``settings`` and
+        ``topics`` (:func:`brand_topics`): the brand's, when the caller has read them."""
         now = now or timezone.now()
-        settings = routing_settings_for(brand_id)
-        topics = {topic.pk: topic for topic in Topic.objects.filter(brand_id=brand_id)}
+        settings = settings if settings is not None else routing_settings_for(brand_id)
+        topics = topics if topics is not None else brand_topics(brand_id)
         shifts = Shift.objects.filter(brand_id=brand_id, ended_at__isnull=True)
         if user_ids is not None:
             shifts = shifts.filter(user_id__in=list(user_ids))

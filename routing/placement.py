@@ -30,7 +30,7 @@ from helpdesk.audit import Event, events, record_many
 from helpdesk.events import announce, brand_queue_group
 from helpdesk.models import Question, Store
 from helpdesk.states import QuestionState
-from routing.eligibility import ANY_LANGUAGE, EligibilityIndex
+from routing.eligibility import ANY_LANGUAGE, EligibilityIndex, brand_topics
 from routing.models import Placement, RoutingSettings, Topic
 from routing.presence import is_on_shift, routing_settings_for
 from routing.queries import NO_TOPIC, language_key, topic_key
@@ -152,13 +152,10 @@ def place_queued(questions: Sequence[Question], *, now: datetime | None = None) 
         # asked before reading everyone on shift, which a pool brand never needs (with 2,500
         # on shift, that read was three quarters of every ingested batch's time:
         # docs/benchmarks.md, Load).
-        if not _needs_decisions(
-            brand_questions,
-            routing_settings_for(brand_id),
-            {topic.pk: topic for topic in Topic.objects.filter(brand_id=brand_id)},
-        ):
+        settings, topics = routing_settings_for(brand_id), brand_topics(brand_id)
+        if not _needs_decisions(brand_questions, settings, topics):
             continue
-        index = EligibilityIndex.build(brand_id, now=now)
+        index = EligibilityIndex.build(brand_id, now=now, settings=settings, topics=topics)
         rotation = _Rotation(index, now)
         offers: dict[int, list[Question]] = {}
         for question in sorted(brand_questions, key=_queue_order):
