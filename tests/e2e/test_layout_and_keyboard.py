@@ -178,11 +178,18 @@ def world(server_url: str) -> World:
 
 
 def check_the_draft(page: Page) -> None:
-    """The composer with what the linter found on show: a price, and a long link."""
+    """The composer with what the linter found on show: a price, and a long link.
+
+    On the composer page the check is a form post, so the answer is a new page: the marks
+    show as soon as its HTML is in, and a layout forced then may not have the stylesheet yet
+    (Chromium 156 measured the long link unwrapped, 1,606 px wide on a 1,280 px screen). The
+    page is measured once it has loaded, as a person sees it."""
     page.locator("#reply-text").fill(f"@rosa_buys It is $199 this week, see {LONG_URL} ^AM")
     page.locator("button[name=action][value=check]").click()
     expect(page.locator("#lint .findings")).to_be_visible()
+    expect(page.locator("#lint .draft")).to_contain_text("$199")
     expect(page.locator("#lint mark").first).to_be_visible()
+    page.wait_for_load_state("load")
 
 
 def live_queue(page: Page) -> None:
