@@ -66,6 +66,7 @@ from routing.claims import (
     claim_question,
     claim_question_on_loop,
     release_question,
+    release_question_on_loop,
     renew_lease,
 )
 
@@ -483,14 +484,16 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         await self.receive_json(content)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        action = content.get("action")
-        handler = self._handlers().get(action) if isinstance(action, str) else None
+        named = content.get("action")
+        action = named if isinstance(named, str) else ""
+        handler = self._handlers().get(action)
         if handler is None:
             await self.send_json(_error(_("Unknown action.")))
             return
         try:
-            if action == "claim" and self.on_loop:
-                reply = await self._claim_on_loop(content)
+            on_loop_handler = self._on_loop_handlers().get(action) if self.on_loop else None
+            if on_loop_handler is not None:
+                reply = await on_loop_handler(content)
             else:
                 reply = await in_db_thread(self._checked)(handler, content)
         except _Refused as refused:
@@ -515,6 +518,24 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             "ping": self._ping,
         }
 
+    def _on_loop_handlers(
+        self,
+    ) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
+        """The actions awaited on the event loop on PostgreSQL (``helpdesk.on_loop``): a
+        claim, and a release (a tenth of the web processes' time under load while it ran
+        in a worker thread with its full check; docs/benchmarks.md, Load)."""
+        return {"claim": self._claim_on_loop, "release": self._release_on_loop}
+
+    async def _allowed_on_loop(self) -> tuple[User, int] | None:
+        """The person and the brand, when the one-statement check on the loop passes
+        (batched with the other sockets' checks waiting on it); None: the caller goes to the
+        full check in a worker thread, as any other message's does, to refuse with its
+        reasons."""
+        known, brand_id = self.checked_user, self.brand_id
+        if known is None or brand_id is None or not await self._still_allowed_on_loop(known):
+            return None
+        return known, brand_id
+
     def _question_id(self, content: dict[str, Any], *, exists: bool = True) -> int | dict[str, Any]:
         """The message's question of this brand (a question of another brand looks like
         none at all), or the error to send. ``exists=False``: the action checks the brand
@@ -533,13 +554,13 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
         one-statement check, then the claim's statement, each one round trip on the loop's
         connections. A check that does not pass goes to the full check in a worker thread,
         as any other message's does, to refuse with its reasons."""
-        known, brand_id = self.checked_user, self.brand_id
-        if known is None or brand_id is None or not await self._still_allowed_on_loop(known):
+        allowed = await self._allowed_on_loop()
+        if allowed is None:
             return await in_db_thread(self._checked)(self._claim, content)
         question_id = self._question_id(content, exists=False)
         if isinstance(question_id, dict):
             return question_id
-        result = await claim_question_on_loop(question_id, known, brand_id=brand_id)
+        result = await claim_question_on_loop(question_id, allowed[0], brand_id=allowed[1])
         return self._claim_reply(question_id, result)
 
     def _claim(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
@@ -564,6 +585,20 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             "refusals": list(result.refusals),
         }
 
+    async def _release_on_loop(self, content: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`_release` after the one-statement check, awaited on the event loop: one
+        more statement, which releases and writes the audit row. One that releases nothing
+        goes to :meth:`_release` in a worker thread, which says why (no such question, not
+        the holder, moved meanwhile)."""
+        allowed = await self._allowed_on_loop()
+        if allowed is not None:
+            question_id = self._question_id(content, exists=False)
+            if isinstance(question_id, dict):
+                return question_id
+            if await release_question_on_loop(question_id, allowed[0], brand_id=allowed[1]):
+                return _released(question_id)
+        return await in_db_thread(self._checked)(self._release, content)
+
     def _release(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content)
         if isinstance(question_id, dict):
@@ -572,7 +607,7 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
             release_question(question_id, user)
         except ClaimError as error:
             return _error(str(error), code=error.code, question_id=question_id)
-        return {"type": "release_result", "question_id": question_id, "ok": True}
+        return _released(question_id)
 
     def _renew(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         question_id = self._question_id(content)
@@ -598,6 +633,10 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channe
 
     def _ping(self, user: User, content: dict[str, Any]) -> dict[str, Any]:
         return {"type": "pong", "seq": current_sequence(self.group)}
+
+
+def _released(question_id: int) -> dict[str, Any]:
+    return {"type": "release_result", "question_id": question_id, "ok": True}
 
 
 def _checks_statement(source: str, params: list[Any]) -> tuple[str, list[Any]]:

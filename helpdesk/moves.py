@@ -23,12 +23,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Field, Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.audit import Event, record, record_many
@@ -45,6 +45,8 @@ __all__ = [
     "move_question",
     "move_questions",
     "move_reply",
+    "move_statement",
+    "moved_on_loop",
     "settle_routed",
 ]
 
@@ -142,6 +144,96 @@ class ClaimStatement:
     columns: tuple[str, ...]
 
 
+def move_statement(
+    question_id: int,
+    to_state: str,
+    *,
+    from_states: Sequence[str],
+    kind: str,
+    actor_id: int,
+    fields: tuple[str, list[Any]],
+    condition: tuple[str, list[Any]],
+    data: tuple[str, list[Any]],
+    returning: Sequence[str] = (),
+    now: datetime,
+) -> tuple[str, list[Any]]:
+    """:func:`move_question`'s move of one question, for one PostgreSQL statement that
+    decides and moves: ``WITH moved AS (the conditional update), audited AS (its audit row,
+    only if the row moved)``, to which the caller adds its ``SELECT`` from ``moved``. Its
+    columns: ``id``, ``brand_id``, ``from_state`` and the ``returning`` columns of the row as
+    moved; no row when it did not move. Returns the SQL and its parameters in order.
+
+    ``from_states`` are the states it may move from. With one, the update's condition is
+    ``state = <it>``, as :func:`move_question`'s. With several, it moves from the state the
+    statement's snapshot reads, and only if the row is still in that one when it updates: a
+    concurrent move leaves it unmoved, as :func:`move_question`'s condition on the state it
+    read does, and the audit row names the state it really left. ``fields`` are SQL
+    assignments (``column = expression, ...``) written besides the state's, ``condition``
+    an SQL condition on the ``helpdesk_question`` row, ``data`` an SQL ``jsonb`` expression
+    (over ``moved``) of the audit row's data; each ``(sql, params)`` with ``%s``
+    placeholders."""
+    if to_state in from_states:
+        raise ValueError("a move in one statement changes the state")
+    for from_state in from_states:
+        check_question_transition(from_state, to_state)
+    table = Question._meta.db_table
+    when = connection.ops.adapt_datetimefield_value(now)
+    fields_sql, fields_params = fields
+    condition_sql, condition_params = condition
+    data_sql, data_params = data
+    if len(from_states) == 1:
+        source, source_params = "", []
+        state_sql, state_params = f"{table}.state = %s", [from_states[0]]
+        from_sql, from_params = "CAST(%s AS varchar)", [from_states[0]]
+    else:
+        source = f"FROM (SELECT id, state FROM {table} WHERE id = %s) AS before"  # noqa: S608
+        source_params = [question_id]
+        states = ", ".join(["%s"] * len(from_states))
+        state_sql = (
+            f"{table}.id = before.id AND {table}.state = before.state "
+            f"AND before.state IN ({states})"
+        )
+        state_params, from_sql, from_params = list(from_states), "before.state", []
+    extra = "".join(f", {table}.{column}" for column in returning)
+    sql = f"""
+        WITH moved AS (
+            UPDATE {table}
+            SET state = %s, state_changed_at = CAST(%s AS timestamptz), {fields_sql}
+            {source}
+            WHERE {table}.id = %s AND {state_sql} AND ({condition_sql})
+            RETURNING {table}.id, {table}.brand_id, {from_sql} AS from_state{extra}
+        ), audited AS (
+            INSERT INTO {AuditEvent._meta.db_table}
+                (kind, created_at, actor_id, actor_label, brand_id, question_id,
+                 from_state, to_state, data)
+            SELECT CAST(%s AS varchar), CAST(%s AS timestamptz), CAST(%s AS bigint), '',
+                moved.brand_id, moved.id, moved.from_state, CAST(%s AS varchar), {data_sql}
+            FROM moved
+        )"""  # noqa: S608 - ours; every value is a parameter
+    params = [
+        to_state,
+        when,
+        *fields_params,
+        *source_params,
+        question_id,
+        *state_params,
+        *condition_params,
+        *from_params,
+        kind,
+        when,
+        actor_id,
+        to_state,
+        *data_params,
+    ]
+    return sql, params
+
+
+def unclaimed_sql() -> str:
+    """:data:`UNCLAIMED` as SQL assignments, for :func:`move_statement`'s ``fields``."""
+    columns = (cast("Field[Any, Any]", Question._meta.get_field(name)).column for name in UNCLAIMED)
+    return ", ".join(f"{column} = NULL" for column in columns)
+
+
 def claim_statement(
     question_id: int,
     actor_id: int,
@@ -153,60 +245,46 @@ def claim_statement(
 ) -> ClaimStatement:
     """The claim as :func:`move_question` makes it (``queued`` to ``claimed``, the holder
     and a lease, the ``question.claimed`` audit row), as one PostgreSQL statement that
-    decides and takes. ``condition`` is an SQL condition on the ``helpdesk_question`` row
-    that must also hold (the caller's eligibility), ``lease_minutes`` an SQL expression of
-    the lease's length; both are ``(sql, params)`` with ``%s`` placeholders. ``report`` (a
-    ``.values()`` query of the question) is read in the same statement, at its snapshot: the
-    row as it was just before the update, for the loser's explanation.
+    decides and takes (:func:`move_statement`). ``condition`` is an SQL condition on the
+    ``helpdesk_question`` row that must also hold (the caller's eligibility),
+    ``lease_minutes`` an SQL expression of the lease's length; both are ``(sql, params)``
+    with ``%s`` placeholders. ``report`` (a ``.values()`` query of the question) is read in
+    the same statement, at its snapshot: the row as it was just before the update, for the
+    loser's explanation.
 
     The SQL depends on none of the values, so a caller may build it once and put other
     values in its parameters' places. Run it with :func:`claim_in_one_statement`."""
-    table = Question._meta.db_table
     when = connection.ops.adapt_datetimefield_value(now)
-    condition_sql, condition_params = condition
     lease_sql, lease_params = lease_minutes
     report_sql, report_params = report.query.sql_with_params()
     columns = tuple(report.query.selected or ())  # the values' names, in the select's order
-    sql = f"""
-        WITH moved AS (
-            UPDATE {table}
-            SET state = %s, state_changed_at = CAST(%s AS timestamptz),
-                claimed_by_id = CAST(%s AS bigint), claimed_at = CAST(%s AS timestamptz),
-                lease_expires_at = CAST(%s AS timestamptz)
-                    + MAKE_INTERVAL(mins => CAST(({lease_sql}) AS integer)),
-                offered_to_id = NULL, offer_expires_at = NULL
-            WHERE {table}.id = %s AND {table}.state = %s AND ({condition_sql})
-            RETURNING {table}.id, {table}.brand_id, {table}.lease_expires_at
-        ), audited AS (
-            INSERT INTO {AuditEvent._meta.db_table}
-                (kind, created_at, actor_id, actor_label, brand_id, question_id,
-                 from_state, to_state, data)
-            SELECT 'question.claimed', CAST(%s AS timestamptz), CAST(%s AS bigint), '',
-                moved.brand_id, moved.id, CAST(%s AS varchar), CAST(%s AS varchar),
-                JSONB_BUILD_OBJECT('lease_expires_at', TO_CHAR(
-                    moved.lease_expires_at AT TIME ZONE 'UTC',
-                    'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
-            FROM moved
-        )
+    moved_sql, moved_params = move_statement(
+        question_id,
+        QuestionState.CLAIMED,
+        from_states=(QuestionState.QUEUED,),
+        kind="question.claimed",
+        actor_id=actor_id,
+        fields=(
+            "claimed_by_id = CAST(%s AS bigint), claimed_at = CAST(%s AS timestamptz), "
+            "lease_expires_at = CAST(%s AS timestamptz) "
+            f"+ MAKE_INTERVAL(mins => CAST(({lease_sql}) AS integer)), "
+            "offered_to_id = NULL, offer_expires_at = NULL",
+            [actor_id, when, when, *lease_params],
+        ),
+        condition=condition,
+        data=(
+            "JSONB_BUILD_OBJECT('lease_expires_at', TO_CHAR("
+            "moved.lease_expires_at AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\'))',
+            [],
+        ),
+        returning=("lease_expires_at",),
+        now=now,
+    )
+    sql = f"""{moved_sql}
         SELECT moved.lease_expires_at, moved.brand_id, report.*
         FROM ({report_sql}) AS report LEFT JOIN moved ON TRUE"""  # noqa: S608 - ours
-    params = (
-        QuestionState.CLAIMED.value,
-        when,
-        actor_id,
-        when,
-        when,
-        *lease_params,
-        question_id,
-        QuestionState.QUEUED.value,
-        *condition_params,
-        when,
-        actor_id,
-        QuestionState.QUEUED.value,
-        QuestionState.CLAIMED.value,
-        *report_params,
-    )
-    return ClaimStatement(sql, params, columns)
+    return ClaimStatement(sql, (*moved_params, *report_params), columns)
 
 
 def claim_in_one_statement(
@@ -249,6 +327,23 @@ async def claim_in_one_statement_on_loop(
             *_question_event(brand_id, "question.claimed", question_id, actor_id)
         )
     return until, dict(zip(statement.columns, row[2:], strict=True))
+
+
+async def moved_on_loop(
+    statement: ClaimStatement, question_id: int, actor_id: int, kind: str
+) -> dict[str, Any] | None:
+    """Run ``statement`` (a :func:`move_statement` whose ``SELECT`` reads ``moved``, its
+    columns named) on the event loop (``helpdesk.on_loop``, which the caller joined), in
+    autocommit: one round trip. When the question moved, the brand hears ``kind`` (by
+    ``actor_id``) and the row is returned; else None, and nothing changed."""
+    from helpdesk import on_loop
+
+    row = await on_loop.fetchone(statement.sql, statement.params)
+    if row is None:
+        return None
+    moved = dict(zip(statement.columns, row, strict=True))
+    await announce_on_loop(*_question_event(moved["brand_id"], kind, question_id, actor_id))
+    return moved
 
 
 async def fetch_report_on_loop(statement: ClaimStatement) -> dict[str, Any] | None:

@@ -40,6 +40,9 @@ from helpdesk.moves import (
     fetch_report_on_loop,
     move_question,
     move_questions,
+    move_statement,
+    moved_on_loop,
+    unclaimed_sql,
 )
 from helpdesk.states import QuestionState
 from routing.eligibility import OPEN_CLAIM_STATES, EligibilityIndex, claim_eligibility_sql
@@ -272,9 +275,11 @@ def _claim_report(question_id: int, user_id: int) -> QuerySet[Question, dict[str
 # depends on none of the values) and each claim puts its own in their places.
 _ANY_QUESTION = -(10**15) - 1
 _ANY_USER = -(10**15) - 2
+_ANY_BRAND = -(10**15) - 3
 _ANY_TIME = datetime(1901, 1, 1, tzinfo=UTC)
 _statements: dict[str, ClaimStatement] = {}
 _rereads: dict[str, ClaimStatement] = {}
+_releases: dict[str, ClaimStatement] = {}
 
 
 def _reread_statement(question_id: int) -> ClaimStatement:
@@ -491,13 +496,71 @@ def renew_lease(question_id: int, user: User, *, now: datetime | None = None) ->
     return until
 
 
+RELEASED = "question.released"
+
+
 def release_question(question_id: int, user: User, *, now: datetime | None = None) -> None:
     """The holder hands the question back to the queue (its pool)."""
     now = now or timezone.now()
     question = get_question(question_id)
     if question.claimed_by_id != user.pk or question.state not in OPEN_CLAIM_STATES:
         raise ClaimError("not_holder", _("You do not hold this question."))
-    back_to_queue(question, now, "question.released", actor=user, data={"holder_id": user.pk})
+    back_to_queue(question, now, RELEASED, actor=user, data={"holder_id": user.pk})
+
+
+async def release_question_on_loop(question_id: int, user: User, *, brand_id: int) -> bool:
+    """:func:`release_question` awaited on the event loop (PostgreSQL, ``helpdesk.on_loop``,
+    which the caller joined), for the live queue's socket: one statement that decides and
+    moves, with the same audit row and announcement. Whether the question went back; when
+    not (no such question of ``brand_id``, not the person's, or moved meanwhile), nothing
+    changed, and :func:`release_question` says why."""
+    statement = await _built(
+        _releases, _release_statement, question_id, user.pk, brand_id, timezone.now()
+    )
+    return await moved_on_loop(statement, question_id, user.pk, RELEASED) is not None
+
+
+def _release_statement(
+    question_id: int, user_id: int, brand_id: int, now: datetime
+) -> ClaimStatement:
+    """The holder's release as one statement (PostgreSQL): from whichever open claim's
+    state it is in back to ``queued``, the claim's columns cleared (``UNCLAIMED``), only by
+    its holder and in ``brand_id``; the audit row names the holder as the thread's does.
+    Built once per process with stand-ins, as the claim's statement is."""
+    template = _releases.get(connection.alias)
+    if template is None:
+        table = Question._meta.db_table
+        sql, params = move_statement(
+            _ANY_QUESTION,
+            QuestionState.QUEUED,
+            from_states=OPEN_CLAIM_STATES,
+            kind=RELEASED,
+            actor_id=_ANY_USER,
+            fields=(unclaimed_sql(), []),
+            condition=(
+                f"{table}.claimed_by_id = CAST(%s AS bigint) "
+                f"AND {table}.brand_id = CAST(%s AS bigint)",
+                [_ANY_USER, _ANY_BRAND],
+            ),
+            data=("JSONB_BUILD_OBJECT('holder_id', CAST(%s AS bigint))", [_ANY_USER]),
+            now=_ANY_TIME,
+        )
+        template = _releases[connection.alias] = ClaimStatement(
+            f"{sql} SELECT moved.brand_id, moved.from_state FROM moved",  # noqa: S608 - ours
+            tuple(params),
+            ("brand_id", "from_state"),
+        )
+    return _filled(
+        template, {_ANY_QUESTION: question_id, _ANY_USER: user_id, _ANY_BRAND: brand_id}, now
+    )
+
+
+on_loop.prepare_on_connect(
+    "release",
+    _harmless(
+        lambda: _release_statement(on_loop.NO_ONE, on_loop.NO_ONE, on_loop.NO_ONE, timezone.now())
+    ),
+)
 
 
 def expire_leases(now: datetime | None = None) -> int:

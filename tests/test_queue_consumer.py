@@ -22,6 +22,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 import helpdesk.consumers
 import helpdesk.sequence
@@ -38,9 +39,10 @@ from helpdesk.events import (
     pubsub_channels,
 )
 from helpdesk.models import AuditEvent, Brand, Question, Role
+from helpdesk.moves import move_question
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
-from routing.claims import claim_question
+from routing.claims import claim_question, release_question
 from tests.factories import make_brand, make_volunteer, publish_charter
 from tests.routing.onshift import member, question
 
@@ -563,6 +565,45 @@ def test_a_question_of_another_brand_looks_like_none(desk: Brand, foreign_state:
         assert Question.objects.get(pk=foreign.pk).state == before
 
 
+@pytest.mark.parametrize("whose", ["someone_elses", "another_brands", "missing", "queued"])
+def test_a_release_of_a_question_the_person_does_not_hold_changes_nothing_and_says_why(
+    desk: Brand, whose: str
+) -> None:
+    # Given a question held by a colleague, one of another brand held by one of theirs,
+    # an id that is no question, or a question in the queue
+    publish_charter(other_brand := make_brand())
+    volunteer, colleague = member(desk), member(desk)
+    asked = question(desk if whose != "another_brands" else other_brand)
+    if whose == "someone_elses":
+        assert claim_question(asked.pk, colleague.user).won
+    if whose == "another_brands":
+        assert claim_question(asked.pk, member(other_brand).user).won
+    question_id = asked.pk + 1000 if whose == "missing" else asked.pk
+    before = Question.objects.values().get(pk=asked.pk)
+    headers = headers_for(volunteer.user)
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to({"action": "release", "question_id": question_id})
+            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
+            return reply
+        finally:
+            await comm.disconnect()
+
+    reply = async_to_sync(flow)()
+
+    # Then the reply says why (another brand's question looks like none), and nothing changed
+    if whose in ("someone_elses", "queued"):
+        assert (reply["type"], reply["code"]) == ("error", "not_holder")
+    else:
+        assert reply == {"type": "error", "error": "No such question.", "question_id": question_id}
+    assert Question.objects.values().get(pk=asked.pk) == before
+    assert not AuditEvent.objects.filter(kind="question.released").exists()
+
+
 # checks on every message
 
 
@@ -829,6 +870,135 @@ def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(des
     assert wanted.state == QuestionState.CLAIMED and wanted.claimed_by_id == volunteer.user_id
 
 
+def released_by(question: Question) -> tuple[Any, ...]:
+    """The audit row of ``question``'s release, as the reports and the log read it."""
+    event = AuditEvent.objects.get(kind="question.released", question=question)
+    return (
+        event.actor_id,
+        event.actor_label,
+        event.brand_id,
+        event.from_state,
+        event.to_state,
+        event.data,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("held_state", [QuestionState.CLAIMED, QuestionState.DRAFTING])
+def test_on_postgresql_a_release_is_answered_on_the_loop_as_the_thread_would(
+    desk: Brand, held_state: QuestionState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A release ran in a worker thread with the full check: under load (bench/load.py) a
+    # tenth of the web processes' time. On PostgreSQL it is the one-statement check and one
+    # more statement on the event loop. With the loop's one worker thread held, a release
+    # is answered, the question is queued again and another socket hears it, and its audit
+    # row is the one release_question writes, from the state it was in.
+    volunteer, other = member(desk), member(desk)
+    by_socket, by_hand = question(desk), question(desk)
+    for asked in (by_socket, by_hand):
+        assert claim_question(asked.pk, volunteer.user).won
+        if held_state == QuestionState.DRAFTING:
+            asked.refresh_from_db()
+            assert move_question(asked, QuestionState.DRAFTING, actor=volunteer.user)
+    released = threading.Event()
+    my_headers, their_headers = headers_for(volunteer.user), headers_for(other.user)
+    started = timezone.now()
+    threaded: list[str] = []  # what the socket hands to a worker thread
+    in_a_thread = helpdesk.consumers.in_db_thread
+
+    def watched(func: Any) -> Any:
+        threaded.append(func.__name__)
+        return in_a_thread(func)
+
+    monkeypatch.setattr(helpdesk.consumers, "in_db_thread", watched)
+
+    async def flow() -> tuple[dict[str, Any], list[Any]]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+        mine, theirs = communicator(my_headers), communicator(their_headers)
+        try:
+            for comm in (mine, theirs):
+                await comm.connect()
+                await until(comm, "hello")
+            held = loop.run_in_executor(None, released.wait, 10)
+            threaded.clear()
+            await mine.send_json_to({"action": "release", "question_id": by_socket.pk})
+            result, _ = await until(mine, "release_result")
+            heard = await theirs.receive_json_from(timeout=TIMEOUT)
+            assert threaded == []  # neither the check nor the release went to a thread
+            assert not held.done()  # the worker thread was held all along
+            released.set()
+            await held
+            return result, heard.get("events") or [heard]
+        finally:
+            released.set()
+            await mine.disconnect()
+            await theirs.disconnect()
+
+    result, events = async_to_sync(flow)()
+    release_question(by_hand.pk, volunteer.user)
+
+    assert result == {"type": "release_result", "question_id": by_socket.pk, "ok": True}
+    assert [(e["kind"], e["payload"]["question_id"], e["payload"]["user_id"]) for e in events] == [
+        ("question.released", by_socket.pk, volunteer.user_id)
+    ]
+    row = Question.objects.get(pk=by_socket.pk)
+    assert row.state == QuestionState.QUEUED
+    assert (row.claimed_by_id, row.claimed_at, row.lease_expires_at) == (None, None, None)
+    assert row.state_changed_at is not None and row.state_changed_at >= started
+    assert released_by(by_socket) == released_by(by_hand)
+    assert released_by(by_socket) == (
+        volunteer.user_id,
+        "",
+        desk.pk,
+        held_state.value,
+        "queued",
+        {"holder_id": volunteer.user_id},
+    )
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_release_crossing_another_move_leaves_from_the_state_it_really_left(
+    desk: Brand,
+) -> None:
+    # Given a held question that the holder's own draft is moving on in another transaction
+    # (claimed -> drafting, not yet committed) when the release's statement starts: its
+    # snapshot reads "claimed"
+    volunteer = member(desk)
+    asked = question(desk)
+    assert claim_question(asked.pk, volunteer.user).won
+    headers = headers_for(volunteer.user)
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+
+    async def flow() -> dict[str, Any]:
+        mine = communicator(headers)
+        try:
+            await mine.connect()
+            await until(mine, "hello")
+            other.execute(
+                "UPDATE helpdesk_question SET state = %s WHERE id = %s",
+                [QuestionState.DRAFTING.value, asked.pk],
+            )
+            await mine.send_json_to({"action": "release", "question_id": asked.pk})
+            assert await mine.receive_nothing(timeout=0.3)  # waiting for the row
+            other.commit()
+            result, _ = await until(mine, "release_result")
+            return result
+        finally:
+            other.close()
+            await mine.disconnect()
+
+    result = async_to_sync(flow)()
+
+    # Then it is released once, and its audit row says it left "drafting", not "claimed"
+    assert result["ok"] is True
+    assert Question.objects.get(pk=asked.pk).state == QuestionState.QUEUED
+    assert released_by(asked)[3:5] == ("drafting", "queued")
+
+
 @pytest.mark.postgres
 def test_on_postgresql_a_claim_that_lost_to_one_in_flight_is_explained_without_a_thread(
     desk: Brand,
@@ -1066,14 +1236,17 @@ def test_on_postgresql_a_new_loop_connection_has_the_claim_planned_before_its_fi
     def plans(rows: list[Any], marker: str) -> list[tuple[int, int]]:
         return [(generic, custom) for sql, generic, custom in rows if marker in sql]
 
-    # Then before the claim each statement had its plan, and the warming changed nothing
-    assert plans(before, "WITH moved AS") == [(1, 0)]
+    # Then before the claim each statement had its plan (the release's too), and the
+    # warming changed nothing
+    assert plans(before, "LEFT JOIN moved") == [(1, 0)]
+    assert plans(before, "moved.from_state FROM moved") == [(1, 0)]
     assert plans(before, "chk_r") == [(1, 0)]
-    assert len(plans(before, "helpdesk_question")) == 2  # the claim's and the re-read's
+    # the claim's, the re-read's and the release's
+    assert len(plans(before, "helpdesk_question")) == 3
     assert audit_rows == AuditEvent.objects.count() - 1  # the claim's own row only
     # And the claim won, on the same statement and its plan, planned no more
     assert result.won is True
-    assert plans(after, "WITH moved AS") == [(2, 0)]
+    assert plans(after, "LEFT JOIN moved") == [(2, 0)]
 
 
 # what each message checks, once the first full check passed
