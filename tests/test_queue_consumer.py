@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -827,17 +827,21 @@ def test_on_postgresql_two_sockets_checks_run_side_by_side() -> None:
     assert len(set(names)) == 2
 
 
-@pytest.mark.postgres
-def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(desk: Brand) -> None:
-    # Under load a worker thread took up to 0.7 s to start and as long to answer back
-    # (bench/load.py); on PostgreSQL the socket's claim runs on the event loop instead. With
-    # the loop's one worker thread held, the claim is still answered, won, announced to
-    # another socket and in the database; the last socket out closes the loop's connections.
-    volunteer, other = member(desk), member(desk)
-    warm, wanted = question(desk), question(desk)
-    assert claim_question(warm.pk, volunteer.user).won  # the claim's statement built
+def answered_with_the_worker_thread_held(
+    acting: User,
+    watching: User,
+    message: dict[str, Any],
+    answer: str,
+    *,
+    sending: Callable[[], None] = lambda: None,
+    answered: Callable[[], None] = lambda: None,
+) -> tuple[dict[str, Any], list[Any]]:
+    """Both people connected, the event loop's one worker thread held, ``message`` sent on
+    ``acting``'s socket (``sending`` called just before, ``answered`` just after the answer):
+    the answer (of type ``answer``) and the events ``watching``'s socket heard next. The
+    thread was held all along; the last socket out closed the loop's connections."""
     released = threading.Event()
-    my_headers, their_headers = headers_for(volunteer.user), headers_for(other.user)
+    my_headers, their_headers = headers_for(acting), headers_for(watching)
 
     async def flow() -> tuple[dict[str, Any], list[Any]]:
         loop = asyncio.get_running_loop()
@@ -848,8 +852,10 @@ def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(des
                 await comm.connect()
                 await until(comm, "hello")
             held = loop.run_in_executor(None, released.wait, 10)
-            await mine.send_json_to({"action": "claim", "question_id": wanted.pk})
-            result, _ = await until(mine, "claim_result")
+            sending()
+            await mine.send_json_to(message)
+            result, _ = await until(mine, answer)
+            answered()
             heard = await theirs.receive_json_from(timeout=TIMEOUT)  # one event, or a frame of them
             assert not held.done()  # the worker thread was held all along
             released.set()
@@ -861,7 +867,22 @@ def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(des
             await theirs.disconnect()
             assert on_loop._resources.get(id(loop)) is None
 
-    result, events = async_to_sync(flow)()
+    return async_to_sync(flow)()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_is_answered_while_every_worker_thread_is_busy(desk: Brand) -> None:
+    # Under load a worker thread took up to 0.7 s to start and as long to answer back
+    # (bench/load.py); on PostgreSQL the socket's claim runs on the event loop instead. With
+    # the loop's one worker thread held, the claim is still answered, won, announced to
+    # another socket and in the database; the last socket out closes the loop's connections.
+    volunteer, other = member(desk), member(desk)
+    warm, wanted = question(desk), question(desk)
+    assert claim_question(warm.pk, volunteer.user).won  # the claim's statement built
+
+    result, events = answered_with_the_worker_thread_held(
+        volunteer.user, other.user, {"action": "claim", "question_id": wanted.pk}, "claim_result"
+    )
     assert result["won"] is True and result["reason"] == "claimed"
     assert [(e["kind"], e["payload"]["question_id"]) for e in events] == [
         ("question.claimed", wanted.pk)
@@ -900,8 +921,6 @@ def test_on_postgresql_a_release_is_answered_on_the_loop_as_the_thread_would(
         if held_state == QuestionState.DRAFTING:
             asked.refresh_from_db()
             assert move_question(asked, QuestionState.DRAFTING, actor=volunteer.user)
-    released = threading.Event()
-    my_headers, their_headers = headers_for(volunteer.user), headers_for(other.user)
     started = timezone.now()
     threaded: list[str] = []  # what the socket hands to a worker thread
     in_a_thread = helpdesk.consumers.in_db_thread
@@ -912,30 +931,17 @@ def test_on_postgresql_a_release_is_answered_on_the_loop_as_the_thread_would(
 
     monkeypatch.setattr(helpdesk.consumers, "in_db_thread", watched)
 
-    async def flow() -> tuple[dict[str, Any], list[Any]]:
-        loop = asyncio.get_running_loop()
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
-        mine, theirs = communicator(my_headers), communicator(their_headers)
-        try:
-            for comm in (mine, theirs):
-                await comm.connect()
-                await until(comm, "hello")
-            held = loop.run_in_executor(None, released.wait, 10)
-            threaded.clear()
-            await mine.send_json_to({"action": "release", "question_id": by_socket.pk})
-            result, _ = await until(mine, "release_result")
-            heard = await theirs.receive_json_from(timeout=TIMEOUT)
-            assert threaded == []  # neither the check nor the release went to a thread
-            assert not held.done()  # the worker thread was held all along
-            released.set()
-            await held
-            return result, heard.get("events") or [heard]
-        finally:
-            released.set()
-            await mine.disconnect()
-            await theirs.disconnect()
+    def no_thread() -> None:
+        assert threaded == []  # neither the check nor the release went to a thread
 
-    result, events = async_to_sync(flow)()
+    result, events = answered_with_the_worker_thread_held(
+        volunteer.user,
+        other.user,
+        {"action": "release", "question_id": by_socket.pk},
+        "release_result",
+        sending=threaded.clear,
+        answered=no_thread,
+    )
     release_question(by_hand.pk, volunteer.user)
 
     assert result == {"type": "release_result", "question_id": by_socket.pk, "ok": True}
