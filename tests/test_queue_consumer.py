@@ -529,6 +529,25 @@ def test_claim_release_and_renew_by_socket_and_the_claim_is_announced(desk: Bran
     assert queued.claimed_by_id is None
 
 
+def reply_to(user: User, message: dict[str, Any]) -> dict[str, Any]:
+    """``user`` connects, sends ``message`` after the hello, and gets this: the next
+    message the socket sends."""
+    headers = headers_for(user)
+
+    async def flow() -> dict[str, Any]:
+        comm = communicator(headers)
+        await comm.connect()
+        try:
+            await until(comm, "hello")
+            await comm.send_json_to(message)
+            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
+            return reply
+        finally:
+            await comm.disconnect()
+
+    return async_to_sync(flow)()
+
+
 @pytest.mark.parametrize("foreign_state", ["queued", "claimed", "missing"])
 def test_a_question_of_another_brand_looks_like_none(desk: Brand, foreign_state: str) -> None:
     # Given a question of another brand, queued, held by one of that brand's volunteers
@@ -542,21 +561,8 @@ def test_a_question_of_another_brand_looks_like_none(desk: Brand, foreign_state:
     if foreign_state == "missing":
         foreign.pk = Question.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
 
-    h1 = headers_for(volunteer.user)
-
-    async def flow() -> dict[str, Any]:
-        comm = communicator(h1)
-        await comm.connect()
-        try:
-            await until(comm, "hello")
-            await comm.send_json_to({"action": "claim", "question_id": foreign.pk})
-            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
-            return reply
-        finally:
-            await comm.disconnect()
-
     # Then the claim is told only that there is no such question, and nothing changed
-    assert async_to_sync(flow)() == {
+    assert reply_to(volunteer.user, {"action": "claim", "question_id": foreign.pk}) == {
         "type": "error",
         "error": "No such question.",
         "question_id": foreign.pk,
@@ -580,20 +586,8 @@ def test_a_release_of_a_question_the_person_does_not_hold_changes_nothing_and_sa
         assert claim_question(asked.pk, member(other_brand).user).won
     question_id = asked.pk + 1000 if whose == "missing" else asked.pk
     before = Question.objects.values().get(pk=asked.pk)
-    headers = headers_for(volunteer.user)
 
-    async def flow() -> dict[str, Any]:
-        comm = communicator(headers)
-        await comm.connect()
-        try:
-            await until(comm, "hello")
-            await comm.send_json_to({"action": "release", "question_id": question_id})
-            reply: dict[str, Any] = await comm.receive_json_from(timeout=TIMEOUT)
-            return reply
-        finally:
-            await comm.disconnect()
-
-    reply = async_to_sync(flow)()
+    reply = reply_to(volunteer.user, {"action": "release", "question_id": question_id})
 
     # Then the reply says why (another brand's question looks like none), and nothing changed
     if whose in ("someone_elses", "queued"):
