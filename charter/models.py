@@ -23,7 +23,9 @@ BRAND = "helpdesk.Brand"
 class CharterVersion(models.Model):
     """One published version of a brand's usage charter (Markdown, rendered sanitised)."""
 
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="charter_versions")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="charter_versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField(help_text=_("Markdown"))
@@ -51,7 +53,9 @@ class CharterVersion(models.Model):
 class CharterAcceptance(models.Model):
     """Who accepted which version, when, from which address and browser."""
 
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="charter_acceptances")
+    user = models.ForeignKey(
+        USER, on_delete=models.CASCADE, related_name="charter_acceptances", db_index=False
+    )
     version = models.ForeignKey(
         CharterVersion, on_delete=models.PROTECT, related_name="acceptances"
     )
@@ -78,7 +82,9 @@ class Level(models.TextChoices):
 class Standing(models.Model):
     """A person's standing in one brand's programme: what the gate reads."""
 
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="standings")
+    user = models.ForeignKey(
+        USER, on_delete=models.CASCADE, related_name="standings", db_index=False
+    )
     brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="standings")
     level = models.CharField(max_length=16, choices=Level.choices, default=Level.ENROLLED)
     is_suspended = models.BooleanField(default=False)
@@ -130,7 +136,9 @@ class ReviewPolicy(models.Model):
 
 
 class TrainingModule(models.Model):
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="training_modules")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="training_modules", db_index=False
+    )
     slug = models.SlugField(max_length=60)
     title = models.CharField(max_length=200)
     content = models.TextField(help_text=_("Markdown"))
@@ -174,7 +182,9 @@ class QuizQuestion(models.Model):
 
 
 class QuizAttempt(models.Model):
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="quiz_attempts")
+    user = models.ForeignKey(
+        USER, on_delete=models.CASCADE, related_name="quiz_attempts", db_index=False
+    )
     module = models.ForeignKey(TrainingModule, on_delete=models.CASCADE, related_name="attempts")
     question_ids = models.JSONField(default=list)
     answers = models.JSONField(default=dict, blank=True)

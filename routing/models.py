@@ -63,7 +63,9 @@ class RoutingSettings(models.Model):
 
 
 class Topic(models.Model):
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="topics")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="topics", db_index=False
+    )
     slug = models.SlugField(max_length=60)
     name = models.CharField(max_length=120)
     placement = models.CharField(max_length=8, choices=Placement.choices, blank=True)
@@ -123,7 +125,9 @@ class Shift(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
     )
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="shifts")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="shifts", db_index=False
+    )
     started_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -149,7 +153,9 @@ class QuestionGroup(models.Model):
     """Questions about the same thing (one customer asking twice, or an outage) that one
     volunteer can answer together; each reply is still its own post."""
 
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="question_groups")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="question_groups", db_index=False
+    )
     key = models.CharField(max_length=120)
     label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -169,7 +175,9 @@ class CrisisMode(models.Model):
     questions, replies to them go to review when ``force_review``, and the composer suggests
     ``holding_statement`` first. Switched by ``routing.crisis``; every switch is audited."""
 
-    brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="crises")
+    brand = models.ForeignKey(
+        BRAND, on_delete=models.CASCADE, related_name="crises", db_index=False
+    )
     topic = models.ForeignKey(
         Topic,
         on_delete=models.PROTECT,

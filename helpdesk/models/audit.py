@@ -38,7 +38,12 @@ class AuditEvent(models.Model):
     )
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, null=True, related_name="+")
     question = models.ForeignKey(
-        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        Question,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)

@@ -33,7 +33,12 @@ class XApiCall(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     brand = models.ForeignKey(
-        Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="x_api_calls"
+        Brand,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="x_api_calls",
+        db_index=False,
     )
     account = models.ForeignKey(
         XAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="x_api_calls"

@@ -95,7 +95,9 @@ class Brand(models.Model):
 class XAccount(models.Model):
     """One of a brand's care handles on X, with its credentials and ingestion cursors."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="x_accounts")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="x_accounts", db_index=False
+    )
     username = models.CharField(max_length=15, help_text=_("Handle without the @"))
     x_user_id = models.CharField(max_length=32, unique=True)
     language = models.CharField(max_length=8, blank=True, help_text=_("Main language, if any"))
@@ -147,7 +149,9 @@ class ListeningQuery(models.Model):
 
 
 class Store(models.Model):
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="stores")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="stores", db_index=False
+    )
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=120)
     region = models.CharField(max_length=60, blank=True)

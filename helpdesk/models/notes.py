@@ -20,7 +20,9 @@ class QuestionNote(models.Model):
     """A note a desk member left on a question for colleagues and supervisors. The text is
     hostile (anyone of the desk writes it): stored as written, escaped on output."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="notes")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="notes", db_index=False
+    )
     # Kept when the account goes: the note still says what was known.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -46,7 +48,7 @@ class Tag(models.Model):
     form, unique per brand, so "Refund" and "refund" are one tag (compared in Python rather
     than with the database's ``LOWER``, which SQLite applies to ASCII only)."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tags")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tags", db_index=False)
     name = models.CharField(max_length=TAG_MAX_LENGTH)
     # Case folding may lengthen a name ("ß" -> "ss"): up to three characters per character.
     key = models.CharField(max_length=3 * TAG_MAX_LENGTH)

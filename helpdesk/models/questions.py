@@ -31,7 +31,9 @@ class Customer(models.Model):
 class Conversation(models.Model):
     """An X conversation (thread) as seen by one brand."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="conversations")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="conversations", db_index=False
+    )
     x_conversation_id = models.CharField(max_length=32)
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
@@ -60,7 +62,12 @@ class Source(models.TextChoices):
 class Question(models.Model):
     """One inbound public tweet and where it is in the desk's flow."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="questions")
+    # Foreign keys that an index in Meta (or a unique constraint) leads with get no index of
+    # their own, here and in every model of ours: every state change writes each index
+    # (tests/test_redundant_indexes.py).
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="questions", db_index=False
+    )
     account = models.ForeignKey(
         XAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions"
     )
@@ -108,6 +115,7 @@ class Question(models.Model):
         null=True,
         blank=True,
         related_name="claimed_questions",
+        db_index=False,
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)

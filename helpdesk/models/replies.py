@@ -34,7 +34,9 @@ class Reply(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies"
     )
-    account = models.ForeignKey(XAccount, on_delete=models.PROTECT, related_name="replies")
+    account = models.ForeignKey(
+        XAccount, on_delete=models.PROTECT, related_name="replies", db_index=False
+    )
     # The author's store when they submitted it: reports credit the store the reply came
     # from, even after the author moves.
     store = models.ForeignKey(
@@ -121,7 +123,9 @@ class SavedReply(models.Model):
     topic: for every topic of the brand; no language: for questions in any language.
     """
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="saved_replies")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="saved_replies", db_index=False
+    )
     topic = models.ForeignKey(
         "routing.Topic",
         # Deleting a topic must not silently widen its saved replies to every topic.

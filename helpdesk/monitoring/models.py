@@ -17,7 +17,9 @@ class SpikeAlert(models.Model):
     links to it by ``brand`` and ``topic`` (the dominant topic of the questions that caused
     it, if one stands out)."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spike_alerts")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="spike_alerts", db_index=False
+    )
     detected_at = models.DateTimeField()
     window_start = models.DateTimeField()
     reasons = models.JSONField(default=list)  # "volume", "negative"

@@ -141,7 +141,9 @@ class WeeklyReportDelivery(models.Model):
     """One weekly report sent to one person: beat may run the task again, nobody gets the
     same week twice."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     brand = models.ForeignKey(BRAND, on_delete=models.CASCADE, related_name="+")
     week_start = models.DateField()
     sent_at = models.DateTimeField(default=timezone.now)
