@@ -41,7 +41,7 @@ class SocketSessionMiddleware:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # channels' AuthMiddlewareStack, with the session's layer above
+        # channels' AuthMiddlewareStack (cookies, session, person), with our session layer
         "websocket": AllowedHostsOriginValidator(
             CookieMiddleware(
                 SocketSessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns)))
