@@ -670,11 +670,23 @@ async def _checks(requests: list[tuple[int, int, str]]) -> list[tuple[Any, ...] 
 
 
 def _many_checks_statement(requests: list[tuple[int, int, str]]) -> tuple[str, list[Any]]:
-    return _checks_statement(
-        "UNNEST(CAST(%s AS bigint[]), CAST(%s AS bigint[]), CAST(%s AS varchar[])) "
-        "WITH ORDINALITY AS chk_r(user_id, brand_id, session_key, n)",
-        [[r[0] for r in requests], [r[1] for r in requests], [r[2] for r in requests]],
+    """:func:`_checks_statement` of each request, each checked on its own (a lateral
+    subquery of one row). Checked all at once, the statement's generic plan (which the
+    loop's connections keep) expects ten requests, and found it cheaper to read every
+    session, every active account and every standing once into hash tables than to look
+    ten of each up: 3 ms a check with 2,500 volunteers, growing with them, where the
+    lookups of one request take 0.07 ms."""
+    sql, params = _checks_statement(
+        "(SELECT chk_b.n, chk_b.user_id, chk_b.brand_id, chk_b.session_key) chk_r", []
     )
+    # OFFSET 0: the subquery is planned on its own (one row), not merged into this one.
+    many = f"""
+        SELECT chk_c.*
+        FROM UNNEST(CAST(%s AS bigint[]), CAST(%s AS bigint[]), CAST(%s AS varchar[]))
+            WITH ORDINALITY AS chk_b(user_id, brand_id, session_key, n)
+        CROSS JOIN LATERAL ({sql} OFFSET 0) chk_c"""  # noqa: S608 - ours
+    people = [[r[0] for r in requests], [r[1] for r in requests], [r[2] for r in requests]]
+    return many, [*people, *params]
 
 
 # Every new connection of the loop prepares the checks' statement, checking no one (a

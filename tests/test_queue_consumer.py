@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import channels.consumer
@@ -21,13 +22,14 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 import helpdesk.consumers
 import helpdesk.sequence
 import routing.claims
+from charter.models import Level, Standing
 from charter.standing import suspend
 from helpdesk import hub, on_loop
 from helpdesk.asgi import application
@@ -39,7 +41,7 @@ from helpdesk.events import (
     monitoring_group,
     pubsub_channels,
 )
-from helpdesk.models import AuditEvent, Brand, Question, Role
+from helpdesk.models import AuditEvent, Brand, Question, Role, Volunteer
 from helpdesk.moves import move_question
 from helpdesk.sequence import next_sequence
 from helpdesk.states import QuestionState
@@ -93,6 +95,11 @@ def headers_for(
         client.force_login(user)
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
     return headers
+
+
+def session_key_of(headers: list[tuple[bytes, bytes]]) -> str:
+    """The session key in the cookie of :func:`headers_for`."""
+    return dict(headers)[b"cookie"].decode().split("=", 1)[1]
 
 
 def communicator(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
@@ -682,7 +689,7 @@ def test_a_volunteer_suspended_after_connecting_is_refused_on_the_next_message(
 def test_a_person_signed_out_meanwhile_is_closed_with_4401(desk: Brand) -> None:
     volunteer = member(desk)
     headers = headers_for(volunteer.user)
-    session_key = dict(headers)[b"cookie"].decode().split("=", 1)[1]
+    session_key = session_key_of(headers)
 
     def sign_out() -> None:
         from django.contrib.sessions.models import Session
@@ -1181,7 +1188,7 @@ def test_on_postgresql_claims_that_come_together_are_checked_in_one_statement(
     real_fetchall = on_loop.fetchall
 
     async def counted(sql: str, params: Any) -> Any:
-        checks.append(len(params[-1]))  # the claims it checks
+        checks.append(len(params[0]))  # the claims it checks (their people)
         return await real_fetchall(sql, params)
 
     monkeypatch.setattr(on_loop, "fetchall", counted)
@@ -1195,9 +1202,7 @@ def test_on_postgresql_claims_that_come_together_are_checked_in_one_statement(
                 await until(comm, "hello")
             # Given the last person signed out elsewhere (their session's row gone)
             await sync_to_async(
-                lambda: Session.objects.filter(
-                    session_key=dict(headers[-1])[b"cookie"].decode().split("=", 1)[1]
-                ).delete()
+                lambda: Session.objects.filter(session_key=session_key_of(headers[-1])).delete()
             )()
             checks.clear()
             # When all four claim in the same instant
@@ -1216,6 +1221,55 @@ def test_on_postgresql_claims_that_come_together_are_checked_in_one_statement(
     assert sum(checks) == 4 and len(checks) <= 2
     assert [a["won"] for a in answers] == [True, True, True]
     assert refused == ["not_signed_in"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_claims_checks_read_their_own_people_not_every_one(
+    desk: Brand,
+) -> None:
+    # The checks of the claims waiting on a loop run as one prepared statement on its
+    # generic plan, which expects ten claims. With 2,500 volunteers that plan read every
+    # unexpired session, every active account (twice) and every standing into hash tables
+    # on each run: 3 ms a check, growing with the crowd. Each claim's check now looks up its
+    # own rows, whatever the size of the crowd.
+    people = [member(desk) for _ in range(3)]
+    keys = [session_key_of(headers_for(p.user)) for p in people]
+    crowd = User.objects.bulk_create(User(username=f"crowd-{n}") for n in range(600))
+    now = timezone.now()
+    Session.objects.bulk_create(
+        Session(session_key=f"crowd{n:035d}", session_data="", expire_date=now + timedelta(days=1))
+        for n in range(len(crowd))
+    )
+    Volunteer.objects.bulk_create(Volunteer(user=u, brand=desk) for u in crowd)
+    Standing.objects.bulk_create(
+        Standing(user=u, brand=desk, level=Level.CERTIFIED, trained_at=now) for u in crowd
+    )
+    tables = ["auth_user", "django_session", "helpdesk_volunteer", "charter_standing"]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")  # the planner knows the crowd
+    sql, params = helpdesk.consumers._many_checks_statement(
+        [(p.user.pk, desk.pk, key) for p, key in zip(people, keys, strict=True)]
+    )
+    read = (
+        "SELECT COALESCE(SUM(seq_tup_read + COALESCE(idx_tup_fetch, 0)), 0) "
+        "FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)"
+    )
+
+    # When the three are checked as the loop's connections check them (prepared, on the
+    # generic plan), in a transaction whose reads PostgreSQL counts
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = connection.connection
+        raw.execute(f"SET LOCAL plan_cache_mode = {on_loop.PLAN_CACHE_MODE}")
+        before = raw.execute(read, [tables]).fetchone()[0]
+        rows = raw.execute(sql, params, prepare=True).fetchall()
+        rows_read = raw.execute(read, [tables]).fetchone()[0] - before
+
+    # Then each passed, and the statement read a few rows a person (about one in each table
+    # it asks), not the crowd's (3,017 rows on the plan before)
+    assert sorted(row[0] for row in rows) == [1, 2, 3]
+    assert all(all(row[2:]) for row in rows)
+    assert rows_read <= 8 * len(people), rows_read
 
 
 @pytest.mark.postgres
