@@ -696,6 +696,7 @@ def main() -> None:
             extra_env={"DATABASE_POOL_SIZE": str(args.pool_size)},
         ) as desk:
             figures = bench(args, desk)
+            figures["autoanalyze"] = desk.autoanalyze.figures()
             stored = questions_stored()
             log_tail = (tmp / "honcho.log").read_text(errors="replace")[-400:]
     finally:

@@ -2,8 +2,9 @@
 ``bench/route.py``): the repository's ``Procfile`` run by honcho (uvicorn with
 ``WEB_WORKERS`` ASGI processes on one port, a Celery worker, one beat) on a throw-away
 PostgreSQL database and a ``redis-server`` of the bench's own (a free loopback port), with
-``DEBUG=1``; optionally ``manage.py xsandbox`` as X. And what its processes cost: CPU and
-memory per role, from /proc.
+``DEBUG=1``; optionally ``manage.py xsandbox`` as X; on a server without autovacuum, its
+``ANALYZE`` (:class:`Autoanalyze`), as production's PostgreSQL has it. And what its
+processes cost: CPU and memory per role, from /proc.
 
 Needs PostgreSQL (``DATABASE_URL`` names the server; a database of the bench's own is
 created and dropped), ``redis-server`` and ``honcho`` on the PATH or beside the Python.
@@ -223,6 +224,82 @@ def tool(name: str) -> str:
     return found
 
 
+class Autoanalyze(threading.Thread):
+    """What autovacuum's ``ANALYZE`` gives a production database, on a server that runs
+    without autovacuum (this machine's PostgreSQL: ``SHOW autovacuum`` is off). Every
+    ``autovacuum_naptime`` (the server's setting), the first time at once, each table of
+    ``database_url`` changed in more rows since its last ``ANALYZE`` than
+    ``autovacuum_analyze_threshold`` + ``autovacuum_analyze_scale_factor`` times its rows (the
+    rule autovacuum applies, with the server's settings) is analyzed. Nothing on a server
+    whose autovacuum is on: it does that itself.
+
+    Without it, the live queue's connections kept, for the whole run, the plans they made
+    as they opened, when the bench's question table was empty: every claim and release read
+    the whole table (docs/benchmarks.md, Load). Production's autovacuum analyzes that table
+    within a minute of its first fifty questions, and PostgreSQL plans the statements again."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.database_url = database_url
+        self.halt = threading.Event()
+        self.server_runs_autovacuum: bool | None = None
+        self.analyzed: list[str] = []
+        self.error = ""
+
+    def run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                settings: dict[str, str] = dict(
+                    conn.execute(
+                        "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', "
+                        "'autovacuum_naptime', 'autovacuum_analyze_threshold', "
+                        "'autovacuum_analyze_scale_factor')"
+                    ).fetchall()
+                )
+                self.server_runs_autovacuum = settings["autovacuum"] == "on"
+                if self.server_runs_autovacuum:
+                    return
+                naptime = float(settings["autovacuum_naptime"])  # seconds
+                threshold = float(settings["autovacuum_analyze_threshold"])
+                scale = float(settings["autovacuum_analyze_scale_factor"])
+                while True:
+                    self._analyze_due(conn, threshold, scale)
+                    if self.halt.wait(naptime):
+                        return
+        except Exception as error:  # reported with the bench's figures, not hidden
+            self.error = f"{type(error).__name__}: {error}"
+
+    def _analyze_due(self, conn: Any, threshold: float, scale: float) -> None:
+        from psycopg import sql
+
+        due = conn.execute(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.n_mod_since_analyze > %s + %s * GREATEST(c.reltuples, 0) ORDER BY 1",
+            [threshold, scale],
+        ).fetchall()
+        for (table,) in due:
+            if self.halt.is_set():
+                return
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            self.analyzed.append(table)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(60)
+
+    def figures(self) -> dict[str, Any]:
+        """For the bench's detail line: whether this stood in for autovacuum, and what it
+        analyzed."""
+        return {
+            "server_runs_autovacuum": self.server_runs_autovacuum,
+            "analyzes": len(self.analyzed),
+            "tables_analyzed": sorted(set(self.analyzed)),
+            "error": self.error,
+        }
+
+
 def psql(server_url: str, sql: str) -> None:
     admin = urlsplit(server_url)._replace(path="/postgres").geturl()
     subprocess.run([tool("psql"), admin, "-q", "-c", sql], check=True, capture_output=True)
@@ -237,6 +314,7 @@ class Desk:
     honcho: subprocess.Popen[bytes]
     redis: subprocess.Popen[bytes]
     session_keys: list[str]
+    autoanalyze: Autoanalyze
 
 
 @contextlib.contextmanager
@@ -283,6 +361,7 @@ def production_start(
     env.pop("HELPFORCE_REQUIRE_SERVICES", None)
     psql(server, f'CREATE DATABASE "{database}"')
     processes: list[subprocess.Popen[bytes]] = []
+    autoanalyze: Autoanalyze | None = None
     try:
         redis = subprocess.Popen(
             [
@@ -344,11 +423,15 @@ def production_start(
         wait_for("the desk", f"{base}/healthz", 90)
         if sandbox_url:
             wait_for("the sandbox", f"{sandbox_url}/_sandbox/stats", 30)
-        yield Desk(env, base, sandbox_url, database, honcho, redis, session_keys)
+        autoanalyze = Autoanalyze(database_url)
+        autoanalyze.start()
+        yield Desk(env, base, sandbox_url, database, honcho, redis, session_keys, autoanalyze)
     finally:
         from django.db import connection
 
         connection.close()
+        if autoanalyze is not None:
+            autoanalyze.stop()
         for process in reversed(processes):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)

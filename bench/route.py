@@ -747,6 +747,7 @@ def main() -> None:
                 desk, world, args.claimers, args.per_claimer, args.sample, args.ws_rate
             )
             in_process = bench_claims(world, args.claimers, args.per_claimer, args.rate)
+            autoanalyze = desk.autoanalyze.figures()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     routing = figures["routing"]
@@ -762,6 +763,7 @@ def main() -> None:
                 "web_workers": args.web_workers,
                 "debug": args.debug,
                 "pool_size": args.pool_size,
+                "autoanalyze": autoanalyze,
                 "load_average": os.getloadavg(),
             }
         ),
