@@ -19,6 +19,8 @@ PostgreSQL only (SQLite is one process and one writer: the thread is no wait the
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,13 +84,47 @@ def available() -> bool:
 
 def _connection_kwargs() -> dict[str, Any]:
     """psycopg's connection arguments, as Django's own connections get them (its adapters,
-    so a timestamp reads as Django reads it), in autocommit, without the synchronous
-    cursor class or Django's pool options."""
+    so a timestamp reads as Django reads it), in autocommit, with cursors that send a
+    statement's text as it is (:func:`native`), without Django's pool options."""
+    from psycopg import AsyncRawCursor
+
     params = dict(connection.get_connection_params())
-    params.pop("cursor_factory", None)
+    params["cursor_factory"] = AsyncRawCursor
     params.pop("prepare_threshold", None)
     params["autocommit"] = True
     return params
+
+
+# Each statement's text with PostgreSQL's own placeholders, by its text with psycopg's.
+_natives: dict[str, str] = {}
+# More distinct statements than the loop ever runs (a few, each built once per process):
+# past it the conversion is not kept, so nothing grows without bound.
+NATIVES_MAX = 256
+_PERCENT = re.compile(r"%(.?)", re.DOTALL)
+
+
+def native(sql: str) -> str:
+    """``sql`` (``%s`` placeholders, ``%%`` for a percent sign, as psycopg and Django write
+    them) with PostgreSQL's own: ``$1``, ``$2``... in order. Converted once per statement
+    here, where psycopg would convert it on every run: it keeps its conversions only of
+    statements under 4 kB, the claim's is longer, and parsing its text was 14 % of the web
+    processes' CPU in claims (py-spy, ``bench/route.py`` flat out; docs/benchmarks.md)."""
+    converted = _natives.get(sql)
+    if converted is not None:
+        return converted
+    numbers = itertools.count(1)
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match[1] == "s":
+            return f"${next(numbers)}"
+        if match[1] == "%":
+            return "%"
+        raise ValueError(f"only %s and %% may follow a percent sign: {sql[:200]!r}")
+
+    converted = _PERCENT.sub(placeholder, sql)
+    if len(_natives) < NATIVES_MAX:
+        _natives[sql] = converted
+    return converted
 
 
 async def join() -> None:
@@ -158,7 +194,7 @@ async def _configure(conn: Any) -> None:
     conn.adapters.register_dumper(int, Int8Dumper)
     await conn.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
     for sql, params in list(_warm_statements.values()):  # built by the first join
-        await conn.execute(sql, params, prepare=True)
+        await conn.execute(native(sql), params, prepare=True)
 
 
 def _new_resources() -> _Resources:
@@ -199,7 +235,7 @@ async def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     prepared (the claim's takes the planner about ten times as long as it takes to run), in
     autocommit: one round trip."""
     async with _current().pool.connection() as conn:
-        cursor = await conn.execute(sql, params, prepare=True)
+        cursor = await conn.execute(native(sql), params, prepare=True)
         row = await cursor.fetchone()
     return tuple(row) if row is not None else None
 
@@ -207,7 +243,7 @@ async def fetchone(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
 async def fetchall(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Every row of ``sql``, as :func:`fetchone` runs it."""
     async with _current().pool.connection() as conn:
-        cursor = await conn.execute(sql, params, prepare=True)
+        cursor = await conn.execute(native(sql), params, prepare=True)
         rows = await cursor.fetchall()
     return [tuple(row) for row in rows]
 

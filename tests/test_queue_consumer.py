@@ -1343,6 +1343,44 @@ def test_on_postgresql_a_new_loop_connection_has_the_claim_planned_before_its_fi
     assert plans(after, "LEFT JOIN moved") == [(2, 0)]
 
 
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_on_the_loop_sends_its_statements_converted_once(
+    desk: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # psycopg converts a statement's %s to PostgreSQL's $1... on every run, keeping the
+    # conversion only of statements under 4 kB; the claim's is longer, and parsing its text
+    # on every claim was 14 % of the web processes' CPU in claims (bench/route.py). The
+    # loop's connections are given each statement converted once, and send it as it is.
+    volunteer = member(desk)
+    wanted = question(desk)
+    claim_sql = routing.claims._claim_statement(wanted.pk, volunteer.user.pk, timezone.now()).sql
+    conversions: list[int] = []
+    real_convert = psycopg._queries.PostgresQuery.convert
+
+    def counted(self: Any, query: Any, params: Any) -> None:
+        conversions.append(len(query))
+        real_convert(self, query, params)
+
+    monkeypatch.setattr(psycopg._queries.PostgresQuery, "convert", counted)
+
+    async def flow() -> Any:
+        await on_loop.join()  # the connections open, and prepare every statement
+        try:
+            return await routing.claims.claim_question_on_loop(
+                wanted.pk, volunteer.user, brand_id=desk.pk
+            )
+        finally:
+            await on_loop.leave()
+
+    result = async_to_sync(flow)()
+
+    # Then the claim won, and neither the connections' preparing nor the claim had psycopg
+    # convert a statement (the claim's is one psycopg would convert on every run)
+    assert result.won is True
+    assert len(claim_sql) > psycopg._queries.MAX_CACHED_STATEMENT_LENGTH
+    assert conversions == []
+
+
 # what each message checks, once the first full check passed
 
 
