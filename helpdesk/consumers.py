@@ -674,8 +674,8 @@ def _many_checks_statement(requests: list[tuple[int, int, str]]) -> tuple[str, l
     subquery of one row). Checked all at once, the statement's generic plan (which the
     loop's connections keep) expects ten requests, and found it cheaper to read every
     session, every active account and every standing once into hash tables than to look
-    ten of each up: 3 ms a check with 2,500 volunteers, growing with them, where the
-    lookups of one request take 0.07 ms."""
+    ten of each up: 3.1 ms a check with 2,500 volunteers, growing with them, where the
+    lookups of one request take 0.09 ms (docs/benchmarks.md, Routing and claims)."""
     sql, params = _checks_statement(
         "(SELECT chk_b.n, chk_b.user_id, chk_b.brand_id, chk_b.session_key) chk_r", []
     )

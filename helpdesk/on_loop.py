@@ -107,8 +107,9 @@ def native(sql: str) -> str:
     """``sql`` (``%s`` placeholders, ``%%`` for a percent sign, as psycopg and Django write
     them) with PostgreSQL's own: ``$1``, ``$2``... in order. Converted once per statement
     here, where psycopg would convert it on every run: it keeps its conversions only of
-    statements under 4 kB, the claim's is longer, and parsing its text was 14 % of the web
-    processes' CPU in claims (py-spy, ``bench/route.py`` flat out; docs/benchmarks.md)."""
+    statements under 4 kB, the claim's is longer, and parsing its text was a seventh of the
+    web processes' samples in the sockets' messages (py-spy over ``bench/route.py``;
+    docs/benchmarks.md, Routing and claims)."""
     converted = _natives.get(sql)
     if converted is not None:
         return converted
