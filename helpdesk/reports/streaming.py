@@ -9,7 +9,9 @@ database connection and cursor live); under WSGI they are handed over as they ar
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -50,11 +52,37 @@ def streamed(request: HttpRequest, chunks: Iterator[bytes], **kwargs: Any) -> St
     return StreamingHttpResponse(chunks, **kwargs)
 
 
-def file_chunks(path: Any, size: int = 64 * 1024) -> Iterator[bytes]:
-    """A file's bytes in blocks, the file removed once read (or abandoned)."""
-    try:
-        with open(path, "rb") as handle:
-            while block := handle.read(size):
-                yield block
-    finally:
-        path.unlink(missing_ok=True)
+def file_chunks(path: Path, size: int = 64 * 1024) -> Iterator[bytes]:
+    """A temporary file's bytes in blocks. The file is opened and removed at once: its
+    blocks stay readable through the open descriptor, and nothing stays on disk whether
+    the response is read, abandoned halfway, or never started (a generator that never ran
+    never reached its ``finally``: each such download left its file behind)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    path.unlink(missing_ok=True)
+    return FileBlocks(descriptor, size)
+
+
+class FileBlocks(Iterator[bytes]):
+    """An open file's blocks, the file closed at its end, by ``close()`` (a WSGI response
+    calls it when done, and :func:`_pulled` under ASGI) or when dropped unread. A bare
+    descriptor, not a file object: dropped with a response's reference cycle, a file object
+    may be finalized first, and warns that nobody closed it."""
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        self.descriptor = descriptor
+        self.size = size
+
+    def __next__(self) -> bytes:
+        block = os.read(self.descriptor, self.size) if self.descriptor >= 0 else b""
+        if not block:
+            self.close()
+            raise StopIteration
+        return block
+
+    def close(self) -> None:
+        descriptor, self.descriptor = self.descriptor, -1
+        if descriptor >= 0:
+            os.close(descriptor)
+
+    def __del__(self) -> None:
+        self.close()

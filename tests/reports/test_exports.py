@@ -475,6 +475,27 @@ def test_durations_in_exports_are_seconds(desk: dict[str, Any]) -> None:
     assert first.p50 == pytest.approx(60 + 7 * 60 * 4.5)
 
 
+def test_a_row_xlsx_never_read_leaves_no_file_behind(
+    client: Client, desk: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The XLSX of the rows is written to a temporary file, then streamed from it. The file
+    # was removed only by reading the stream: a download abandoned before its first block
+    # (a person who closed the tab, a client that only wanted the status) left it on disk,
+    # one file a download (the test suite left dozens in /tmp).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    # When an export is asked for and nothing of its body is read
+    response = get(client, desk, "agency", "/reports/exports/questions.xlsx")
+
+    # Then nothing of it is on disk, and the body is still there to read, whole
+    assert response.status_code == 200
+    assert list(tmp_path.iterdir()) == []
+    body = b"".join(response.streaming_content)
+    path = tmp_path / "read.xlsx"
+    path.write_bytes(body)
+    assert len(list(load_workbook(path, read_only=True).worksheets[0].iter_rows())) == 12
+
+
 @pytest.mark.parametrize(
     "url", ["/reports/exports/questions.csv", "/reports/exports/questions.xlsx"]
 )
@@ -498,6 +519,8 @@ def test_row_exports_stream_under_asgi_too(desk: dict[str, Any], url: str) -> No
         assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 11
     else:
         assert body[:2] == b"PK"  # a zip: the XLSX, whole
-        path = Path(tempfile.mkdtemp()) / "rows.xlsx"
-        path.write_bytes(body)
-        assert len(list(load_workbook(path, read_only=True).worksheets[0].iter_rows())) == 12
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "rows.xlsx"
+            path.write_bytes(body)
+            rows = list(load_workbook(path, read_only=True).worksheets[0].iter_rows())
+        assert len(rows) == 12
