@@ -91,6 +91,18 @@ def get(client: Client, desk: dict[str, Any], role: str, url: str) -> Any:
     return client.get(url)
 
 
+def first_sheet_rows(body: bytes, folder: Path) -> list[tuple[Any, ...]]:
+    """The values of each row of an XLSX download's first sheet (the file written to
+    ``folder`` to be read, the workbook closed after)."""
+    path = folder / "download.xlsx"
+    path.write_bytes(body)
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
 def csv_tables(text: str) -> dict[str, list[list[str]]]:
     """The CSV export's tables by name: each starts with its name alone on a row."""
     tables: dict[str, list[list[str]]] = {}
@@ -259,10 +271,7 @@ def test_row_level_xlsx_has_no_row_cap(
 
     response = get(client, desk, "agency", "/reports/exports/questions.xlsx")
 
-    path = tmp_path / "questions.xlsx"
-    path.write_bytes(b"".join(response.streaming_content))
-    sheet = load_workbook(path, read_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = first_sheet_rows(b"".join(response.streaming_content), tmp_path)
     assert rows[0] == COLUMNS
     assert len(rows) == 1 + 6500 + 11
 
@@ -490,10 +499,7 @@ def test_a_row_xlsx_never_read_leaves_no_file_behind(
     # Then nothing of it is on disk, and the body is still there to read, whole
     assert response.status_code == 200
     assert list(tmp_path.iterdir()) == []
-    body = b"".join(response.streaming_content)
-    path = tmp_path / "read.xlsx"
-    path.write_bytes(body)
-    assert len(list(load_workbook(path, read_only=True).worksheets[0].iter_rows())) == 12
+    assert len(first_sheet_rows(b"".join(response.streaming_content), tmp_path)) == 12
 
 
 @pytest.mark.parametrize(
@@ -520,7 +526,4 @@ def test_row_exports_stream_under_asgi_too(desk: dict[str, Any], url: str) -> No
     else:
         assert body[:2] == b"PK"  # a zip: the XLSX, whole
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "rows.xlsx"
-            path.write_bytes(body)
-            rows = list(load_workbook(path, read_only=True).worksheets[0].iter_rows())
-        assert len(rows) == 12
+            assert len(first_sheet_rows(body, Path(folder))) == 12
