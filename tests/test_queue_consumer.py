@@ -1258,7 +1258,8 @@ def test_on_postgresql_the_claims_checks_read_their_own_people_not_every_one(
 
     # When the three are checked as the loop's connections check them (prepared, on the
     # generic plan), in a transaction whose reads PostgreSQL counts
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic():
+        connection.ensure_connection()
         raw = connection.connection
         raw.execute(f"SET LOCAL plan_cache_mode = {on_loop.PLAN_CACHE_MODE}")
         before = raw.execute(read, [tables]).fetchone()[0]
@@ -1349,8 +1350,9 @@ def test_on_postgresql_a_claim_on_the_loop_sends_its_statements_converted_once(
 ) -> None:
     # psycopg converts a statement's %s to PostgreSQL's $1... on every run, keeping the
     # conversion only of statements under 4 kB; the claim's is longer, and parsing its text
-    # on every claim was 14 % of the web processes' CPU in claims (bench/route.py). The
-    # loop's connections are given each statement converted once, and send it as it is.
+    # on every claim was a seventh of the web processes' samples in the sockets' messages
+    # (py-spy over bench/route.py). The loop's connections are given each statement
+    # converted once, and send it as it is.
     volunteer = member(desk)
     wanted = question(desk)
     claim_sql = routing.claims._claim_statement(wanted.pk, volunteer.user.pk, timezone.now()).sql
